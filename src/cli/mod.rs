@@ -1,0 +1,324 @@
+//! The command line: small verbs over the library. Exit codes live in [`Exit`].
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check;
+use crate::diagnostics::{self, codes, render_human, render_json, ColorChoice, Diagnostic};
+use crate::project::{self, Project};
+use crate::source::{SourceFile, SourceMap, Span};
+
+/// The process exit codes, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// No findings (warnings allowed unless `--deny-warnings`).
+    Clean = 0,
+    /// Errors in the input, failing tests, `fmt --check` differences.
+    Findings = 1,
+    /// Usage, I/O or internal error.
+    Usage = 2,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "cadence", version, about = "Check, format and explain sales cadences and pipeline rules")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check projects: a folder is one project, loose files together form one
+    Check {
+        /// files or folders (default: the current folder)
+        paths: Vec<PathBuf>,
+        /// output format for diagnostics
+        #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
+        format: Format,
+        /// fail (exit 1) on warnings too
+        #[arg(long)]
+        deny_warnings: bool,
+        /// colour in human output
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
+    },
+    /// Rewrite files in the canonical layout (comments are kept)
+    Fmt {
+        /// files or folders (default: the current folder)
+        paths: Vec<PathBuf>,
+        /// do not write; exit 1 when a file would change
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
+    Explain {
+        /// a code such as E0412, or `all` to list every code
+        code: String,
+    },
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Exit::Clean,
+                _ => Exit::Usage,
+            }
+            .into();
+        }
+    };
+    run(cli).into()
+}
+
+pub fn run(cli: Cli) -> Exit {
+    match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+            color,
+        } => cmd_check(&paths, format, deny_warnings, color),
+        Command::Fmt { paths, check } => cmd_fmt(&paths, check),
+        Command::Explain { code } => cmd_explain(&code),
+    }
+}
+
+fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// A group of paths checked as one project, or a path that could not be read.
+enum Group {
+    Project(Vec<PathBuf>),
+    Unreadable(PathBuf, String),
+    Empty(PathBuf),
+}
+
+fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
+    let mut groups = Vec::new();
+    let mut loose = Vec::new();
+    for p in default_paths(paths) {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                let mut files = Vec::new();
+                let mut errs = Vec::new();
+                project::collect_dir(&p, &mut files, &mut errs);
+                if let Some(e) = errs.into_iter().next() {
+                    groups.push(Group::Unreadable(p.clone(), e));
+                } else if files.is_empty() {
+                    groups.push(Group::Empty(p.clone()));
+                } else {
+                    groups.push(Group::Project(files));
+                }
+            }
+            Ok(_) => loose.push(p),
+            Err(e) => groups.push(Group::Unreadable(p.clone(), e.to_string())),
+        }
+    }
+    if !loose.is_empty() {
+        groups.push(Group::Project(loose));
+    }
+    groups
+}
+
+/// A diagnostic about a path itself, located at the start of a stand-in file named after it.
+fn path_diagnostic(map: &mut SourceMap, path: &std::path::Path, code: &'static codes::CodeInfo, msg: String) -> Diagnostic {
+    let id = map.add(SourceFile::new(path.display().to_string(), String::new()));
+    Diagnostic::new(code, Span::new(id, 0, 0), msg)
+}
+
+fn color_choice(color: Color) -> ColorChoice {
+    match color {
+        Color::Always => ColorChoice::Always,
+        Color::Never => ColorChoice::Never,
+        Color::Auto => {
+            if std::env::var_os("NO_COLOR").is_some() || !std::io::stderr().is_terminal() {
+                ColorChoice::Never
+            } else {
+                ColorChoice::Always
+            }
+        }
+    }
+}
+
+/// Load and check every project named by `paths`; returns per-project sources and diagnostics.
+pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, bool) {
+    let mut runs = Vec::new();
+    let mut io_failed = false;
+    for g in group_paths(paths) {
+        match g {
+            Group::Project(files) => {
+                let project = Project::load(&files);
+                let mut map = project.sources.clone();
+                let mut diags = check::check_project(&project);
+                for m in &project.io_errors {
+                    io_failed = true;
+                    diags.push(path_diagnostic(&mut map, std::path::Path::new(""), &codes::E0001, m.clone()));
+                }
+                diagnostics::sort(&mut diags);
+                runs.push((map, diags));
+            }
+            Group::Unreadable(p, e) => {
+                io_failed = true;
+                let mut map = SourceMap::new();
+                let d = path_diagnostic(&mut map, &p, &codes::E0001, format!("cannot read `{}`: {e}", p.display()));
+                runs.push((map, vec![d]));
+            }
+            Group::Empty(p) => {
+                let mut map = SourceMap::new();
+                let d = path_diagnostic(&mut map, &p, &codes::E0005, format!("no `.cadence` files in `{}`", p.display()))
+                    .with_help("point the command at a project folder or at `.cadence` files");
+                runs.push((map, vec![d]));
+            }
+        }
+    }
+    (runs, io_failed)
+}
+
+fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> Exit {
+    let (runs, io_failed) = check_paths(paths);
+    let errors: usize = runs.iter().flat_map(|(_, d)| d).filter(|d| d.is_error()).count();
+    let warnings: usize = runs.iter().flat_map(|(_, d)| d).filter(|d| !d.is_error()).count();
+    let files: usize = runs.iter().map(|(m, _)| m.len()).sum();
+    match format {
+        Format::Json => {
+            let view: Vec<(&SourceMap, &[Diagnostic])> = runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
+            print!("{}", render_json(&view));
+        }
+        Format::Human => {
+            let choice = color_choice(color);
+            let mut err = std::io::stderr().lock();
+            for (map, diags) in &runs {
+                let _ = write!(err, "{}", render_human(map, diags, choice));
+            }
+            let _ = writeln!(
+                err,
+                "checked {files} file{}: {errors} error{}, {warnings} warning{}",
+                plural(files),
+                plural(errors),
+                plural(warnings)
+            );
+        }
+    }
+    if io_failed {
+        Exit::Usage
+    } else if errors > 0 || (deny_warnings && warnings > 0) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
+    let mut files = Vec::new();
+    let mut io_errors = Vec::new();
+    for p in default_paths(paths) {
+        if p.is_dir() {
+            project::collect_dir(&p, &mut files, &mut io_errors);
+        } else {
+            files.push(p);
+        }
+    }
+    let mut exit = Exit::Clean;
+    let mut map = SourceMap::new();
+    let mut diags = Vec::new();
+    let mut changed = 0usize;
+    for path in &files {
+        let id = match project::read_source(path, &mut map) {
+            Ok(id) => id,
+            Err(project::ReadError::Io(m)) => {
+                io_errors.push(m);
+                continue;
+            }
+            Err(project::ReadError::Finding(d)) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let text = map.get(id).map(|f| f.text.clone()).unwrap_or_default();
+        match crate::fmt::format_source(id, &text) {
+            Ok(out) if out == text => {}
+            Ok(out) => {
+                changed += 1;
+                if check_only {
+                    println!("would reformat {}", path.display());
+                } else if let Err(e) = std::fs::write(path, out) {
+                    io_errors.push(format!("cannot write `{}`: {e}", path.display()));
+                } else {
+                    println!("formatted {}", path.display());
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    if !diags.is_empty() {
+        eprint!("{}", render_human(&map, &diags, color_choice(Color::Auto)));
+        exit = Exit::Findings;
+    }
+    if check_only && changed > 0 {
+        exit = Exit::Findings;
+    }
+    for e in &io_errors {
+        eprintln!("error: {e}");
+    }
+    if !io_errors.is_empty() {
+        exit = Exit::Usage;
+    }
+    exit
+}
+
+fn cmd_explain(code: &str) -> Exit {
+    if code.eq_ignore_ascii_case("all") {
+        for c in codes::ALL {
+            println!("{}  {:<8} {:<32} {}", c.code, format!("{:?}", c.severity).to_lowercase(), c.name, c.summary);
+        }
+        return Exit::Clean;
+    }
+    match codes::lookup(code).or_else(|| codes::ALL.iter().copied().find(|c| c.name == code)) {
+        Some(c) => {
+            println!("{} ({}, {}): {}\n", c.code, c.name, format!("{:?}", c.severity).to_lowercase(), c.summary);
+            println!("{}", c.explanation);
+            Exit::Clean
+        }
+        None => {
+            eprintln!("error: unknown diagnostic code `{code}`");
+            eprintln!("help: `cadence explain all` lists every code");
+            Exit::Usage
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The registry of diagnostic codes. Codes are stable: never renumber, only add.
+//! `docs/diagnostics.md` is generated from this table (a test keeps them in sync).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// kebab-case name, e.g. `unknown-stage`
+    pub name: &'static str,
+    pub severity: Severity,
+    /// one line, lowercase
+    pub summary: &'static str,
+    /// the text `cadence explain` prints: why it matters and how to fix it, with an example
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($id:ident $sev:ident $name:literal $summary:literal $explanation:literal;)*) => {
+        $(pub static $id: CodeInfo = CodeInfo {
+            code: stringify!($id),
+            name: $name,
+            severity: Severity::$sev,
+            summary: $summary,
+            explanation: $explanation,
+        };)*
+        /// Every code, in order.
+        pub static ALL: &[&CodeInfo] = &[$(&$id),*];
+    };
+}
+
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    let code = code.trim().to_ascii_uppercase();
+    ALL.iter().copied().find(|c| c.code == code)
+}
+
+codes! {
+// ───── input ─────
+E0001 Error "unreadable-path" "a path cannot be read"
+"The file or folder named on the command line does not exist or cannot be read.
+Check the path and its permissions. A folder is read as one project: every `.cadence`
+file below it is loaded.";
+E0002 Error "file-too-large" "a file is larger than the 4 MiB limit"
+"cadence files are small text files (a large project is a few hundred kilobytes).
+A file above 4 MiB is almost certainly not a cadence file, so it is refused before
+parsing. Split a genuinely large project into several files.";
+E0003 Error "binary-file" "a file is not UTF-8 text"
+"The file contains bytes that are not UTF-8 text, or control characters such as NUL.
+cadence files are UTF-8 text; check that the path points at the file you meant.";
+E0004 Error "nesting-too-deep" "brackets are nested too deeply"
+"Parentheses and braces may nest at most 64 deep. Deeper nesting is refused before
+parsing. Split a complicated condition into simpler exits.";
+E0005 Error "no-cadence-files" "a folder holds no `.cadence` files"
+"`cadence check DIR` loads every `.cadence` file below DIR. This folder has none,
+so there is nothing to check. Point the command at the project folder.";
+
+// ───── syntax ─────
+E0100 Error "internal-parser-error" "the parser met an unexpected tree shape"
+"This is a bug in cadence, not in your file. Please report it with the file that
+triggers it.";
+E0101 Error "syntax-error" "the text does not follow the grammar"
+"The parser expected something else at the underlined place; the label names what
+it expected. Common causes: a missing `{` or `}`, a misspelt keyword, a duration
+without a unit (`after 3` instead of `after 3d`).
+
+    step call_1 call after 4 business hours   # right
+    step call_1 call after 4                  # wrong: a unit is missing";
+E0102 Error "unterminated-string" "a string has no closing quote"
+"Strings are written in double quotes and end on the same line: `title \"Welcome\"`.
+Add the closing `\"`. A quote inside a string is written `\\\"`.";
+E0103 Error "number-out-of-range" "a number is too large"
+"Numbers must be below 10^15 (whole numbers such as `seed` must fit in 64 bits).
+Such numbers are almost always a typo.";
+E0104 Error "invalid-literal" "a date or clock time does not exist"
+"Dates are written `YYYY-MM-DD` and must exist (`2026-02-30` does not); clock times
+are `HH:MM` from `00:00` to `23:59`, and `24:00` may end a range of hours.";
+E0105 Error "invalid-escape" "a string contains an unknown escape"
+"Inside strings, `\\\"`, `\\\\`, `\\n` and `\\t` are the only escapes.";
+
+// ───── names ─────
+E0201 Error "duplicate-name" "a name is declared twice"
+"All files of a project share one namespace per kind (calendars, pipelines, cadences,
+leads, simulations, tests), and names inside a declaration (stages, steps, tracks,
+facts, events, roles, variants, segments) must be unique there. Both places are shown.
+Rename one of them.";
+E0202 Error "unknown-calendar" "a calendar is not declared"
+"`calendar NAME` must name a `calendar` declared in one of the project's files.";
+E0203 Error "unknown-pipeline" "a pipeline is not declared"
+"`pipeline NAME` in a cadence must name a `pipeline` declared in the project.";
+E0204 Error "unknown-stage" "a stage is not declared in the pipeline"
+"Exit targets, `stage` effects, milestones, expectations and `no_backward except`
+must name a stage of the pipeline in question.";
+E0205 Error "unknown-step" "a step or track is not declared in the cadence"
+"A jump (`-> call_1`), a `respond step`, a test's `when STEP.OUTCOME` or `expect path`
+must name a step of the cadence.";
+E0206 Error "unknown-fact" "a fact is not declared"
+"Conditions, `require`, lead models and tests may use only facts declared in the
+pipeline's `facts { ... }` block, and the built-ins `dwell`, `idle`, `age`, `touches`.";
+E0207 Error "unknown-event" "an event is not declared"
+"`set EVENT`, `require EVENT`, milestones and cadence exits must name an event declared
+with `events ...` in the pipeline (or, for cadence exits, a built-in event: `reply`,
+`bounce`, `unsubscribe`, `meeting_booked`, `stage_change`).";
+E0208 Error "unknown-role" "a role is not declared"
+"`assign ROLE`, `escalate ROLE` and `task ... assign ROLE` must name a role declared with
+`roles ...` in the pipeline. A cadence with no pipeline may use the role `owner`.";
+E0209 Error "unknown-cadence" "a cadence is not declared"
+"`cadence NAME` in a simulation or test must name a cadence of the project.";
+E0210 Error "unknown-leads" "a lead model is not declared"
+"`leads NAME` in a simulation must name a `leads` block of the project.";
+E0211 Error "unknown-channel" "a step uses an unknown channel"
+"The channels are `email`, `call`, `sms`, `whatsapp`, `linkedin`, `meeting` and `task`.";
+E0212 Error "impossible-outcome" "an outcome that the channel cannot have"
+"Each channel has a closed set of outcomes:
+  email: delivered opened clicked replied bounced unsubscribed
+  call: connected voicemail no_answer bad_number
+  sms, whatsapp: delivered replied failed opted_out
+  linkedin: accepted replied
+  meeting: booked held no_show cancelled
+  task: completed skipped
+`on opened` under a `call` step can never fire.";
+E0213 Error "unknown-weekday" "a weekday name is not known"
+"Weekdays are `mon tue wed thu fri sat sun`; ranges are written `mon..fri`.";
+E0214 Error "unknown-timezone" "a time zone is not an IANA name"
+"Time zones are IANA names such as `Asia/Shanghai`, `Europe/Berlin` or `UTC`.";
+E0215 Error "unknown-type" "a fact type is not known"
+"Fact types are `money`, `bool`, `duration`, `score` (a number in 0..1), `number`,
+`percent` and `text`.";
+E0216 Error "unknown-distribution" "a distribution or its parameter is not known"
+"Distributions are `uniform(a, b)`, `normal(mean, sd)`, `lognormal(median X, p90 Y)` or
+`lognormal(mu, sigma)`, `gamma(mean X, shape K)`, `exponential(mean X)`,
+`weibull(scale X, shape K)`, `beta(a, b)`, `choice(\"a\" 30%, \"b\" 70%)`, or a literal.";
+E0217 Error "unknown-trigger" "a cadence exit listens for an unknown event"
+"`exit REASON on EVENT` listens for `reply`, `bounce`, `unsubscribe`, `meeting_booked`,
+`stage_change` or an event declared by the cadence's pipeline.";
+E0218 Error "unknown-setting-value" "a setting has a value outside its closed set"
+"Some settings take one of a few words: `priority high|medium|low`,
+`outcome won|lost`, `arrivals N per day|week|month`.";
+E0219 Error "duplicate-setting" "a setting is given twice"
+"A setting such as `timezone`, `title`, a step's timing or template may be given once
+per block. Remove one of them.";
+E0220 Error "missing-setting" "a required setting is missing"
+"Some blocks need a setting: a calendar needs `timezone`, `workdays` and `hours`;
+a simulation needs `cadence` and `leads`; a test needs `cadence`; a pipeline needs stages.";
+
+// ───── types ─────
+E0301 Error "type-mismatch" "the two sides of a comparison have different types"
+"Conditions are typed: money compares with money (`amount > 1m CNY`), durations with
+durations (`dwell > 7d`), scores with numbers in 0..1, text with strings. Comparing a
+duration fact with money, or a number with a duration, is an error.";
+E0302 Error "not-a-condition" "a condition is not true or false"
+"A bare operand in a condition must be a `bool` fact or an event (`demo_held`).
+A money or duration fact must be compared: `amount > 100k CNY`.";
+E0303 Error "score-out-of-range" "a score is compared with a number outside 0..1"
+"`score` facts hold a number from 0 to 1 (`need_match >= 0.7`). Comparing one with 70
+is almost certainly meant as 0.7.";
+E0304 Error "value-type-mismatch" "a value does not fit the fact's type"
+"A lead model or test gives a fact a value of the wrong type, e.g. a duration for a
+money fact. The value must match the type declared in the pipeline's facts.";
+E0305 Error "currency-mismatch" "amounts in different currencies are compared"
+"Money compares only within one currency; cadence does not convert currencies.";
+E0306 Error "unordered-comparison" "`<` or `>` on a value without an order"
+"Only numbers, money, durations, scores and percentages have an order. Text and bool
+facts compare with `==` and `!=`.";
+E0307 Error "invalid-parameter" "a distribution parameter is impossible"
+"Examples: a negative standard deviation, a lognormal whose p90 is not above its median,
+`uniform(a, b)` with b below a, beta or gamma parameters that are not positive.";
+E0308 Error "value-out-of-range" "a number is outside the range its setting allows"
+"Counts are whole positive numbers, percentages lie in 0..100%, `fatigue` is a factor
+in (0, 1], jump bounds are at least 1, business durations are whole numbers.";
+
+// ───── flow ─────
+W0401 Warning "unreachable-step" "no path of the cadence reaches this step"
+"A step in a track that nothing jumps to, or a step after one that always jumps or
+exits, never runs. Remove it or add a jump (`on connected -> hot_call`).";
+W0402 Warning "unreachable-stage" "no exit of the pipeline leads to this stage"
+"The first stage is where deals enter; every other stage must be the target of some
+exit (or of a cadence's `stage` effect). This one is not, so no deal can get there.";
+E0403 Error "dead-end-stage" "a non-terminal stage has no exit"
+"A stage without `outcome won|lost` must have at least one `exit to ... when ...`,
+otherwise deals that enter it stay forever.";
+E0404 Error "exit-from-terminal" "a terminal stage has exits"
+"A stage with `outcome won` or `outcome lost` ends the deal; exits and escalations in
+it can never apply.";
+E0405 Error "unbounded-loop" "a jump back to an earlier step has no bound"
+"A jump to an earlier step (or to the step itself) can repeat forever. Give it a bound:
+`-> call_1 at most 2 times`.";
+W0406 Warning "step-after-unconditional-exit" "a step follows one that always leaves"
+"The previous step has an `otherwise` (or covers all outcomes) that jumps or exits,
+so the track never falls through to this step.";
+E0407 Error "no-skip-violation" "an exit skips a stage under `no_skip`"
+"With `no_skip`, an exit goes to the next stage in order or to a terminal stage.";
+E0408 Error "no-backward-violation" "an exit goes backwards under `no_backward`"
+"With `no_backward`, exits may not go to an earlier stage unless the transition is
+listed: `no_backward except evaluation -> needs`.";
+W0409 Warning "exit-never-fires" "an exit condition can never be true"
+"The condition contradicts itself (`dwell > 10d and dwell < 5d`), or requires something
+that the stage's `require` or earlier exits rule out.";
+W0410 Warning "event-never-produced" "an event that nothing in the project produces"
+"The condition waits for an event that no cadence sets (`-> set EVENT`) and no lead
+model produces (`milestone EVENT ...`), so in simulation it never happens. If the
+CRM records it by hand, a milestone in the lead model states how often.";
+W0411 Warning "shadowed-exit" "an earlier exit always fires first"
+"Exits are tried in order. This exit's condition implies an earlier exit's condition,
+so the earlier exit always wins and this one never moves a deal.";
+E0412 Error "max-gap-exceeded" "two touches can be further apart than `max_gap`"
+"The pipeline says no live deal may go longer than `max_gap` without a touch. Over the
+real calendar (weekends, holidays, send windows), this step can follow the previous
+touch later than that. The message names the path and the dates of the worst case.
+Shorten the wait or add a touch in between.";
+E0413 Error "response-sla-exceeded" "the first touch can come later than `respond within`"
+"The stage requires a first touch within the given time after a deal enters it. Over
+the calendar, the first step of the cadence working this stage can come later. The
+message names the entry time and first touch of the worst case.";
+W0414 Warning "sla-without-cadence" "a stage has an SLA but no cadence works it"
+"`respond within` is only checked for cadences that declare `pipeline P stage S`.
+No cadence works this stage, so nothing is checked.";
+E0415 Error "conflicting-effects" "effects after a jump or exit, or two of them"
+"After `->`, `set`, `stage` and `task` come first, then at most one of a jump,
+`exit REASON` or `continue`.";
+E0416 Error "invalid-requirement" "`require` names something that is not evidence"
+"`require` takes events or `bool` facts: the evidence a deal needs before a
+non-terminal exit.";
+
+// ───── compliance ─────
+E0501 Error "missing-unsubscribe-exit" "a cadence sends email without an unsubscribe exit"
+"Anti-spam law (CAN-SPAM, GDPR, China's advertising rules) requires that an unsubscribe
+stops further messages. A cadence with email, SMS or WhatsApp steps must have
+`exit unsubscribed on unsubscribe`.";
+W0502 Warning "missing-reply-exit" "a cadence has no exit on reply"
+"Without `exit replied on reply`, leads that reply keep getting automated touches,
+which reads as not listening.";
+W0503 Warning "missing-bounce-exit" "an emailing cadence has no exit on bounce"
+"Without `exit bounced on bounce`, the cadence keeps emailing an address that bounced,
+which hurts the sending domain's reputation.";
+
+// ───── lead models and probabilities ─────
+E0601 Error "shares-over-100" "outcome shares add up to more than 100%"
+"Per touch, exactly one terminal outcome is drawn (email: bounced, unsubscribed,
+replied or none; call: connected, voicemail, bad_number or no_answer). Their shares
+must add up to at most 100%. Opened and clicked are drawn given delivery, so each may
+be up to 100% on its own, and clicked may not exceed opened.";
+E0602 Error "variant-shares" "variant shares do not total 100%"
+"The variants of a step split its leads: `variant a 50%` and `variant b 50%`.";
+W0603 Warning "implausible-rate" "a rate is far outside published benchmarks"
+"Published figures: cold email replies about 3-3.5% per sequence (top decile 10%),
+call connect rates 5-10% per dial. A much higher rate makes a simulation optimistic;
+if you have data for it, keep it and ignore this warning.";
+E0604 Error "segment-shares" "segment shares add up to more than 100%"
+"Segments split the lead population; the rest is the base population.";
+E0605 Error "unknown-outcome" "a rate names an outcome the channel does not have"
+"Rates in a `respond` block must be outcomes of its channel (see E0212).";
+
+// ───── calendars ─────
+E0701 Error "invalid-hours" "business hours are empty, reversed or overlapping"
+"Hours are ranges `09:00..12:00, 13:30..18:00`, each ending after it starts, in order,
+not overlapping.";
+E0702 Error "invalid-date-range" "a date range ends before it starts"
+"Write the earlier date first: `2026-10-01..2026-10-08`.";
+W0703 Warning "redundant-workday" "a make-up workday is already a working day"
+"`workday` lists weekend dates that are worked (调休). This date is a working day anyway.";
+E0704 Error "holiday-and-workday" "a date is both a holiday and a make-up workday"
+"A date cannot be both; remove it from one of the lists.";
+
+// ───── simulations and tests ─────
+E0801 Error "invalid-test-step" "a test names an outcome or step that cannot happen"
+"`when STEP.OUTCOME` needs a step of the test's cadence and an outcome of its channel;
+`when EVENT` needs an event of the pipeline.";
+E0802 Error "cadence-not-in-pipeline" "a simulation mixes parts that do not fit"
+"A simulation's lead model gives facts that the cadence's pipeline does not declare,
+or a milestone names a stage of another pipeline.";
+}
