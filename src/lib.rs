@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostics;
 pub mod fmt;
+pub mod model;
 pub mod project;
 pub mod source;
 pub mod syntax;

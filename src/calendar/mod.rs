@@ -25,7 +25,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 mod timeline;
 mod worst;
 
-use timeline::Timeline;
+use timeline::{day_of, from_ns, to_ns, Timeline};
 
 /// A search for the next open time gives up after this many days without any open time.
 pub const SEARCH_DAYS: u32 = 3660;
@@ -155,13 +155,13 @@ impl Calendar {
 
     /// Whether `t` lies inside business hours of a working day.
     pub fn is_open(&self, t: DateTime<Utc>) -> bool {
-        Timeline::new(self).is_open(t)
+        Timeline::new(self).is_open(to_ns(t))
     }
 
     /// `t` itself if open, else the next instant business hours open; `None` if none within
     /// [`SEARCH_DAYS`] days.
     pub fn next_opening(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        Timeline::new(self).next_opening(t)
+        Timeline::new(self).next_opening(to_ns(t)).and_then(from_ns)
     }
 
     /// `n` working days later at the same local clock time, moved forward to the next opening if
@@ -179,34 +179,42 @@ impl Calendar {
     /// target date (DST gap) the first valid instant after it is used, if it is ambiguous the
     /// earlier one.
     pub fn add_business_days(&self, t: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
-        Timeline::new(self).add_business_days(t, n)
+        Timeline::new(self)
+            .add_business_days(to_ns(t), n)
+            .and_then(from_ns)
     }
 
     /// Counts only minutes inside business hours on working days (real elapsed time); the result
     /// is the instant the `n`-th minute ends. That instant may be a closing time (e.g. 12:00 for
     /// a range ending at 12:00): it is not moved to the next opening. `n == 0` returns `t`.
     pub fn add_business_minutes(&self, t: DateTime<Utc>, n: u64) -> Option<DateTime<Utc>> {
-        Timeline::new(self).add_business_minutes(t, n)
+        Timeline::new(self)
+            .add_business_minutes(to_ns(t), n)
+            .and_then(from_ns)
     }
 
     /// Whole business minutes (real elapsed time inside business hours) in `[a, b)`, rounded
     /// down; 0 if `b <= a`.
     pub fn business_minutes_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> u64 {
-        Timeline::new(self).business_minutes_between(a, b)
+        Timeline::new(self).business_minutes_between(to_ns(a), to_ns(b))
     }
 
     /// Next instant `>= t` whose local clock is `minute_of_day` (both occurrences of an
     /// ambiguous clock time count; a clock time inside a DST gap maps to the first valid instant
     /// after it). `None` if `minute_of_day >= 1440`.
     pub fn next_clock(&self, t: DateTime<Utc>, minute_of_day: u32) -> Option<DateTime<Utc>> {
-        Timeline::new(self).next_clock(t, minute_of_day)
+        Timeline::new(self)
+            .next_clock(to_ns(t), minute_of_day)
+            .and_then(from_ns)
     }
 
     /// When a touch scheduled with `timing` from `from` actually happens:
     /// apply the delay, then `at_clock` if any, then [`Calendar::next_opening`]
     /// (send window; no catch-up).
     pub fn schedule(&self, from: DateTime<Utc>, timing: Timing) -> Option<DateTime<Utc>> {
-        Timeline::new(self).schedule(from, timing)
+        Timeline::new(self)
+            .schedule(to_ns(from), timing)
+            .and_then(from_ns)
     }
 
     /// The worst case of `schedule(from, timing) - from`, measured per `measure`, over start
@@ -241,7 +249,9 @@ impl Calendar {
     /// midnight). A non-existent local time maps to the first valid instant after it, an
     /// ambiguous one to the earlier instant.
     pub fn local_instant(&self, d: NaiveDate, minute_of_day: u32) -> Option<DateTime<Utc>> {
-        Timeline::new(self).resolve_min(d, minute_of_day)
+        Timeline::new(self)
+            .resolve_min(day_of(d), minute_of_day)
+            .and_then(from_ns)
     }
 
     /// `t` in the calendar's zone as `YYYY-MM-DD HH:MM (Ddd)`, e.g. `2026-10-01 09:00 (Thu)`.

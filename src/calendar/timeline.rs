@@ -1,17 +1,50 @@
-//! The engine behind [`Calendar`]: open intervals per local date, as UTC instants, and the walks
-//! over them. A [`Timeline`] can precompute the intervals of a range of dates, which makes the
-//! many schedules of a worst-case analysis cheap.
+//! The engine behind [`Calendar`]: open intervals per local date and the walks over them.
+//!
+//! Internally instants are [`Ns`] (nanoseconds since the Unix epoch, `i128`, so any
+//! `DateTime<Utc>` converts exactly) and local dates are [`Day`] numbers (days from the Common
+//! Era). A [`Timeline`] can precompute a range of dates (open intervals, local midnights, which
+//! days have a single UTC offset); inside that range local-time conversions are plain
+//! arithmetic, which makes the many schedules of a worst-case analysis cheap. Outside it, or
+//! without a cache, conversions go through `chrono-tz`.
 
 use std::ops::Deref;
 
 use chrono::{
-    DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc,
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Timelike, Utc,
 };
 
 use super::{Calendar, Delay, Timing, MAX_WALK_DAYS, MINUTES_PER_DAY, SEARCH_DAYS};
 
+/// An instant: nanoseconds since 1970-01-01 00:00 UTC.
+pub(super) type Ns = i128;
+/// A local date: days from the Common Era (`NaiveDate::num_days_from_ce`).
+pub(super) type Day = i32;
+
+pub(super) const NS_PER_SEC: Ns = 1_000_000_000;
+pub(super) const NS_PER_MIN: Ns = 60 * NS_PER_SEC;
+const NS_PER_DAY: Ns = 86_400 * NS_PER_SEC;
+
 /// A half-open open interval `[start, end)`, `start < end`.
-pub(super) type Iv = (DateTime<Utc>, DateTime<Utc>);
+pub(super) type Iv = (Ns, Ns);
+
+pub(super) fn to_ns(t: DateTime<Utc>) -> Ns {
+    Ns::from(t.timestamp()) * NS_PER_SEC + Ns::from(t.timestamp_subsec_nanos())
+}
+
+pub(super) fn from_ns(n: Ns) -> Option<DateTime<Utc>> {
+    let secs = i64::try_from(n.div_euclid(NS_PER_SEC)).ok()?;
+    let nanos = u32::try_from(n.rem_euclid(NS_PER_SEC)).ok()?;
+    DateTime::from_timestamp(secs, nanos)
+}
+
+pub(super) fn day_of(d: NaiveDate) -> Day {
+    d.num_days_from_ce()
+}
+
+pub(super) fn date_of(d: Day) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(d)
+}
 
 /// The open intervals of one local date, in time order.
 pub(super) enum DayIvs<'t> {
@@ -29,12 +62,29 @@ impl Deref for DayIvs<'_> {
     }
 }
 
-/// Precomputed open intervals for the dates `first .. first + spans.len()`.
+/// Precomputed data for the days `first .. first + working.len()`.
 struct DayCache {
-    first: NaiveDate,
-    /// per date: (offset into `ivs`, count, working day)
-    spans: Vec<(u32, u32, bool)>,
+    first: Day,
+    /// per day: working day?
+    working: Vec<bool>,
+    /// per day: (offset into `ivs`, count)
+    spans: Vec<(usize, usize)>,
     ivs: Vec<Iv>,
+    /// `starts[i]` = the instant local date `first + i` begins; one more entry than days
+    starts: Vec<Ns>,
+    /// per day: one UTC offset all day long and exactly 24 h, so local clock = t - start
+    uniform: Vec<bool>,
+    /// no ambiguous midnight and `starts` non-decreasing: the local date of an instant in
+    /// `starts[0] .. starts[last]` is found by binary search
+    monotone: bool,
+}
+
+impl DayCache {
+    fn index(&self, d: Day) -> Option<usize> {
+        usize::try_from(d.checked_sub(self.first)?)
+            .ok()
+            .filter(|&i| i < self.working.len())
+    }
 }
 
 pub(super) struct Timeline<'a> {
@@ -44,10 +94,6 @@ pub(super) struct Timeline<'a> {
     /// the calendar can never be open (no hours or no working day at all)
     never_open: bool,
     cache: Option<DayCache>,
-}
-
-fn minutes(n: u64) -> Option<TimeDelta> {
-    TimeDelta::try_minutes(i64::try_from(n).ok()?)
 }
 
 fn normalize_hours(hours: &[(u32, u32)]) -> Vec<(u32, u32)> {
@@ -80,67 +126,90 @@ impl<'a> Timeline<'a> {
         }
     }
 
-    /// A timeline with the intervals of the dates `first..=last` precomputed.
+    /// A timeline with the dates `first..=last` precomputed.
     pub(super) fn with_cache(cal: &'a Calendar, first: NaiveDate, last: NaiveDate) -> Timeline<'a> {
         let mut tl = Timeline::new(cal);
-        if tl.never_open || last < first {
-            return tl;
+        if last >= first {
+            tl.cache = tl.build_cache(day_of(first), day_of(last));
         }
-        let mut spans = Vec::new();
-        let mut ivs = Vec::new();
-        let mut d = first;
-        loop {
-            let working = cal.is_working_day(d);
-            let start = ivs.len();
-            if working {
-                tl.push_day(d, &mut ivs);
-            }
-            let (Ok(off), Ok(cnt)) = (u32::try_from(start), u32::try_from(ivs.len() - start))
-            else {
-                break;
-            };
-            spans.push((off, cnt, working));
-            match d.succ_opt() {
-                Some(n) if n <= last => d = n,
-                _ => break,
-            }
-        }
-        tl.cache = Some(DayCache { first, spans, ivs });
         tl
     }
 
-    fn cached_span(&self, d: NaiveDate) -> Option<(&DayCache, (u32, u32, bool))> {
-        let c = self.cache.as_ref()?;
-        let idx = usize::try_from((d - c.first).num_days()).ok()?;
-        c.spans.get(idx).map(|&s| (c, s))
+    fn build_cache(&self, first: Day, last: Day) -> Option<DayCache> {
+        let n = usize::try_from(last.checked_sub(first)?.checked_add(1)?).ok()?;
+        let mut c = DayCache {
+            first,
+            working: Vec::with_capacity(n),
+            spans: Vec::with_capacity(n),
+            ivs: Vec::new(),
+            starts: Vec::with_capacity(n + 1),
+            uniform: Vec::with_capacity(n),
+            monotone: true,
+        };
+        let mut day_ivs = Vec::new();
+        for i in 0..=n {
+            let d = first.checked_add(i32::try_from(i).ok()?)?;
+            let (start, later) = self.resolve_min_all(d, 0);
+            let start = start?;
+            if later.is_some() || c.starts.last().is_some_and(|&prev| prev > start) {
+                c.monotone = false;
+            }
+            c.starts.push(start);
+            if i == n {
+                break;
+            }
+            let date = date_of(d)?;
+            let working = self.cal.is_working_day(date);
+            c.working.push(working);
+            day_ivs.clear();
+            if working && !self.never_open {
+                self.push_day(d, &mut day_ivs);
+            }
+            c.spans.push((c.ivs.len(), day_ivs.len()));
+            c.ivs.extend_from_slice(&day_ivs);
+        }
+        for i in 0..n {
+            let (s, e) = (c.starts[i], c.starts[i + 1]);
+            c.uniform
+                .push(e - s == NS_PER_DAY && self.offset_at(s) == self.offset_at(e - NS_PER_SEC));
+        }
+        Some(c)
     }
 
-    pub(super) fn is_working(&self, d: NaiveDate) -> bool {
-        match self.cached_span(d) {
-            Some((_, (_, _, w))) => w,
-            None => self.cal.is_working_day(d),
+    pub(super) fn hours(&self) -> &[(u32, u32)] {
+        &self.hours
+    }
+
+    pub(super) fn is_working(&self, d: Day) -> bool {
+        if let Some(c) = &self.cache {
+            if let Some(i) = c.index(d) {
+                return c.working[i];
+            }
         }
+        date_of(d).is_some_and(|date| self.cal.is_working_day(date))
     }
 
     /// The open intervals of local date `d`.
-    pub(super) fn day(&self, d: NaiveDate) -> DayIvs<'_> {
+    pub(super) fn day(&self, d: Day) -> DayIvs<'_> {
         if self.never_open {
             return DayIvs::Fresh(Vec::new());
         }
-        if let Some((c, (off, cnt, _))) = self.cached_span(d) {
-            let (off, cnt) = (off as usize, cnt as usize);
-            if let Some(s) = c.ivs.get(off..off + cnt) {
-                return DayIvs::Cached(s);
+        if let Some(c) = &self.cache {
+            if let Some(i) = c.index(d) {
+                let (off, cnt) = c.spans[i];
+                if let Some(s) = c.ivs.get(off..off + cnt) {
+                    return DayIvs::Cached(s);
+                }
             }
         }
         let mut v = Vec::new();
-        if self.cal.is_working_day(d) {
+        if self.is_working(d) {
             self.push_day(d, &mut v);
         }
         DayIvs::Fresh(v)
     }
 
-    fn push_day(&self, d: NaiveDate, out: &mut Vec<Iv>) {
+    fn push_day(&self, d: Day, out: &mut Vec<Iv>) {
         for &(s, e) in &self.hours {
             if let (Some(a), Some(b)) = (self.resolve_min(d, s), self.resolve_min(d, e)) {
                 if a < b {
@@ -152,87 +221,136 @@ impl<'a> Timeline<'a> {
 
     // ----- local time ---------------------------------------------------------------------
 
-    pub(super) fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
-        self.cal.tz.from_utc_datetime(&t.naive_utc()).naive_local()
+    /// UTC offset in seconds at instant `t`.
+    fn offset_at(&self, t: Ns) -> Option<i64> {
+        let u = from_ns(t)?;
+        Some(i64::from(
+            self.cal
+                .tz
+                .offset_from_utc_datetime(&u.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        ))
     }
 
-    pub(super) fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
-        self.local(t).date()
+    fn slow_local(&self, t: Ns) -> Option<NaiveDateTime> {
+        let u = from_ns(t)?;
+        Some(self.cal.tz.from_utc_datetime(&u.naive_utc()).naive_local())
     }
 
-    /// Local date and minute of day (0..=1440) to a local date-time.
-    fn local_ndt(d: NaiveDate, minute: u32) -> Option<NaiveDateTime> {
-        if minute > MINUTES_PER_DAY {
+    /// The cache index of the local date of `t`, when the cache answers it.
+    fn cached_day_index(&self, t: Ns) -> Option<(&DayCache, usize)> {
+        let c = self.cache.as_ref()?;
+        if !c.monotone || t < *c.starts.first()? || t >= *c.starts.last()? {
             return None;
         }
+        let i = c.starts.partition_point(|&s| s <= t).checked_sub(1)?;
+        (i < c.working.len()).then_some((c, i))
+    }
+
+    /// The local date of `t`.
+    pub(super) fn local_day(&self, t: Ns) -> Option<Day> {
+        if let Some((c, i)) = self.cached_day_index(t) {
+            return c.first.checked_add(i32::try_from(i).ok()?);
+        }
+        Some(day_of(self.slow_local(t)?.date()))
+    }
+
+    /// The local date of `t` and its local clock time in nanoseconds since local midnight.
+    fn local_clock(&self, t: Ns) -> Option<(Day, Ns)> {
+        if let Some((c, i)) = self.cached_day_index(t) {
+            if c.uniform[i] {
+                return Some((
+                    c.first.checked_add(i32::try_from(i).ok()?)?,
+                    t - c.starts[i],
+                ));
+            }
+        }
+        let l = self.slow_local(t)?;
+        let time = l.time();
+        let clock =
+            Ns::from(time.num_seconds_from_midnight()) * NS_PER_SEC + Ns::from(time.nanosecond());
+        Some((day_of(l.date()), clock))
+    }
+
+    /// The instant of local date `d` at local clock `clock` (nanoseconds since midnight, less
+    /// than a day); earlier if ambiguous, first valid after if in a gap.
+    fn resolve_clock(&self, d: Day, clock: Ns) -> Option<Ns> {
+        if let Some(c) = &self.cache {
+            if let Some(i) = c.index(d) {
+                if c.uniform[i] && (0..NS_PER_DAY).contains(&clock) {
+                    return Some(c.starts[i] + clock);
+                }
+            }
+        }
+        let secs = u32::try_from(clock.div_euclid(NS_PER_SEC)).ok()?;
+        let nanos = u32::try_from(clock.rem_euclid(NS_PER_SEC)).ok()?;
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)?;
+        self.resolve_all(NaiveDateTime::new(date_of(d)?, time)).0
+    }
+
+    /// All instants local date `d` at `minute` (0..=1440; 1440 is the next midnight) denotes:
+    /// one, or two (earlier first) if ambiguous; a time in a DST gap denotes the first valid
+    /// instant after it.
+    pub(super) fn resolve_min_all(&self, d: Day, minute: u32) -> (Option<Ns>, Option<Ns>) {
+        if minute > MINUTES_PER_DAY {
+            return (None, None);
+        }
         let (d, minute) = if minute == MINUTES_PER_DAY {
-            (d.succ_opt()?, 0)
+            match d.checked_add(1) {
+                Some(n) => (n, 0),
+                None => return (None, None),
+            }
         } else {
             (d, minute)
         };
-        let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0)?;
-        Some(NaiveDateTime::new(d, time))
+        if let Some(c) = &self.cache {
+            if let Some(i) = c.index(d) {
+                if c.uniform[i] {
+                    return (Some(c.starts[i] + Ns::from(minute) * NS_PER_MIN), None);
+                }
+            }
+        }
+        let (Some(date), Some(time)) = (
+            date_of(d),
+            NaiveTime::from_hms_opt(minute / 60, minute % 60, 0),
+        ) else {
+            return (None, None);
+        };
+        self.resolve_all(NaiveDateTime::new(date, time))
     }
 
-    /// All instants a local time denotes: one, or two (earlier first) if ambiguous; a local time
-    /// in a DST gap denotes the first valid instant after it.
-    pub(super) fn resolve_all(
-        &self,
-        l: NaiveDateTime,
-    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    pub(super) fn resolve_min(&self, d: Day, minute: u32) -> Option<Ns> {
+        self.resolve_min_all(d, minute).0
+    }
+
+    fn resolve_all(&self, l: NaiveDateTime) -> (Option<Ns>, Option<Ns>) {
         match self.cal.tz.from_local_datetime(&l) {
-            LocalResult::Single(t) => (Some(t.with_timezone(&Utc)), None),
+            LocalResult::Single(t) => (Some(to_ns(t.with_timezone(&Utc))), None),
             LocalResult::Ambiguous(a, b) => {
-                let (a, b) = (a.with_timezone(&Utc), b.with_timezone(&Utc));
+                let (a, b) = (to_ns(a.with_timezone(&Utc)), to_ns(b.with_timezone(&Utc)));
                 (Some(a.min(b)), Some(a.max(b)))
             }
             LocalResult::None => (self.gap_end(l), None),
         }
     }
 
-    /// The instant a local time denotes (earlier if ambiguous, first valid after if in a gap).
-    pub(super) fn resolve(&self, l: NaiveDateTime) -> Option<DateTime<Utc>> {
-        self.resolve_all(l).0
-    }
-
-    pub(super) fn resolve_min(&self, d: NaiveDate, minute: u32) -> Option<DateTime<Utc>> {
-        self.resolve(Self::local_ndt(d, minute)?)
-    }
-
-    pub(super) fn resolve_min_all(
-        &self,
-        d: NaiveDate,
-        minute: u32,
-    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-        match Self::local_ndt(d, minute) {
-            Some(l) => self.resolve_all(l),
-            None => (None, None),
-        }
-    }
-
     /// For a local time `l` inside a DST gap: the first instant whose local time is `>= l`,
     /// i.e. the transition instant.
-    fn gap_end(&self, l: NaiveDateTime) -> Option<DateTime<Utc>> {
+    fn gap_end(&self, l: NaiveDateTime) -> Option<Ns> {
         let tz = self.cal.tz;
-        let off = |u: i64| -> Option<i64> {
-            let t = DateTime::from_timestamp(u, 0)?;
-            Some(i64::from(
-                tz.offset_from_utc_datetime(&t.naive_utc())
-                    .fix()
-                    .local_minus_utc(),
-            ))
-        };
+        let off = |u: i64| -> Option<i64> { self.offset_at(Ns::from(u) * NS_PER_SEC) };
         // local seconds (as if UTC), rounded up to whole seconds
         let l_utc = l.and_utc();
         let lc = l_utc.timestamp() + i64::from(l_utc.timestamp_subsec_nanos() > 0);
         let two_days = 2 * 86_400;
-        let before = off(lc - two_days)?;
-        let after = off(lc + two_days)?;
+        let before = off(lc.checked_sub(two_days)?)?;
+        let after = off(lc.checked_add(two_days)?)?;
         if after > before {
             // local(u) = u + off(u); find the smallest u with local(u) >= lc
+            let local_of = |u: i64| off(u).map(|o| u + o);
             let mut lo = lc - after; // local(lo) < lc expected
             let mut hi = lc - before; // local(hi) >= lc expected
-            let local_of = |u: i64| off(u).map(|o| u + o);
             if local_of(lo)? < lc && local_of(hi)? >= lc {
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
@@ -242,16 +360,18 @@ impl<'a> Timeline<'a> {
                         lo = mid;
                     }
                 }
-                return DateTime::from_timestamp(hi, 0);
+                return Some(Ns::from(hi) * NS_PER_SEC);
             }
         }
         // Unusual transition pattern: step forward by local minutes (bounded) to the first
         // valid local time.
         for k in 1..=(2 * i64::from(MINUTES_PER_DAY)) {
-            let l2 = l.checked_add_signed(TimeDelta::minutes(k))?;
+            let l2 = l.checked_add_signed(chrono::TimeDelta::try_minutes(k)?)?;
             match tz.from_local_datetime(&l2) {
-                LocalResult::Single(t) => return Some(t.with_timezone(&Utc)),
-                LocalResult::Ambiguous(a, b) => return Some(a.min(b).with_timezone(&Utc)),
+                LocalResult::Single(t) => return Some(to_ns(t.with_timezone(&Utc))),
+                LocalResult::Ambiguous(a, b) => {
+                    return Some(to_ns(a.min(b).with_timezone(&Utc)));
+                }
                 LocalResult::None => {}
             }
         }
@@ -260,43 +380,43 @@ impl<'a> Timeline<'a> {
 
     // ----- queries -------------------------------------------------------------------------
 
-    pub(super) fn is_open(&self, t: DateTime<Utc>) -> bool {
+    pub(super) fn is_open(&self, t: Ns) -> bool {
         if self.never_open {
             return false;
         }
-        let d = self.local_date(t);
-        [d.pred_opt(), Some(d), d.succ_opt()]
-            .into_iter()
-            .flatten()
+        let Some(d) = self.local_day(t) else {
+            return false;
+        };
+        (d.saturating_sub(1)..=d.saturating_add(1))
             .any(|d| self.day(d).iter().any(|&(s, e)| s <= t && t < e))
     }
 
-    pub(super) fn next_opening(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(super) fn next_opening(&self, t: Ns) -> Option<Ns> {
         if self.never_open {
             return None;
         }
-        let mut d = self.local_date(t).pred_opt()?;
+        let mut d = self.local_day(t)?.checked_sub(1)?;
         for _ in 0..SEARCH_DAYS + 3 {
             for &(s, e) in self.day(d).iter() {
                 if e > t {
                     return Some(s.max(t));
                 }
             }
-            d = d.succ_opt()?;
+            d = d.checked_add(1)?;
         }
         None
     }
 
-    pub(super) fn add_business_minutes(&self, t: DateTime<Utc>, n: u64) -> Option<DateTime<Utc>> {
+    pub(super) fn add_business_minutes(&self, t: Ns, n: u64) -> Option<Ns> {
         if n == 0 {
             return Some(t);
         }
         if self.never_open {
             return None;
         }
-        let mut remaining = minutes(n)?;
+        let mut remaining = Ns::from(n) * NS_PER_MIN;
         let mut cur = t;
-        let mut d = self.local_date(t).pred_opt()?;
+        let mut d = self.local_day(t)?.checked_sub(1)?;
         let mut idle_days = 0;
         for _ in 0..MAX_WALK_DAYS {
             let mut used = false;
@@ -308,7 +428,7 @@ impl<'a> Timeline<'a> {
                 let start = s.max(cur);
                 let avail = e - start;
                 if avail >= remaining {
-                    return start.checked_add_signed(remaining);
+                    return Some(start + remaining);
                 }
                 remaining -= avail;
                 cur = e;
@@ -317,22 +437,22 @@ impl<'a> Timeline<'a> {
             if idle_days > SEARCH_DAYS {
                 return None;
             }
-            d = d.succ_opt()?;
+            d = d.checked_add(1)?;
         }
         None
     }
 
     /// The latest instant `u <= t` with exactly `n` business minutes in `[u, t)`.
-    pub(super) fn sub_business_minutes(&self, t: DateTime<Utc>, n: u64) -> Option<DateTime<Utc>> {
+    pub(super) fn sub_business_minutes(&self, t: Ns, n: u64) -> Option<Ns> {
         if n == 0 {
             return Some(t);
         }
         if self.never_open {
             return None;
         }
-        let mut remaining = minutes(n)?;
+        let mut remaining = Ns::from(n) * NS_PER_MIN;
         let mut cur = t;
-        let mut d = self.local_date(t).succ_opt()?;
+        let mut d = self.local_day(t)?.checked_add(1)?;
         let mut idle_days = 0;
         for _ in 0..MAX_WALK_DAYS {
             let mut used = false;
@@ -344,7 +464,7 @@ impl<'a> Timeline<'a> {
                 let end = e.min(cur);
                 let avail = end - s;
                 if avail >= remaining {
-                    return end.checked_sub_signed(remaining);
+                    return Some(end - remaining);
                 }
                 remaining -= avail;
                 cur = s;
@@ -353,47 +473,46 @@ impl<'a> Timeline<'a> {
             if idle_days > SEARCH_DAYS {
                 return None;
             }
-            d = d.pred_opt()?;
+            d = d.checked_sub(1)?;
         }
         None
     }
 
-    pub(super) fn business_minutes_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> u64 {
+    /// Business time in `[a, b)` in nanoseconds.
+    fn business_ns_between(&self, a: Ns, b: Ns) -> Ns {
         if b <= a || self.never_open {
             return 0;
         }
-        let (Some(mut d), Some(last)) =
-            (self.local_date(a).pred_opt(), self.local_date(b).succ_opt())
-        else {
+        let (Some(first), Some(last)) = (self.local_day(a), self.local_day(b)) else {
             return 0;
         };
-        let mut total = TimeDelta::zero();
-        while d <= last {
+        let mut total: Ns = 0;
+        for d in first.saturating_sub(1)..=last.saturating_add(1) {
             for &(s, e) in self.day(d).iter() {
                 let (s, e) = (s.max(a), e.min(b));
                 if s < e {
                     total += e - s;
                 }
             }
-            match d.succ_opt() {
-                Some(n) => d = n,
-                None => break,
-            }
         }
-        u64::try_from(total.num_minutes()).unwrap_or(0)
+        total
     }
 
-    pub(super) fn add_business_days(&self, t: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
+    /// Whole business minutes in `[a, b)`, rounded down.
+    pub(super) fn business_minutes_between(&self, a: Ns, b: Ns) -> u64 {
+        u64::try_from(self.business_ns_between(a, b) / NS_PER_MIN).unwrap_or(u64::MAX)
+    }
+
+    pub(super) fn add_business_days(&self, t: Ns, n: u32) -> Option<Ns> {
         if self.never_open {
             return None;
         }
-        let local = self.local(t);
-        let d0 = local.date();
+        let (d0, clock) = self.local_clock(t)?;
         let mut d = d0;
         let mut walked = 0u32;
         // roll forward to a working day
         while !self.is_working(d) {
-            d = d.succ_opt()?;
+            d = d.checked_add(1)?;
             walked += 1;
             if walked > SEARCH_DAYS {
                 return None;
@@ -402,7 +521,7 @@ impl<'a> Timeline<'a> {
         for _ in 0..n {
             let mut gap = 0u32;
             loop {
-                d = d.succ_opt()?;
+                d = d.checked_add(1)?;
                 walked += 1;
                 gap += 1;
                 if gap > SEARCH_DAYS || walked > MAX_WALK_DAYS {
@@ -416,16 +535,16 @@ impl<'a> Timeline<'a> {
         let target = if d == d0 {
             t
         } else {
-            self.resolve(NaiveDateTime::new(d, local.time()))?
+            self.resolve_clock(d, clock)?
         };
         self.next_opening(target)
     }
 
-    pub(super) fn next_clock(&self, t: DateTime<Utc>, minute: u32) -> Option<DateTime<Utc>> {
+    pub(super) fn next_clock(&self, t: Ns, minute: u32) -> Option<Ns> {
         if minute >= MINUTES_PER_DAY {
             return None;
         }
-        let mut d = self.local_date(t).pred_opt()?;
+        let mut d = self.local_day(t)?.checked_sub(1)?;
         for _ in 0..4 {
             let (a, b) = self.resolve_min_all(d, minute);
             for c in [a, b].into_iter().flatten() {
@@ -433,32 +552,27 @@ impl<'a> Timeline<'a> {
                     return Some(c);
                 }
             }
-            d = d.succ_opt()?;
+            d = d.checked_add(1)?;
         }
         None
     }
 
     /// The instant after the delay only (no clock time, no send window).
-    pub(super) fn apply_delay(&self, t: DateTime<Utc>, delay: Delay) -> Option<DateTime<Utc>> {
+    pub(super) fn apply_delay(&self, t: Ns, delay: Delay) -> Option<Ns> {
         match delay {
             Delay::Zero => Some(t),
-            Delay::Wall { minutes: m } => t.checked_add_signed(minutes(m)?),
+            Delay::Wall { minutes } => Some(t + Ns::from(minutes) * NS_PER_MIN),
             Delay::BusinessDays(n) => self.add_business_days(t, n),
             Delay::BusinessMinutes(n) => self.add_business_minutes(t, n),
         }
     }
 
-    pub(super) fn schedule(&self, from: DateTime<Utc>, timing: Timing) -> Option<DateTime<Utc>> {
+    pub(super) fn schedule(&self, from: Ns, timing: Timing) -> Option<Ns> {
         let x = self.apply_delay(from, timing.delay)?;
         let y = match timing.at_clock {
             Some(m) => self.next_clock(x, m)?,
             None => x,
         };
         self.next_opening(y)
-    }
-
-    /// The normalized business hours (sorted, merged, non-empty ranges).
-    pub(super) fn hours(&self) -> &[(u32, u32)] {
-        &self.hours
     }
 }

@@ -6,9 +6,9 @@
 //! midnight, and at the preimages of those instants under the delay. The sampler hits all of
 //! these at whole-minute resolution, plus a 15-minute grid.
 
-use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use chrono::NaiveDate;
 
-use super::timeline::Timeline;
+use super::timeline::{date_of, day_of, from_ns, Ns, Timeline, NS_PER_MIN};
 use super::{Calendar, Delay, Measure, Starts, Timing, WorstCase, MAX_WALK_DAYS, MINUTES_PER_DAY};
 
 /// Local minutes of day to sample on each date (working dates only for `OpenMoments`).
@@ -49,14 +49,6 @@ fn day_minutes(hours: &[(u32, u32)], timing: Timing, starts: Starts) -> Vec<u32>
     v
 }
 
-fn add_days(d: NaiveDate, n: u64) -> Option<NaiveDate> {
-    d.checked_add_days(Days::new(n))
-}
-
-fn sub_days(d: NaiveDate, n: u64) -> Option<NaiveDate> {
-    d.checked_sub_days(Days::new(n))
-}
-
 pub(super) fn worst_case(
     cal: &Calendar,
     timing: Timing,
@@ -64,8 +56,8 @@ pub(super) fn worst_case(
     measure: Measure,
     window: (NaiveDate, NaiveDate),
 ) -> Option<WorstCase> {
-    let (d0, d1) = window;
-    if d1 < d0 || (d1 - d0).num_days() >= i64::from(MAX_WALK_DAYS) {
+    let (d0, d1) = (day_of(window.0), day_of(window.1));
+    if d1 < d0 || d1 - d0 >= i32::try_from(MAX_WALK_DAYS).ok()? {
         return None;
     }
     let plain = Timeline::new(cal);
@@ -75,18 +67,17 @@ pub(super) fn worst_case(
     // Where the delay takes the latest start: boundaries up to there can have preimages in the
     // window, and schedules mostly stay before it.
     let reach = plain.apply_delay(w1, timing.delay).unwrap_or(w1);
-    let last_target = add_days(plain.local_date(reach), 2)?;
-    let cache_first = sub_days(d0, 3)?;
-    let cache_last = add_days(last_target, 14)?.min(add_days(d1, 2 * u64::from(MAX_WALK_DAYS))?);
-    let tl = Timeline::with_cache(cal, cache_first, cache_last);
+    let last_target = plain.local_day(reach)?.checked_add(2)?;
+    let cache_last = last_target
+        .checked_add(14)?
+        .min(d1.checked_add(2 * i32::try_from(MAX_WALK_DAYS).ok()?)?);
+    let tl = Timeline::with_cache(cal, date_of(d0.checked_sub(3)?)?, date_of(cache_last)?);
 
-    let one = TimeDelta::minutes(1);
-    let mut samples: Vec<DateTime<Utc>> = Vec::new();
+    let mut samples: Vec<Ns> = Vec::new();
 
     // 1. the per-date grid and boundaries
     let grid = day_minutes(tl.hours(), timing, starts);
-    let mut d = d0;
-    loop {
+    for d in d0..=d1 {
         if starts == Starts::AnyMoment || tl.is_working(d) {
             for &m in &grid {
                 let (a, b) = tl.resolve_min_all(d, m);
@@ -94,26 +85,19 @@ pub(super) fn worst_case(
                 samples.extend(b);
             }
         }
-        if d >= d1 {
-            break;
-        }
-        d = d.succ_opt()?;
     }
 
     // 2. preimages of boundaries under the delay
-    let preimage = |b: DateTime<Utc>| -> Option<DateTime<Utc>> {
+    let preimage = |b: Ns| -> Option<Ns> {
         match timing.delay {
-            Delay::Wall { minutes } => {
-                b.checked_sub_signed(TimeDelta::try_minutes(i64::try_from(minutes).ok()?)?)
-            }
+            Delay::Wall { minutes } => Some(b - Ns::from(minutes) * NS_PER_MIN),
             Delay::BusinessMinutes(n) => tl.sub_business_minutes(b, n),
             Delay::Zero | Delay::BusinessDays(_) => None,
         }
     };
     if matches!(timing.delay, Delay::Wall { .. } | Delay::BusinessMinutes(_)) {
-        let mut d = d0.pred_opt()?;
-        let mut targets: Vec<DateTime<Utc>> = Vec::new();
-        while d <= last_target {
+        let mut targets: Vec<Ns> = Vec::new();
+        for d in d0.checked_sub(1)?..=last_target {
             targets.clear();
             for &(s, e) in tl.day(d).iter() {
                 targets.push(s);
@@ -131,11 +115,10 @@ pub(super) fn worst_case(
                 if let Some(p) = preimage(b) {
                     if p < w1 {
                         samples.push(p);
-                        samples.extend(p.checked_add_signed(one));
+                        samples.push(p + NS_PER_MIN);
                     }
                 }
             }
-            d = d.succ_opt()?;
         }
     }
 
@@ -143,23 +126,28 @@ pub(super) fn worst_case(
     samples.sort_unstable();
     samples.dedup();
 
-    let mut best: Option<WorstCase> = None;
+    let mut best: Option<(u64, Ns, Ns)> = None;
     for from in samples {
         if starts == Starts::OpenMoments && !tl.is_open(from) {
             continue;
         }
         let to = tl.schedule(from, timing)?;
         let minutes = match measure {
-            Measure::Wall => u64::try_from((to - from).num_minutes()).unwrap_or(0),
+            Measure::Wall => u64::try_from((to - from) / NS_PER_MIN).unwrap_or(0),
             Measure::Business => tl.business_minutes_between(from, to),
         };
-        let better = match &best {
-            Some(b) => minutes > b.minutes,
+        let better = match best {
+            Some((m, _, _)) => minutes > m,
             None => true,
         };
         if better {
-            best = Some(WorstCase { minutes, from, to });
+            best = Some((minutes, from, to));
         }
     }
-    best
+    let (minutes, from, to) = best?;
+    Some(WorstCase {
+        minutes,
+        from: from_ns(from)?,
+        to: from_ns(to)?,
+    })
 }

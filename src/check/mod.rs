@@ -1,8 +1,385 @@
-//! Stage 3: spanned AST → checked model, with every diagnostic of the project.
-use crate::diagnostics::Diagnostic;
+//! Stage 3: spanned AST → checked model, reporting every independent problem of a project.
+//!
+//! Passes run in dependency order: global names → calendars → pipelines → cadences → lead models
+//! → simulations and tests → whole-project analyses (events produced, calendar timing).
+
+mod cadences;
+mod calendars;
+mod conditions;
+mod leads;
+mod pipelines;
+mod runs;
+mod timing;
+
+use std::collections::HashMap;
+
+use crate::diagnostics::{codes, CodeInfo, Diagnostic};
+use crate::model::Model;
 use crate::project::Project;
+use crate::source::Span;
+use crate::syntax::ast::{self, Ident, Item};
+
+/// The result of checking: the model (complete only when there are no errors) and all findings.
+pub struct Checked {
+    pub model: Model,
+    pub diagnostics: Vec<Diagnostic>,
+}
 
 /// Check a loaded project; returns the parser's and the checker's diagnostics.
 pub fn check_project(project: &Project) -> Vec<Diagnostic> {
-    project.diagnostics.clone()
+    check(project).diagnostics
+}
+
+pub fn check(project: &Project) -> Checked {
+    let mut cx = Checker {
+        diags: project.diagnostics.clone(),
+        model: Model::default(),
+        names: Names::default(),
+        flows: Vec::new(),
+        pending_unreachable_stages: Vec::new(),
+        stage_effect_targets: Default::default(),
+        produced_events: Default::default(),
+    };
+    let items: Vec<&Item> = project.files.iter().flat_map(|(_, f)| f.items.iter()).collect();
+    cx.collect_names(&items);
+    for item in &items {
+        if let Item::Calendar(c) = item {
+            cx.calendar(c);
+        }
+    }
+    for item in &items {
+        if let Item::Pipeline(p) = item {
+            cx.pipeline(p);
+        }
+    }
+    for item in &items {
+        if let Item::Cadence(c) = item {
+            cx.cadence(c);
+        }
+    }
+    for item in &items {
+        if let Item::Leads(l) = item {
+            cx.leads(l);
+        }
+    }
+    for item in &items {
+        match item {
+            Item::Simulation(s) => cx.simulation(s),
+            Item::Test(t) => cx.test(t),
+            _ => {}
+        }
+    }
+    cx.events_produced(&items);
+    cx.timing_analyses();
+    crate::diagnostics::sort(&mut cx.diags);
+    Checked {
+        model: cx.model,
+        diagnostics: cx.diags,
+    }
+}
+
+/// Project-wide names per kind: name → (index in the model, declaring span).
+#[derive(Default)]
+struct Names {
+    calendars: HashMap<String, (usize, Span)>,
+    pipelines: HashMap<String, (usize, Span)>,
+    cadences: HashMap<String, (usize, Span)>,
+    leads: HashMap<String, (usize, Span)>,
+}
+
+struct Checker {
+    diags: Vec<Diagnostic>,
+    model: Model,
+    names: Names,
+    /// step graphs kept for the timing analyses
+    flows: Vec<cadences::CadenceFlow>,
+    /// (pipeline, stage, span) of stages no exit reaches, until cadence `stage` effects are known
+    pending_unreachable_stages: Vec<(String, usize, Span)>,
+    /// (pipeline, stage) that some cadence moves deals into
+    stage_effect_targets: std::collections::HashSet<(usize, usize)>,
+    /// events set by a cadence or produced by a lead model's milestone
+    produced_events: std::collections::HashSet<String>,
+}
+
+impl Checker {
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Register every top-level name; duplicates (also across files) are reported with both places.
+    fn collect_names(&mut self, items: &[&Item]) {
+        let mut sims: HashMap<String, Span> = HashMap::new();
+        let mut tests: HashMap<String, Span> = HashMap::new();
+        let (mut nc, mut np, mut ncad, mut nl) = (0, 0, 0, 0);
+        for item in items {
+            let (table, counter, ident): (&mut HashMap<String, (usize, Span)>, &mut usize, &Ident) = match item {
+                Item::Calendar(c) => (&mut self.names.calendars, &mut nc, &c.name),
+                Item::Pipeline(p) => (&mut self.names.pipelines, &mut np, &p.name),
+                Item::Cadence(c) => (&mut self.names.cadences, &mut ncad, &c.name),
+                Item::Leads(l) => (&mut self.names.leads, &mut nl, &l.name),
+                Item::Simulation(s) => {
+                    if let Some(first) = sims.get(&s.name.name) {
+                        let d = duplicate("simulation", &s.name.name, s.name.span, *first);
+                        self.diags.push(d);
+                    } else {
+                        sims.insert(s.name.name.clone(), s.name.span);
+                    }
+                    continue;
+                }
+                Item::Test(t) => {
+                    if let Some(first) = tests.get(&t.name.value) {
+                        let d = duplicate("test", &t.name.value, t.name.span, *first);
+                        self.diags.push(d);
+                    } else {
+                        tests.insert(t.name.value.clone(), t.name.span);
+                    }
+                    continue;
+                }
+            };
+            let kind = match item {
+                Item::Calendar(_) => "calendar",
+                Item::Pipeline(_) => "pipeline",
+                Item::Cadence(_) => "cadence",
+                _ => "leads",
+            };
+            if let Some((_, first)) = table.get(&ident.name) {
+                let d = duplicate(kind, &ident.name, ident.span, *first);
+                self.diags.push(d);
+            } else {
+                // Indices are assigned in the order the passes will push into the model.
+                table.insert(ident.name.clone(), (*counter, ident.span));
+                *counter += 1;
+            }
+        }
+    }
+
+    /// Report an unknown name with a "did you mean" suggestion drawn from `candidates`.
+    fn unknown<'a>(
+        &mut self,
+        code: &'static CodeInfo,
+        kind: &str,
+        name: &str,
+        span: Span,
+        context: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) {
+        let candidates: Vec<&str> = candidates.into_iter().collect();
+        let mut d = Diagnostic::new(code, span, format!("unknown {kind} `{name}`"))
+            .with_label(format!("not declared{context}"));
+        d = match suggest(name, &candidates) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None if candidates.is_empty() => d.with_help(format!("no {kind} is declared{context}")),
+            None => {
+                let mut list: Vec<&str> = candidates.clone();
+                list.sort();
+                list.dedup();
+                let shown: Vec<String> = list.iter().take(12).map(|c| format!("`{c}`")).collect();
+                let more = if list.len() > 12 { ", ..." } else { "" };
+                d.with_help(format!("known: {}{more}", shown.join(", ")))
+            }
+        };
+        self.push(d);
+    }
+
+    /// A setting given twice in one block.
+    fn duplicate_setting(&mut self, what: &str, span: Span, first: Span) {
+        self.push(
+            Diagnostic::new(&codes::E0219, span, format!("`{what}` is given twice"))
+                .with_label("second setting")
+                .with_related(first, "first given here")
+                .with_help(format!("keep one `{what}`")),
+        );
+    }
+
+    fn missing_setting(&mut self, span: Span, msg: String, help: &str) {
+        self.push(
+            Diagnostic::new(&codes::E0220, span, msg)
+                .with_label("declared here")
+                .with_help(help.to_string()),
+        );
+    }
+}
+
+fn duplicate(kind: &str, name: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(&codes::E0201, span, format!("{kind} `{name}` is declared twice"))
+        .with_label("declared again here")
+        .with_related(first, "first declared")
+        .with_help(format!("rename one of the two {kind}s"))
+}
+
+/// The closest candidate, if it is close enough to be a likely typo.
+pub fn suggest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(&str, usize)> = None;
+    for c in candidates {
+        let d = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
+        let limit = (name.chars().count().max(c.chars().count()) / 3).max(1) + usize::from(name.len() > 4);
+        if d <= limit && best.map(|(_, bd)| d < bd).unwrap_or(true) {
+            best = Some((c, d));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+/// Track names declared within one block: reports duplicates, returns whether `name` was new.
+struct LocalNames {
+    kind: &'static str,
+    seen: HashMap<String, Span>,
+}
+
+impl LocalNames {
+    fn new(kind: &'static str) -> LocalNames {
+        LocalNames {
+            kind,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, cx: &mut Checker, ident: &Ident) -> bool {
+        self.add_raw(cx, &ident.name, ident.span)
+    }
+
+    fn add_raw(&mut self, cx: &mut Checker, name: &str, span: Span) -> bool {
+        if let Some(first) = self.seen.get(name) {
+            cx.push(duplicate(self.kind, name, span, *first));
+            false
+        } else {
+            self.seen.insert(name.to_string(), span);
+            true
+        }
+    }
+}
+
+/// Minutes in a wall-clock duration unit (a month counts as 30 days).
+fn unit_minutes(unit: ast::DurationUnit) -> f64 {
+    match unit {
+        ast::DurationUnit::Minute => 1.0,
+        ast::DurationUnit::Hour => 60.0,
+        ast::DurationUnit::Day => 1440.0,
+        ast::DurationUnit::Week => 10080.0,
+        ast::DurationUnit::Month => 43200.0,
+        ast::DurationUnit::BusinessDay => 1440.0,
+        ast::DurationUnit::BusinessHour => 60.0,
+    }
+}
+
+/// Durations longer than this (ten years) are refused as impossible.
+const MAX_MINUTES: f64 = 3660.0 * 1440.0;
+
+impl Checker {
+    /// A duration as a calendar delay; reports impossible values.
+    fn delay(&mut self, d: &ast::Duration) -> crate::calendar::Delay {
+        use crate::calendar::Delay;
+        let minutes = d.amount * unit_minutes(d.unit);
+        if minutes > MAX_MINUTES {
+            self.push(
+                Diagnostic::new(&codes::E0308, d.span, "duration is longer than ten years")
+                    .with_label("too long")
+                    .with_help("cadence waits and windows are at most ten years"),
+            );
+            return Delay::Zero;
+        }
+        match d.unit {
+            ast::DurationUnit::BusinessDay => {
+                if d.amount.fract() != 0.0 {
+                    self.push(
+                        Diagnostic::new(&codes::E0308, d.span, "business days must be a whole number")
+                            .with_label("not whole")
+                            .with_help("write `1 business day` or use business hours"),
+                    );
+                }
+                Delay::BusinessDays(d.amount as u32)
+            }
+            ast::DurationUnit::BusinessHour => Delay::BusinessMinutes((d.amount * 60.0).round() as u64),
+            _ if minutes == 0.0 => Delay::Zero,
+            _ => Delay::Wall {
+                minutes: minutes.round() as u64,
+            },
+        }
+    }
+
+    /// A wall-clock duration in minutes; business units are refused where wall time is meant.
+    fn wall_minutes(&mut self, d: &ast::Duration, what: &str) -> u64 {
+        if d.unit.is_business() {
+            self.push(
+                Diagnostic::new(&codes::E0301, d.span, format!("{what} is wall-clock time, not business time"))
+                    .with_label("business duration")
+                    .with_help("write it in `min`, `h`, `d`, `w` or `mo`"),
+            );
+        }
+        let m = d.amount * unit_minutes(d.unit);
+        if m > MAX_MINUTES {
+            self.push(
+                Diagnostic::new(&codes::E0308, d.span, "duration is longer than ten years")
+                    .with_label("too long")
+                    .with_help("durations are at most ten years"),
+            );
+            return 0;
+        }
+        m.round() as u64
+    }
+
+    /// A date literal; reports dates that do not exist.
+    fn date(&mut self, d: &ast::Date) -> Option<chrono::NaiveDate> {
+        match chrono::NaiveDate::parse_from_str(&d.text, "%Y-%m-%d") {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.push(
+                    Diagnostic::new(&codes::E0104, d.span, format!("`{}` is not a date", d.text))
+                        .with_label("no such day")
+                        .with_help("dates are written YYYY-MM-DD and must exist"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A clock literal as minutes of the day; `allow_24` for range ends.
+    fn clock(&mut self, c: &ast::Clock, allow_24: bool) -> Option<u32> {
+        let ok = (c.hour < 24 && c.minute < 60) || (allow_24 && c.hour == 24 && c.minute == 0);
+        if ok {
+            Some(c.hour * 60 + c.minute)
+        } else {
+            self.push(
+                Diagnostic::new(
+                    &codes::E0104,
+                    c.span,
+                    format!("`{:02}:{:02}` is not a clock time", c.hour, c.minute),
+                )
+                .with_label("out of range")
+                .with_help(if allow_24 {
+                    "clock times run from 00:00 to 23:59; 24:00 may end a range"
+                } else {
+                    "clock times run from 00:00 to 23:59"
+                }),
+            );
+            None
+        }
+    }
+
+    fn datetime(&mut self, dt: &ast::DateTime) -> Option<String> {
+        let d = self.date(&dt.date);
+        let c = self.clock(&dt.clock, false);
+        match (d, c) {
+            (Some(d), Some(c)) => Some(format!("{} {:02}:{:02}", d, c / 60, c % 60)),
+            _ => None,
+        }
+    }
+
+    fn timezone(&mut self, s: &ast::Str) -> Option<chrono_tz::Tz> {
+        match s.value.parse::<chrono_tz::Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();
+                let mut d = Diagnostic::new(&codes::E0214, s.span, format!("unknown time zone `{}`", s.value))
+                    .with_label("not an IANA time zone");
+                d = match suggest(&s.value, &names) {
+                    Some(n) => d.with_help(format!("did you mean `{n}`?")),
+                    None => d.with_help("use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`"),
+                };
+                self.push(d);
+                None
+            }
+        }
+    }
 }

@@ -1,0 +1,690 @@
+//! Cadences: steps and tracks, channels and outcomes, effects, the step graph (reachability,
+//! bounded loops), variants, and compliance exits.
+
+use std::collections::HashMap;
+
+use super::{Checker, LocalNames};
+use crate::calendar::{Delay, Timing};
+use crate::diagnostics::{codes, Diagnostic};
+use crate::model::{self, Cadence, Channel, Effects, Flow, Pipeline, Priority, Trigger, BUILTIN_TRIGGERS};
+use crate::source::Span;
+use crate::syntax::ast::{self, CadenceDecl, CadenceItem, EffectKind, StepAttr};
+
+/// One edge of the step graph, for flow and timing analyses.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub from: usize,
+    pub to: usize,
+    pub bounded: bool,
+    /// the effect span for jumps, the target step's span for fall-through
+    pub span: Span,
+    /// `within D` of the rule that jumps: the outcome can come this long after the touch
+    pub within: Option<Delay>,
+    /// a jump (`-> STEP`) rather than falling through to the next step of the track
+    pub jump: bool,
+}
+
+/// What the timing analysis needs of a cadence, kept after checking.
+#[derive(Debug, Clone)]
+pub struct CadenceFlow {
+    pub cadence: usize,
+    pub edges: Vec<Edge>,
+    pub entry: Option<usize>,
+    /// span of each step's timing (or the step) for diagnostics
+    pub timing_spans: Vec<Span>,
+}
+
+impl Checker {
+    pub(super) fn cadence(&mut self, decl: &CadenceDecl) {
+        let mut c = Cadence {
+            name: decl.name.name.clone(),
+            title: None,
+            pipeline: None,
+            stage: None,
+            calendar: None,
+            enroll: None,
+            exits: Vec::new(),
+            tracks: vec![model::Track {
+                name: "main".into(),
+                steps: Vec::new(),
+            }],
+            steps: Vec::new(),
+            span: decl.name.span,
+        };
+        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        // Settings first: the pipeline is needed to resolve everything else.
+        for item in &decl.items {
+            let key = match &item.node {
+                CadenceItem::Title(_) => "title",
+                CadenceItem::Works { .. } => "pipeline",
+                CadenceItem::Calendar(_) => "calendar",
+                CadenceItem::Enroll(_) => "enroll",
+                _ => continue,
+            };
+            if let Some(first) = settings.get(key) {
+                self.duplicate_setting(key, item.span, *first);
+                continue;
+            }
+            settings.insert(key, item.span);
+            match &item.node {
+                CadenceItem::Title(s) => c.title = Some(s.value.clone()),
+                CadenceItem::Works { pipeline, stage } => match self.names.pipelines.get(&pipeline.name) {
+                    Some((i, _)) => {
+                        c.pipeline = Some(*i);
+                        if let (Some(s), Some(p)) = (stage, self.model.pipelines.get(*i).cloned()) {
+                            c.stage = self.stage_ref(&p, s);
+                        }
+                    }
+                    None => {
+                        let names: Vec<String> = self.names.pipelines.keys().cloned().collect();
+                        self.unknown(&codes::E0203, "pipeline", &pipeline.name, pipeline.span, "", names.iter().map(|s| s.as_str()));
+                    }
+                },
+                CadenceItem::Calendar(cal) => c.calendar = self.calendar_ref(cal),
+                _ => {}
+            }
+        }
+        let pipeline: Option<Pipeline> = c.pipeline.and_then(|i| self.model.pipelines.get(i).cloned());
+        for item in &decl.items {
+            if let CadenceItem::Enroll(e) = &item.node {
+                c.enroll = Some(self.condition(e, pipeline.as_ref()));
+            }
+        }
+        // Steps and tracks: names first, so jumps may point forward.
+        let mut step_names = LocalNames::new("step");
+        let mut track_names = LocalNames::new("track");
+        let mut step_decls: Vec<&ast::Step> = Vec::new();
+        for item in &decl.items {
+            match &item.node {
+                CadenceItem::Step(s) => {
+                    if step_names.add(self, &s.name) {
+                        c.tracks[0].steps.push(step_decls.len());
+                        step_decls.push(s);
+                    }
+                }
+                CadenceItem::Track(t) => {
+                    if t.name.name == "main" || !track_names.add(self, &t.name) {
+                        if t.name.name == "main" {
+                            self.push(
+                                Diagnostic::new(&codes::E0201, t.name.span, "`main` is the name of the main track")
+                                    .with_label("reserved")
+                                    .with_help("steps outside any `track` form the main track; rename this track"),
+                            );
+                        }
+                        continue;
+                    }
+                    let mut ids = Vec::new();
+                    for s in &t.steps {
+                        if step_names.add(self, &s.name) {
+                            ids.push(step_decls.len());
+                            step_decls.push(s);
+                        }
+                    }
+                    if ids.is_empty() {
+                        self.push(
+                            Diagnostic::new(&codes::E0220, t.name.span, format!("track `{}` has no steps", t.name.name))
+                                .with_label("empty track")
+                                .with_help("add steps to the track or remove it"),
+                        );
+                    }
+                    c.tracks.push(model::Track {
+                        name: t.name.name.clone(),
+                        steps: ids,
+                    });
+                }
+                _ => {}
+            }
+        }
+        for (ti, t) in c.tracks.iter().enumerate() {
+            for &si in &t.steps {
+                let _ = (ti, si);
+            }
+        }
+        let track_of: Vec<usize> = {
+            let mut v = vec![0; step_decls.len()];
+            for (ti, t) in c.tracks.iter().enumerate() {
+                for &si in &t.steps {
+                    v[si] = ti;
+                }
+            }
+            v
+        };
+        let names: Vec<String> = step_decls.iter().map(|s| s.name.name.clone()).collect();
+        let tracks: Vec<(String, Option<usize>)> = c.tracks.iter().map(|t| (t.name.clone(), t.steps.first().copied())).collect();
+        let resolver = StepResolver { names: &names, tracks: &tracks };
+        for (si, s) in step_decls.iter().enumerate() {
+            let step = self.step(s, track_of[si], pipeline.as_ref(), &resolver, &decl.name.name);
+            c.steps.push(step);
+        }
+        // Cadence exits.
+        let mut reasons = LocalNames::new("exit");
+        for item in &decl.items {
+            if let CadenceItem::Exit(e) = &item.node {
+                reasons.add(self, &e.reason);
+                let trigger = if BUILTIN_TRIGGERS.contains(&e.event.name.as_str()) {
+                    Some(Trigger::Builtin(e.event.name.clone()))
+                } else if let Some(i) = pipeline.as_ref().and_then(|p| p.events.iter().position(|x| *x == e.event.name)) {
+                    Some(Trigger::Event(i))
+                } else {
+                    let cands: Vec<String> = BUILTIN_TRIGGERS
+                        .iter()
+                        .map(|s| s.to_string())
+                        .chain(pipeline.iter().flat_map(|p| p.events.iter().cloned()))
+                        .collect();
+                    self.unknown(&codes::E0217, "event", &e.event.name, e.event.span, "", cands.iter().map(|s| s.as_str()));
+                    None
+                };
+                let effects = self.effects(&e.effects, pipeline.as_ref(), &resolver, None);
+                if let Some(trigger) = trigger {
+                    c.exits.push(model::CadenceExit {
+                        reason: e.reason.name.clone(),
+                        trigger,
+                        effects,
+                    });
+                }
+            }
+        }
+        if step_decls.is_empty() {
+            self.missing_setting(decl.name.span, format!("cadence `{}` has no steps", decl.name.name), "add at least one `step`");
+        }
+        self.compliance(decl, &c);
+        let flow = self.step_graph(&c, &step_decls);
+        // Stage effects from a cadence working a stage obey the pipeline's rules too.
+        if let (Some(p), Some(from)) = (pipeline.as_ref(), c.stage) {
+            self.stage_effect_rules(p, from, decl);
+        }
+        if let Some(p) = c.pipeline {
+            for s in c.steps.iter() {
+                for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
+                    if let Some(t) = e.stage {
+                        self.stage_effect_targets.insert((p, t));
+                    }
+                }
+            }
+            for e in &c.exits {
+                if let Some(t) = e.effects.stage {
+                    self.stage_effect_targets.insert((p, t));
+                }
+            }
+        }
+        let registered = self
+            .names
+            .cadences
+            .get(&decl.name.name)
+            .map(|(_, s)| s.same_place(decl.name.span))
+            .unwrap_or(false);
+        if registered {
+            self.flows.push(CadenceFlow {
+                cadence: self.model.cadences.len(),
+                ..flow
+            });
+            self.model.cadences.push(c);
+        }
+    }
+
+    fn step(&mut self, s: &ast::Step, track: usize, p: Option<&Pipeline>, res: &StepResolver, cadence: &str) -> model::Step {
+        let channel = match Channel::ALL.iter().find(|(n, _)| *n == s.channel.name) {
+            Some((_, ch)) => Some(*ch),
+            None => {
+                self.unknown(&codes::E0211, "channel", &s.channel.name, s.channel.span, "", Channel::ALL.iter().map(|(n, _)| *n));
+                None
+            }
+        };
+        let mut step = model::Step {
+            name: s.name.name.clone(),
+            track,
+            channel: channel.unwrap_or(Channel::Task),
+            title: s.title.as_ref().map(|t| t.value.clone()),
+            template: None,
+            timing: Timing::after(Delay::Zero),
+            assign: None,
+            priority: None,
+            variants: Vec::new(),
+            rules: Vec::new(),
+            otherwise: None,
+            span: s.name.span,
+        };
+        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        let mut variants = LocalNames::new("variant");
+        let mut share_total = 0.0;
+        let mut first_variant: Option<Span> = None;
+        for attr in &s.attrs {
+            let key = match &attr.node {
+                StepAttr::Template(_) => Some("template"),
+                StepAttr::Timing(_) => Some("timing"),
+                StepAttr::Assign(_) => Some("assign"),
+                StepAttr::Priority(_) => Some("priority"),
+                StepAttr::Otherwise(_) => Some("otherwise"),
+                _ => None,
+            };
+            if let Some(k) = key {
+                if let Some(first) = settings.get(k) {
+                    self.duplicate_setting(k, attr.span, *first);
+                    continue;
+                }
+                settings.insert(k, attr.span);
+            }
+            match &attr.node {
+                StepAttr::Template(t) => step.template = Some(t.value.clone()),
+                StepAttr::Timing(t) => step.timing = self.timing(t),
+                StepAttr::Assign(r) => step.assign = self.role_ref(p, r),
+                StepAttr::Priority(pr) => {
+                    step.priority = match pr.name.as_str() {
+                        "high" => Some(Priority::High),
+                        "medium" => Some(Priority::Medium),
+                        "low" => Some(Priority::Low),
+                        _ => {
+                            self.unknown(&codes::E0218, "priority", &pr.name, pr.span, "", ["high", "medium", "low"]);
+                            None
+                        }
+                    }
+                }
+                StepAttr::Variant(v) => {
+                    first_variant.get_or_insert(attr.span);
+                    if variants.add(self, &v.name) {
+                        share_total += v.share.value;
+                        step.variants.push(model::Variant {
+                            name: v.name.name.clone(),
+                            share: v.share.value / 100.0,
+                            template: v.template.as_ref().map(|t| t.value.clone()),
+                        });
+                    }
+                }
+                StepAttr::On(rule) => {
+                    if let Some(ch) = channel {
+                        if !ch.outcomes().contains(&rule.outcome.name.as_str()) {
+                            let mut d = Diagnostic::new(
+                                &codes::E0212,
+                                rule.outcome.span,
+                                format!("a {} step cannot have the outcome `{}`", ch.name(), rule.outcome.name),
+                            )
+                            .with_label(format!("not an outcome of `{}`", ch.name()));
+                            let list = ch.outcomes().iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+                            d = match super::suggest(&rule.outcome.name, ch.outcomes()) {
+                                Some(sug) => d.with_help(format!("did you mean `{sug}`? {} outcomes: {list}", ch.name())),
+                                None => d.with_help(format!("{} outcomes: {list}", ch.name())),
+                            };
+                            self.push(d);
+                        }
+                    }
+                    let times = match &rule.times {
+                        Some(t) if t.value == 0 || t.value > 1000 => {
+                            self.push(
+                                Diagnostic::new(&codes::E0308, t.span, format!("`{} times` is out of range", t.value))
+                                    .with_label("must be 1 to 1000")
+                                    .with_help("count outcomes from 1, e.g. `on opened 3 times`"),
+                            );
+                            1
+                        }
+                        Some(t) => t.value as u32,
+                        None => 1,
+                    };
+                    let within = rule.within.as_ref().map(|w| self.delay(w));
+                    let effects = self.effects(&rule.effects, p, res, Some(cadence));
+                    step.rules.push(model::OnRule {
+                        outcome: rule.outcome.name.clone(),
+                        times,
+                        within_minutes: within,
+                        effects,
+                    });
+                }
+                StepAttr::Otherwise(effects) => {
+                    step.otherwise = Some(self.effects(effects, p, res, Some(cadence)));
+                }
+            }
+        }
+        if let Some(span) = first_variant {
+            if (share_total - 100.0).abs() > 1e-9 {
+                self.push(
+                    Diagnostic::new(&codes::E0602, span, format!("variant shares total {}%, not 100%", trim(share_total)))
+                        .with_label("variants start here")
+                        .with_help("the variants of a step split its leads; make the shares add up to 100%"),
+                );
+            }
+        }
+        step
+    }
+
+    fn timing(&mut self, t: &ast::Timing) -> Timing {
+        match t {
+            ast::Timing::Immediately => Timing::after(Delay::Zero),
+            ast::Timing::After { delay, at } => Timing {
+                delay: self.delay(delay),
+                at_clock: at.as_ref().and_then(|c| self.clock(c, false)),
+            },
+            ast::Timing::At(c) => Timing {
+                delay: Delay::Zero,
+                at_clock: self.clock(c, false),
+            },
+        }
+    }
+
+    fn effects(&mut self, list: &[ast::Effect], p: Option<&Pipeline>, res: &StepResolver, in_step: Option<&str>) -> Effects {
+        let mut out = Effects {
+            set: Vec::new(),
+            stage: None,
+            tasks: Vec::new(),
+            flow: Flow::Continue,
+        };
+        let mut flow_span: Option<Span> = None;
+        for e in list {
+            if let Some(first) = flow_span {
+                self.push(
+                    Diagnostic::new(&codes::E0415, e.span, "nothing may follow a jump, `exit` or `continue`")
+                        .with_label("after the flow effect")
+                        .with_related(first, "the flow is decided here")
+                        .with_help("put `set`, `stage` and `task` first, then at most one jump, `exit` or `continue`"),
+                );
+                continue;
+            }
+            match &e.kind {
+                EffectKind::Set(ev) => match p {
+                    Some(p) => match p.events.iter().position(|x| *x == ev.name) {
+                        Some(i) => out.set.push(i),
+                        None => {
+                            let ctx = format!(" in pipeline `{}`", p.name);
+                            self.unknown(&codes::E0207, "event", &ev.name, ev.span, &ctx, p.events.iter().map(|s| s.as_str()));
+                        }
+                    },
+                    None => self.unknown(&codes::E0207, "event", &ev.name, ev.span, " (this cadence has no pipeline)", []),
+                },
+                EffectKind::Stage(s) => match p {
+                    Some(p) => out.stage = self.stage_ref(p, s),
+                    None => self.unknown(&codes::E0204, "stage", &s.name, s.span, " (this cadence has no pipeline)", []),
+                },
+                EffectKind::Task { title, assign } => {
+                    let assign = assign.as_ref().and_then(|r| self.role_ref(p, r));
+                    out.tasks.push(model::Task {
+                        title: title.value.clone(),
+                        assign,
+                    });
+                }
+                EffectKind::Exit(r) => {
+                    flow_span = Some(e.span);
+                    out.flow = Flow::Exit(r.name.clone());
+                }
+                EffectKind::Continue => {
+                    flow_span = Some(e.span);
+                    out.flow = Flow::Continue;
+                }
+                EffectKind::Jump { target, bound } => {
+                    flow_span = Some(e.span);
+                    if in_step.is_none() {
+                        self.push(
+                            Diagnostic::new(&codes::E0415, e.span, "a cadence exit cannot jump to a step")
+                                .with_label("the cadence ends here")
+                                .with_help("a cadence exit ends the cadence; use `set`, `stage` and `task` effects"),
+                        );
+                        continue;
+                    }
+                    let bound = match bound {
+                        Some(b) if b.value == 0 || b.value > 1000 => {
+                            self.push(
+                                Diagnostic::new(&codes::E0308, b.span, format!("`at most {} times` is out of range", b.value))
+                                    .with_label("must be 1 to 1000")
+                                    .with_help("a bounded jump repeats at least once"),
+                            );
+                            Some(1)
+                        }
+                        Some(b) => Some(b.value as u32),
+                        None => None,
+                    };
+                    match res.resolve(&target.name) {
+                        Some(step) => out.flow = Flow::Jump { step, bound },
+                        None => {
+                            let cands: Vec<&str> = res.names.iter().map(|s| s.as_str()).chain(res.tracks.iter().map(|(n, _)| n.as_str())).collect();
+                            let ctx = format!(" in cadence `{}`", in_step.unwrap_or(""));
+                            self.unknown(&codes::E0205, "step", &target.name, target.span, &ctx, cands);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn stage_effect_rules(&mut self, p: &Pipeline, from: usize, decl: &CadenceDecl) {
+        let check = |cx: &mut Checker, e: &ast::Effect| {
+            let EffectKind::Stage(s) = &e.kind else { return };
+            let Some(t) = p.stages.iter().position(|x| x.name == s.name) else { return };
+            let terminal = p.stages[t].outcome.is_some();
+            if p.no_skip && !terminal && t > from + 1 {
+                cx.push(
+                    Diagnostic::new(&codes::E0407, e.span, format!("moves the deal from `{}` to `{}`", p.stages[from].name, s.name))
+                        .with_label("breaks `no_skip`")
+                        .with_help(format!("pipeline `{}` has `no_skip`: move to the next stage or a terminal stage", p.name)),
+                );
+            }
+            if t < from && !terminal {
+                if let Some(allowed) = &p.no_backward {
+                    if !allowed.contains(&(from, t)) {
+                        cx.push(
+                            Diagnostic::new(&codes::E0408, e.span, format!("moves the deal back from `{}` to `{}`", p.stages[from].name, s.name))
+                                .with_label("breaks `no_backward`")
+                                .with_help(format!("list it as an exception: `no_backward except {} -> {}`", p.stages[from].name, s.name)),
+                        );
+                    }
+                }
+            }
+        };
+        let mut all: Vec<&ast::Effect> = Vec::new();
+        for item in &decl.items {
+            match &item.node {
+                CadenceItem::Exit(e) => all.extend(e.effects.iter()),
+                CadenceItem::Step(s) => all.extend(step_effects(s)),
+                CadenceItem::Track(t) => {
+                    for s in &t.steps {
+                        all.extend(step_effects(s));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for e in all {
+            check(self, e);
+        }
+    }
+
+    fn compliance(&mut self, decl: &CadenceDecl, c: &Cadence) {
+        let listens = |ev: &str| c.exits.iter().any(|e| e.trigger == Trigger::Builtin(ev.to_string()));
+        let messaging = c.steps.iter().find(|s| s.channel.is_message());
+        let emailing = c.steps.iter().find(|s| s.channel == Channel::Email);
+        if let Some(s) = messaging {
+            if !listens("unsubscribe") {
+                self.push(
+                    Diagnostic::new(&codes::E0501, decl.name.span, format!("cadence `{}` sends messages without an unsubscribe exit", c.name))
+                        .with_label("no `exit ... on unsubscribe`")
+                        .with_related(s.span, format!("sends {} here", s.channel.name()))
+                        .with_help("add `exit unsubscribed on unsubscribe`: an unsubscribe must stop further messages"),
+                );
+            }
+            if !listens("reply") {
+                self.push(
+                    Diagnostic::new(&codes::W0502, decl.name.span, format!("cadence `{}` has no exit on reply", c.name))
+                        .with_label("leads who reply keep getting automated touches")
+                        .with_help("add `exit replied on reply`"),
+                );
+            }
+        }
+        if emailing.is_some() && !listens("bounce") {
+            self.push(
+                Diagnostic::new(&codes::W0503, decl.name.span, format!("cadence `{}` emails without an exit on bounce", c.name))
+                    .with_label("keeps emailing addresses that bounced")
+                    .with_help("add `exit bounced on bounce`"),
+            );
+        }
+    }
+
+    /// Build the step graph; report unreachable steps and unbounded loops.
+    fn step_graph(&mut self, c: &Cadence, decls: &[&ast::Step]) -> CadenceFlow {
+        let n = c.steps.len();
+        let mut edges: Vec<Edge> = Vec::new();
+        let mut always_leaves = vec![false; n];
+        for (si, s) in c.steps.iter().enumerate() {
+            let rule_spans = jump_spans(decls[si]);
+            let mut k = 0;
+            for (effects, within) in s
+                .rules
+                .iter()
+                .map(|r| (&r.effects, r.within_minutes))
+                .chain(s.otherwise.iter().map(|e| (e, None)))
+            {
+                if let Flow::Jump { step, bound } = effects.flow {
+                    edges.push(Edge {
+                        from: si,
+                        to: step,
+                        bounded: bound.is_some(),
+                        span: rule_spans.get(k).copied().unwrap_or(s.span),
+                        within,
+                        jump: true,
+                    });
+                }
+                if matches!(effects.flow, Flow::Jump { .. }) {
+                    k += 1;
+                }
+            }
+            if let Some(o) = &s.otherwise {
+                always_leaves[si] = !matches!(o.flow, Flow::Continue);
+            }
+            let track = &c.tracks[s.track].steps;
+            if let Some(pos) = track.iter().position(|x| *x == si) {
+                if let Some(next) = track.get(pos + 1) {
+                    if !always_leaves[si] {
+                        edges.push(Edge {
+                            from: si,
+                            to: *next,
+                            bounded: false,
+                            span: c.steps[*next].span,
+                            within: None,
+                            jump: false,
+                        });
+                    }
+                }
+            }
+        }
+        let entry = c.tracks.iter().find_map(|t| t.steps.first().copied());
+        // Reachability.
+        let mut seen = vec![false; n];
+        if let Some(e) = entry {
+            let mut stack = vec![e];
+            seen[e] = true;
+            while let Some(s) = stack.pop() {
+                for ed in edges.iter().filter(|ed| ed.from == s) {
+                    if !seen[ed.to] {
+                        seen[ed.to] = true;
+                        stack.push(ed.to);
+                    }
+                }
+            }
+        }
+        for (si, ok) in seen.iter().enumerate() {
+            if *ok {
+                continue;
+            }
+            let track = &c.tracks[c.steps[si].track].steps;
+            let prev = track.iter().position(|x| *x == si).and_then(|p| p.checked_sub(1)).map(|p| track[p]);
+            match prev {
+                Some(pv) if always_leaves[pv] => self.push(
+                    Diagnostic::new(&codes::W0406, c.steps[si].span, format!("step `{}` is never reached", c.steps[si].name))
+                        .with_label("the step before it always jumps or exits")
+                        .with_related(c.steps[pv].span, "always leaves through `otherwise`")
+                        .with_help("jump to this step from somewhere, or remove it"),
+                ),
+                _ => self.push(
+                    Diagnostic::new(&codes::W0401, c.steps[si].span, format!("step `{}` is never reached", c.steps[si].name))
+                        .with_label("no path of the cadence leads here")
+                        .with_help("jump to its track from an `on` rule (`on connected -> STEP`), or remove it"),
+                ),
+            }
+        }
+        // A cycle made only of unbounded edges repeats forever.
+        for ed in edges.iter().filter(|e| e.jump && !e.bounded) {
+            if reaches(&edges, ed.to, ed.from) {
+                self.push(
+                    Diagnostic::new(&codes::E0405, ed.span, format!("jump to `{}` can repeat forever", c.steps[ed.to].name))
+                        .with_label("no bound on this loop")
+                        .with_help(format!("bound it: `-> {} at most 2 times`", c.steps[ed.to].name)),
+                );
+            }
+        }
+        CadenceFlow {
+            cadence: 0,
+            edges,
+            entry,
+            timing_spans: decls
+                .iter()
+                .map(|d| {
+                    d.attrs
+                        .iter()
+                        .find(|a| matches!(a.node, StepAttr::Timing(_)))
+                        .map(|a| a.span)
+                        .unwrap_or(d.name.span)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Is `to` reachable from `from` over unbounded edges?
+fn reaches(edges: &[Edge], from: usize, to: usize) -> bool {
+    let mut stack = vec![from];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(s) = stack.pop() {
+        if s == to {
+            return true;
+        }
+        if !seen.insert(s) {
+            continue;
+        }
+        for e in edges.iter().filter(|e| e.from == s && !e.bounded) {
+            stack.push(e.to);
+        }
+    }
+    false
+}
+
+fn step_effects(s: &ast::Step) -> impl Iterator<Item = &ast::Effect> {
+    s.attrs.iter().flat_map(|a| match &a.node {
+        StepAttr::On(r) => r.effects.iter().collect::<Vec<_>>(),
+        StepAttr::Otherwise(e) => e.iter().collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// Spans of the jump effects of a step, in the order of its rules then `otherwise`.
+fn jump_spans(s: &ast::Step) -> Vec<Span> {
+    let mut on = Vec::new();
+    let mut other = Vec::new();
+    for a in &s.attrs {
+        let (list, effects) = match &a.node {
+            StepAttr::On(r) => (&mut on, &r.effects),
+            StepAttr::Otherwise(e) => (&mut other, e),
+            _ => continue,
+        };
+        if let Some(j) = effects.iter().find(|e| matches!(e.kind, EffectKind::Jump { .. })) {
+            list.push(j.span);
+        }
+    }
+    on.extend(other);
+    on
+}
+
+struct StepResolver<'a> {
+    names: &'a [String],
+    tracks: &'a [(String, Option<usize>)],
+}
+
+impl StepResolver<'_> {
+    /// A step by name, or the first step of a track by the track's name.
+    fn resolve(&self, name: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .or_else(|| self.tracks.iter().find(|(n, _)| n == name).and_then(|(_, f)| *f))
+    }
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -1,0 +1,350 @@
+//! Simulations and tests: references to cadences, lead models, steps, outcomes and stages;
+//! then project-wide checks that need everything (events produced, stages reached).
+
+use std::collections::HashMap;
+
+use super::conditions::{literal_value, Ty};
+use super::Checker;
+use crate::diagnostics::{codes, Diagnostic};
+use crate::model::{self, TimeRef};
+use crate::source::Span;
+use crate::syntax::ast::{self, ExprKind, Item, PipelineItem, SimulationDecl, SimulationItem, StageItem, TestDecl, TestItem};
+
+impl Checker {
+    fn cadence_ref(&mut self, c: &ast::Ident) -> Option<usize> {
+        match self.names.cadences.get(&c.name) {
+            Some((i, _)) if *i < self.model.cadences.len() => Some(*i),
+            Some(_) => None,
+            None => {
+                let names: Vec<String> = self.names.cadences.keys().cloned().collect();
+                self.unknown(&codes::E0209, "cadence", &c.name, c.span, "", names.iter().map(|s| s.as_str()));
+                None
+            }
+        }
+    }
+
+    pub(super) fn simulation(&mut self, s: &SimulationDecl) {
+        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        let (mut cadence, mut leads) = (None, None);
+        let mut sim = model::Simulation {
+            name: s.name.name.clone(),
+            cadence: 0,
+            leads: 0,
+            count: None,
+            start: None,
+            horizon_minutes: None,
+            seed: None,
+        };
+        for item in &s.items {
+            let key = match &item.node {
+                SimulationItem::Cadence(_) => "cadence",
+                SimulationItem::Leads(_) => "leads",
+                SimulationItem::Count(_) => "count",
+                SimulationItem::Start(_) => "start",
+                SimulationItem::Horizon(_) => "horizon",
+                SimulationItem::Seed(_) => "seed",
+            };
+            if let Some(first) = settings.get(key) {
+                self.duplicate_setting(key, item.span, *first);
+                continue;
+            }
+            settings.insert(key, item.span);
+            match &item.node {
+                SimulationItem::Cadence(c) => cadence = Some(self.cadence_ref(c)),
+                SimulationItem::Leads(l) => {
+                    leads = Some(match self.names.leads.get(&l.name) {
+                        Some((i, _)) => Some(*i),
+                        None => {
+                            let names: Vec<String> = self.names.leads.keys().cloned().collect();
+                            self.unknown(&codes::E0210, "lead model", &l.name, l.span, "", names.iter().map(|s| s.as_str()));
+                            None
+                        }
+                    })
+                }
+                SimulationItem::Count(n) => sim.count = self.count_value(n),
+                SimulationItem::Start(dt) => sim.start = self.datetime(dt),
+                SimulationItem::Horizon(d) => {
+                    let m = self.wall_minutes(d, "`horizon`");
+                    if m == 0 {
+                        self.push(
+                            Diagnostic::new(&codes::E0308, d.span, "the horizon must be longer than zero")
+                                .with_label("nothing would happen")
+                                .with_help("write e.g. `horizon 180d`"),
+                        );
+                    }
+                    sim.horizon_minutes = Some(m);
+                }
+                SimulationItem::Seed(n) => sim.seed = Some(n.value),
+            }
+        }
+        for (what, got) in [("cadence", cadence.is_some()), ("leads", leads.is_some())] {
+            if !got {
+                self.missing_setting(
+                    s.name.span,
+                    format!("simulation `{}` has no `{what}`", s.name.name),
+                    "a simulation needs `cadence NAME` and `leads NAME`",
+                );
+            }
+        }
+        if let (Some(Some(c)), Some(Some(l))) = (cadence, leads) {
+            sim.cadence = c;
+            sim.leads = l;
+            self.model.simulations.push(sim);
+        }
+    }
+
+    fn count_value(&mut self, n: &ast::Number) -> Option<u64> {
+        if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e12 {
+            self.push(
+                Diagnostic::new(&codes::E0308, n.span, format!("`{}` is not a valid count", n.raw))
+                    .with_label("a count is a whole number from 1 to 10^12")
+                    .with_help("write e.g. `count 100_000`"),
+            );
+            None
+        } else {
+            Some(n.value as u64)
+        }
+    }
+
+    fn time_ref(&mut self, t: &ast::TimePoint) -> Option<TimeRef> {
+        match t {
+            ast::TimePoint::Relative(d) => Some(TimeRef::AfterEnrollMinutes(self.wall_minutes(d, "a test time"))),
+            ast::TimePoint::Absolute(dt) => self.datetime(dt).map(TimeRef::At),
+        }
+    }
+
+    pub(super) fn test(&mut self, t: &TestDecl) {
+        let mut cadence: Option<usize> = None;
+        let mut cadence_span: Option<Span> = None;
+        for item in &t.items {
+            if let TestItem::Cadence(c) = &item.node {
+                if let Some(first) = cadence_span {
+                    self.duplicate_setting("cadence", item.span, first);
+                    continue;
+                }
+                cadence_span = Some(item.span);
+                cadence = self.cadence_ref(c);
+            }
+        }
+        if cadence_span.is_none() {
+            self.missing_setting(t.name.span, format!("test \"{}\" has no `cadence`", t.name.value), "a test needs `cadence NAME`");
+        }
+        let Some(ci) = cadence else { return };
+        let Some(c) = self.model.cadences.get(ci).cloned() else { return };
+        let pipeline = c.pipeline.and_then(|p| self.model.pipelines.get(p).cloned());
+        let mut test = model::Test {
+            name: t.name.value.clone(),
+            cadence: ci,
+            facts: Vec::new(),
+            enroll_at: None,
+            events: Vec::new(),
+            expectations: Vec::new(),
+        };
+        let step_names: Vec<&str> = c.steps.iter().map(|s| s.name.as_str()).collect();
+        let mut reasons: Vec<String> = c.exits.iter().map(|e| e.reason.clone()).collect();
+        for s in &c.steps {
+            for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
+                if let model::Flow::Exit(r) = &e.flow {
+                    reasons.push(r.clone());
+                }
+            }
+        }
+        reasons.extend(["exhausted", "stage_changed"].map(String::from));
+        for item in &t.items {
+            match &item.node {
+                TestItem::Cadence(_) => {}
+                TestItem::Lead(values) => {
+                    for fv in values {
+                        let fact = pipeline.as_ref().and_then(|p| p.facts.iter().find(|f| f.path == fv.path.text));
+                        match fact {
+                            Some(f) => {
+                                let (v, got) = literal_value(&fv.value);
+                                let want = Ty::of_fact(f.ty);
+                                let ok = want == got
+                                    || matches!((&want, &got), (Ty::Money(_), Ty::Money(_)) | (Ty::Score, Ty::Number));
+                                if !ok {
+                                    self.push(
+                                        Diagnostic::new(&codes::E0304, fv.value.span(), format!("`{}` is a {:?} fact", f.path, f.ty).to_lowercase())
+                                            .with_label("value of another type")
+                                            .with_help("give the test lead a value of the fact's type"),
+                                    );
+                                }
+                                test.facts.push((f.path.clone(), v));
+                            }
+                            None => {
+                                let cands: Vec<String> = pipeline.iter().flat_map(|p| p.facts.iter().map(|f| f.path.clone())).collect();
+                                self.unknown(&codes::E0206, "fact", &fv.path.text, fv.path.span, "", cands.iter().map(|s| s.as_str()));
+                            }
+                        }
+                    }
+                }
+                TestItem::Enroll(dt) => test.enroll_at = self.datetime(dt),
+                TestItem::When { what, at } => {
+                    let at = self.time_ref(at);
+                    let mut parts = what.text.splitn(2, '.');
+                    let head = parts.next().unwrap_or("");
+                    let ok = match parts.next() {
+                        Some(outcome) => match c.steps.iter().find(|s| s.name == head) {
+                            Some(s) if s.channel.outcomes().contains(&outcome) => true,
+                            Some(s) => {
+                                let list = s.channel.outcomes().join(", ");
+                                let mut d = Diagnostic::new(&codes::E0801, what.span, format!("step `{head}` ({}) cannot have the outcome `{outcome}`", s.channel.name()))
+                                    .with_label("impossible outcome");
+                                d = match super::suggest(outcome, s.channel.outcomes()) {
+                                    Some(x) => d.with_help(format!("did you mean `{x}`? outcomes: {list}")),
+                                    None => d.with_help(format!("outcomes: {list}")),
+                                };
+                                self.push(d);
+                                false
+                            }
+                            None => {
+                                let ctx = format!(" in cadence `{}`", c.name);
+                                self.unknown(&codes::E0205, "step", head, what.span, &ctx, step_names.iter().copied());
+                                false
+                            }
+                        },
+                        None => {
+                            let known = pipeline.as_ref().is_some_and(|p| p.events.iter().any(|e| e == head))
+                                || model::BUILTIN_TRIGGERS.contains(&head);
+                            if !known {
+                                let cands: Vec<String> = pipeline.iter().flat_map(|p| p.events.iter().cloned()).chain(model::BUILTIN_TRIGGERS.iter().map(|s| s.to_string())).collect();
+                                self.unknown(&codes::E0801, "event", head, what.span, "", cands.iter().map(|s| s.as_str()));
+                            }
+                            known
+                        }
+                    };
+                    if let (true, Some(at)) = (ok, at) {
+                        test.events.push(model::TestEvent { what: what.text.clone(), at });
+                    }
+                }
+                TestItem::Expect(e) => {
+                    let exp = match e {
+                        ast::Expectation::Exit { reason, at } => {
+                            if !reasons.contains(&reason.name) {
+                                let ctx = format!(" in cadence `{}`", c.name);
+                                let cands: Vec<&str> = reasons.iter().map(|s| s.as_str()).collect();
+                                self.unknown(&codes::E0801, "exit reason", &reason.name, reason.span, &ctx, cands);
+                            }
+                            let at = at.as_ref().and_then(|a| self.time_ref(a));
+                            Some(model::TestExpectation::Exit { reason: reason.name.clone(), at })
+                        }
+                        ast::Expectation::Stage { stage, at } => match &pipeline {
+                            Some(p) => {
+                                let s = self.stage_ref(p, stage);
+                                let at = at.as_ref().and_then(|a| self.time_ref(a));
+                                s.map(|stage| model::TestExpectation::Stage { stage, at })
+                            }
+                            None => {
+                                self.unknown(&codes::E0204, "stage", &stage.name, stage.span, " (the cadence has no pipeline)", []);
+                                None
+                            }
+                        },
+                        ast::Expectation::Touches(n) => Some(model::TestExpectation::Touches(n.value)),
+                        ast::Expectation::Path(steps) => {
+                            let mut ids = Vec::new();
+                            for s in steps {
+                                match c.steps.iter().position(|x| x.name == s.name) {
+                                    Some(i) => ids.push(i),
+                                    None => {
+                                        let ctx = format!(" in cadence `{}`", c.name);
+                                        self.unknown(&codes::E0205, "step", &s.name, s.span, &ctx, step_names.iter().copied());
+                                    }
+                                }
+                            }
+                            Some(model::TestExpectation::Path(ids))
+                        }
+                        ast::Expectation::Escalation { role, at } => {
+                            let r = self.role_ref(pipeline.as_ref(), role);
+                            let at = at.as_ref().and_then(|a| self.time_ref(a));
+                            r.map(|role| model::TestExpectation::Escalation { role, at })
+                        }
+                    };
+                    test.expectations.extend(exp);
+                }
+            }
+        }
+        self.model.tests.push(test);
+    }
+
+    /// Events that nothing produces, and stages nothing reaches (needs cadences and lead models).
+    pub(super) fn events_produced(&mut self, items: &[&Item]) {
+        for c in &self.model.cadences {
+            let Some(p) = c.pipeline.and_then(|i| self.model.pipelines.get(i)) else { continue };
+            for s in &c.steps {
+                for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
+                    for ev in &e.set {
+                        if let Some(name) = p.events.get(*ev) {
+                            self.produced_events.insert(name.clone());
+                        }
+                    }
+                }
+            }
+            for x in &c.exits {
+                for ev in &x.effects.set {
+                    if let Some(name) = p.events.get(*ev) {
+                        self.produced_events.insert(name.clone());
+                    }
+                }
+            }
+        }
+        for item in items {
+            let Item::Pipeline(pd) = item else { continue };
+            let Some(pm) = self.names.pipelines.get(&pd.name.name).filter(|(_, s)| s.same_place(pd.name.span)).map(|(i, _)| *i) else { continue };
+            let events = self.model.pipelines.get(pm).map(|p| p.events.clone()).unwrap_or_default();
+            let mut found = Vec::new();
+            for it in &pd.items {
+                let PipelineItem::Stage(s) = &it.node else { continue };
+                for si in &s.items {
+                    let paths: Vec<(&str, Span)> = match &si.node {
+                        StageItem::Exit(e) => event_paths(&e.when),
+                        StageItem::Escalate(e) => event_paths(&e.when),
+                        StageItem::Require(ps) => ps.iter().map(|p| (p.text.as_str(), p.span)).collect(),
+                        _ => Vec::new(),
+                    };
+                    for (name, span) in paths {
+                        if events.iter().any(|e| e == name) && !self.produced_events.contains(name) {
+                            found.push(
+                                Diagnostic::new(&codes::W0410, span, format!("nothing produces the event `{name}`"))
+                                    .with_label("no cadence sets it and no lead model has a milestone for it")
+                                    .with_help(format!("set it from a cadence (`-> set {name}`) or model it: `milestone {name} in STAGE 50% after 10d`")),
+                            );
+                        }
+                    }
+                }
+            }
+            self.diags.extend(found);
+        }
+        let pending = std::mem::take(&mut self.pending_unreachable_stages);
+        for (pname, si, span) in pending {
+            let pi = self.names.pipelines.get(&pname).map(|(i, _)| *i);
+            if pi.is_some_and(|pi| self.stage_effect_targets.contains(&(pi, si))) {
+                continue;
+            }
+            self.diags.push(
+                Diagnostic::new(&codes::W0402, span, "no exit leads to this stage")
+                    .with_label("unreachable")
+                    .with_help("add an `exit to` this stage from an earlier one, or remove it"),
+            );
+        }
+    }
+}
+
+/// Paths in a condition (the checker later keeps those that are events).
+fn event_paths(e: &ast::Expr) -> Vec<(&str, Span)> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::Or(v) | ExprKind::And(v) => stack.extend(v.iter()),
+            ExprKind::Not(i) => stack.push(i),
+            ExprKind::Compare { lhs, rhs, .. } => {
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            ExprKind::Path(p) => out.push((p.text.as_str(), p.span)),
+            ExprKind::Literal(_) => {}
+        }
+    }
+    out.sort_by_key(|(_, s)| s.start);
+    out
+}

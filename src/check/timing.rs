@@ -1,0 +1,209 @@
+//! Calendar timing analyses: `max_gap` between touches and `respond within` after stage entry,
+//! as worst cases over real dates of the calendar (weekends, holidays, make-up days, DST).
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::Checker;
+use crate::calendar::{Calendar, Delay, Measure, Starts, Timing, WorstCase};
+use crate::diagnostics::{codes, Diagnostic};
+
+/// The year analysed when a calendar names no dates (every such year behaves alike).
+const REFERENCE_YEAR: i32 = 2026;
+
+/// The dates a worst case ranges over: the years the calendar's holidays and make-up days cover.
+fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
+    let years = cal.holidays.iter().chain(cal.makeup_workdays.iter()).map(|d| d.year());
+    let lo = years.clone().min().unwrap_or(REFERENCE_YEAR);
+    let hi = years.max().unwrap_or(REFERENCE_YEAR).min(lo + 4);
+    let from = NaiveDate::from_ymd_opt(lo, 1, 1).unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(hi, 12, 31).unwrap_or_default();
+    (from, to)
+}
+
+/// Human text for a number of minutes: `16d 2h 30min`.
+pub fn minutes_text(m: u64) -> String {
+    let (d, h, min) = (m / 1440, (m % 1440) / 60, m % 60);
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d}d"));
+    }
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if min > 0 || parts.is_empty() {
+        parts.push(format!("{min}min"));
+    }
+    parts.join(" ")
+}
+
+/// Worst cases are costly; identical (calendar, timing, starts, measure) questions are asked once.
+#[derive(Default)]
+pub struct TimingCache {
+    map: HashMap<(usize, Timing, bool, bool), Option<WorstCase>>,
+}
+
+impl TimingCache {
+    fn worst(&mut self, cal_key: usize, cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Option<WorstCase> {
+        let key = (cal_key, t, starts == Starts::AnyMoment, m == Measure::Business);
+        self.map
+            .entry(key)
+            .or_insert_with(|| cal.worst_case(t, starts, m, window(cal)))
+            .clone()
+    }
+}
+
+impl Checker {
+    pub(super) fn timing_analyses(&mut self) {
+        let mut cache = TimingCache::default();
+        let utc = Calendar::always_open(chrono_tz::UTC);
+        let flows = std::mem::take(&mut self.flows);
+        let mut sla_covered = std::collections::HashSet::new();
+        for flow in &flows {
+            let Some(c) = self.model.cadences.get(flow.cadence) else { continue };
+            let Some(pi) = c.pipeline else { continue };
+            let Some(p) = self.model.pipelines.get(pi) else { continue };
+            let cal_id = c.calendar.or(p.calendar);
+            let (cal_key, cal) = match cal_id.and_then(|i| self.model.calendars.get(i)) {
+                Some(k) => (cal_id.unwrap_or(0) + 1, &k.engine),
+                None => (0, &utc),
+            };
+            let cal_name = cal_id.and_then(|i| self.model.calendars.get(i)).map(|k| k.name.clone());
+            let mut found: Vec<Diagnostic> = Vec::new();
+            // max_gap: every edge of the step graph is a wait between two touches.
+            if let Some(limit) = p.max_gap_minutes {
+                let mut reported = std::collections::HashSet::new();
+                for e in &flow.edges {
+                    let to = &c.steps[e.to];
+                    let Some(w) = cache.worst(cal_key, cal, to.timing, Starts::OpenMoments, Measure::Wall) else { continue };
+                    let extra = match e.within {
+                        Some(Delay::Wall { minutes }) => minutes,
+                        Some(Delay::BusinessDays(n)) => n as u64 * 1440,
+                        Some(Delay::BusinessMinutes(m)) => m,
+                        _ => 0,
+                    };
+                    let gap = w.minutes + extra;
+                    if gap <= limit || !reported.insert(e.to) {
+                        continue;
+                    }
+                    let path = path_to(flow, e.from)
+                        .iter()
+                        .map(|s| c.steps[*s].name.as_str())
+                        .chain(std::iter::once(to.name.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" → ");
+                    let via = if extra > 0 {
+                        format!(" (the outcome may come {} after the touch)", minutes_text(extra))
+                    } else {
+                        String::new()
+                    };
+                    let mut d = Diagnostic::new(
+                        &codes::E0412,
+                        flow.timing_spans[e.to],
+                        format!(
+                            "step `{}` can come {} after step `{}`, more than `max_gap {}`",
+                            to.name,
+                            minutes_text(gap),
+                            c.steps[e.from].name,
+                            minutes_text(limit)
+                        ),
+                    )
+                    .with_label(format!(
+                        "worst case: touch on {}, next touch on {}{via}",
+                        cal.local_label(w.from),
+                        cal.local_label(w.to)
+                    ))
+                    .with_help(format!("path: {path}; shorten the wait or add a touch in between"));
+                    if let Some(n) = &cal_name {
+                        d = d.with_note(format!("computed over calendar `{n}`, {} to {}", window(cal).0, window(cal).1));
+                    }
+                    d = d.with_related(p.span, format!("pipeline `{}` sets `max_gap {}`", p.name, minutes_text(limit)));
+                    found.push(d);
+                }
+            }
+            // respond within: the first touch after a deal enters the stage this cadence works.
+            if let (Some(si), Some(entry)) = (c.stage, flow.entry) {
+                if let Some(sla) = p.stages.get(si).and_then(|s| s.respond_within) {
+                    sla_covered.insert((pi, si));
+                    let (measure, limit) = match sla {
+                        Delay::BusinessMinutes(m) => (Measure::Business, m),
+                        Delay::BusinessDays(n) => (Measure::Business, n as u64 * daily_minutes(cal)),
+                        Delay::Wall { minutes } => (Measure::Wall, minutes),
+                        Delay::Zero => (Measure::Wall, 0),
+                    };
+                    let first = &c.steps[entry];
+                    if let Some(w) = cache.worst(cal_key, cal, first.timing, Starts::AnyMoment, measure) {
+                        if w.minutes > limit {
+                            let unit = if measure == Measure::Business { " of business time" } else { "" };
+                            found.push(
+                                Diagnostic::new(
+                                    &codes::E0413,
+                                    flow.timing_spans[entry],
+                                    format!(
+                                        "the first touch `{}` can come {}{unit} after a deal enters `{}`, more than the stage allows",
+                                        first.name,
+                                        minutes_text(w.minutes),
+                                        p.stages[si].name
+                                    ),
+                                )
+                                .with_label(format!(
+                                    "worst case: enters {}, first touch {}",
+                                    cal.local_label(w.from),
+                                    cal.local_label(w.to)
+                                ))
+                                .with_related(p.stages[si].span, format!("stage `{}` requires a response within {}", p.stages[si].name, minutes_text(limit)))
+                                .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours"),
+                            );
+                        }
+                    }
+                }
+            }
+            self.diags.extend(found);
+        }
+        for (pi, p) in self.model.pipelines.iter().enumerate() {
+            for (si, s) in p.stages.iter().enumerate() {
+                if s.respond_within.is_some() && !sla_covered.contains(&(pi, si)) {
+                    self.diags.push(
+                        Diagnostic::new(&codes::W0414, s.span, format!("no cadence works stage `{}`", s.name))
+                            .with_label("its `respond within` is never checked")
+                            .with_help(format!("declare a cadence with `pipeline {} stage {}`", p.name, s.name)),
+                    );
+                }
+            }
+        }
+        self.flows = flows;
+    }
+}
+
+/// Business minutes of one ordinary working day.
+fn daily_minutes(cal: &Calendar) -> u64 {
+    cal.hours.iter().map(|(a, b)| (b - a) as u64).sum()
+}
+
+/// A shortest path of steps from the entry to `to` (inclusive).
+fn path_to(flow: &super::cadences::CadenceFlow, to: usize) -> Vec<usize> {
+    let Some(entry) = flow.entry else { return vec![to] };
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([entry]);
+    let mut seen = std::collections::HashSet::from([entry]);
+    while let Some(s) = queue.pop_front() {
+        if s == to {
+            break;
+        }
+        for e in flow.edges.iter().filter(|e| e.from == s) {
+            if seen.insert(e.to) {
+                parent.insert(e.to, s);
+                queue.push_back(e.to);
+            }
+        }
+    }
+    let mut path = vec![to];
+    let mut cur = to;
+    while let Some(p) = parent.get(&cur) {
+        path.push(*p);
+        cur = *p;
+    }
+    path.reverse();
+    path
+}

@@ -1,0 +1,453 @@
+//! Stage 4: the checked model. Names are resolved to indices, units normalised (durations in
+//! minutes, percentages as fractions), types known. Build targets and the simulator read only this.
+
+use serde::Serialize;
+
+use crate::calendar::{Delay, Timing};
+use crate::source::Span;
+
+pub type CalendarId = usize;
+pub type PipelineId = usize;
+pub type StageId = usize;
+pub type FactId = usize;
+pub type EventId = usize;
+pub type RoleId = usize;
+pub type StepId = usize;
+pub type TrackId = usize;
+pub type CadenceId = usize;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Model {
+    pub calendars: Vec<Calendar>,
+    pub pipelines: Vec<Pipeline>,
+    pub cadences: Vec<Cadence>,
+    pub leads: Vec<LeadModel>,
+    pub simulations: Vec<Simulation>,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Calendar {
+    pub name: String,
+    #[serde(skip)]
+    pub engine: crate::calendar::Calendar,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FactType {
+    Money,
+    Bool,
+    Duration,
+    Score,
+    Number,
+    Percent,
+    Text,
+}
+
+impl FactType {
+    pub const ALL: [(&'static str, FactType); 7] = [
+        ("money", FactType::Money),
+        ("bool", FactType::Bool),
+        ("duration", FactType::Duration),
+        ("score", FactType::Score),
+        ("number", FactType::Number),
+        ("percent", FactType::Percent),
+        ("text", FactType::Text),
+    ];
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fact {
+    pub path: String,
+    pub ty: FactType,
+    pub crm_field: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageOutcome {
+    Won,
+    Lost,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pipeline {
+    pub name: String,
+    pub title: Option<String>,
+    pub calendar: Option<CalendarId>,
+    pub facts: Vec<Fact>,
+    pub events: Vec<String>,
+    pub roles: Vec<String>,
+    pub max_gap_minutes: Option<u64>,
+    pub no_skip: bool,
+    /// `None`: backward moves allowed; `Some(except)`: only the listed (from, to) moves.
+    pub no_backward: Option<Vec<(StageId, StageId)>>,
+    pub stages: Vec<Stage>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub title: Option<String>,
+    pub respond_within: Option<Delay>,
+    pub require: Vec<Cond>,
+    pub exits: Vec<StageExit>,
+    pub escalations: Vec<Escalation>,
+    pub outcome: Option<StageOutcome>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageExit {
+    pub target: StageId,
+    pub when: Cond,
+    pub label: Option<String>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    pub role: RoleId,
+    pub when: Cond,
+    pub task: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builtin {
+    Dwell,
+    Idle,
+    Age,
+    Touches,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A typed constant. Durations in minutes; business durations keep their unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Value {
+    Number(f64),
+    Percent(f64),
+    Money { amount: f64, currency: String },
+    Minutes(f64),
+    BusinessDays(f64),
+    BusinessMinutes(f64),
+    Text(String),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operand {
+    Fact(FactId),
+    Builtin(Builtin),
+    Value(Value),
+}
+
+/// A checked condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cond {
+    True,
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    /// a bool fact is true
+    Fact(FactId),
+    /// the event has happened
+    Event(EventId),
+    Compare { lhs: Operand, op: Cmp, rhs: Operand },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Call,
+    Sms,
+    Whatsapp,
+    Linkedin,
+    Meeting,
+    Task,
+}
+
+impl Channel {
+    pub const ALL: [(&'static str, Channel); 7] = [
+        ("email", Channel::Email),
+        ("call", Channel::Call),
+        ("sms", Channel::Sms),
+        ("whatsapp", Channel::Whatsapp),
+        ("linkedin", Channel::Linkedin),
+        ("meeting", Channel::Meeting),
+        ("task", Channel::Task),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Channel::ALL
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// The closed set of outcomes of a touch on this channel.
+    pub fn outcomes(self) -> &'static [&'static str] {
+        match self {
+            Channel::Email => &["delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"],
+            Channel::Call => &["connected", "voicemail", "no_answer", "bad_number"],
+            Channel::Sms | Channel::Whatsapp => &["delivered", "replied", "failed", "opted_out"],
+            Channel::Linkedin => &["accepted", "replied"],
+            Channel::Meeting => &["booked", "held", "no_show", "cancelled"],
+            Channel::Task => &["completed", "skipped"],
+        }
+    }
+
+    /// Mutually exclusive outcomes of one touch whose shares must add up to at most 100%.
+    pub fn exclusive_groups(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Channel::Email => &[&["bounced", "unsubscribed", "replied"], &["delivered", "bounced"]],
+            Channel::Call => &[&["connected", "voicemail", "bad_number", "no_answer"]],
+            Channel::Sms | Channel::Whatsapp => &[&["replied", "failed", "opted_out"], &["delivered", "failed"]],
+            Channel::Linkedin => &[],
+            Channel::Meeting => &[&["held", "no_show", "cancelled"]],
+            Channel::Task => &[&["completed", "skipped"]],
+        }
+    }
+
+    /// Channels that send messages to the lead (and so must honour unsubscribe).
+    pub fn is_message(self) -> bool {
+        matches!(self, Channel::Email | Channel::Sms | Channel::Whatsapp)
+    }
+}
+
+/// Cadence-wide events a cadence exit can listen for, besides the pipeline's events.
+pub const BUILTIN_TRIGGERS: [&str; 5] = ["reply", "bounce", "unsubscribe", "meeting_booked", "stage_change"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Builtin(String),
+    Event(EventId),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    Continue,
+    Jump { step: StepId, bound: Option<u32> },
+    Exit(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Task {
+    pub title: String,
+    pub assign: Option<RoleId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effects {
+    pub set: Vec<EventId>,
+    pub stage: Option<StageId>,
+    pub tasks: Vec<Task>,
+    pub flow: Flow,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CadenceExit {
+    pub reason: String,
+    pub trigger: Trigger,
+    pub effects: Effects,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Variant {
+    pub name: String,
+    pub share: f64,
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OnRule {
+    pub outcome: String,
+    pub times: u32,
+    pub within_minutes: Option<Delay>,
+    pub effects: Effects,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: String,
+    pub track: TrackId,
+    pub channel: Channel,
+    pub title: Option<String>,
+    pub template: Option<String>,
+    pub timing: Timing,
+    pub assign: Option<RoleId>,
+    pub priority: Option<Priority>,
+    pub variants: Vec<Variant>,
+    pub rules: Vec<OnRule>,
+    pub otherwise: Option<Effects>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Track {
+    /// `main` for the steps outside any `track`
+    pub name: String,
+    pub steps: Vec<StepId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cadence {
+    pub name: String,
+    pub title: Option<String>,
+    pub pipeline: Option<PipelineId>,
+    pub stage: Option<StageId>,
+    pub calendar: Option<CalendarId>,
+    pub enroll: Option<Cond>,
+    pub exits: Vec<CadenceExit>,
+    pub tracks: Vec<Track>,
+    pub steps: Vec<Step>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A distribution as written, with parameters normalised (durations in minutes, money amounts,
+/// percentages as fractions). The simulator samples from these.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Dist {
+    Const { value: Value },
+    Bernoulli { p: f64 },
+    Uniform { low: f64, high: f64 },
+    Normal { mean: f64, sd: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    Gamma { mean: f64, shape: f64 },
+    Exponential { mean: f64 },
+    Weibull { scale: f64, shape: f64 },
+    Beta { a: f64, b: f64 },
+    Choice { options: Vec<(Value, f64)> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RespondTarget {
+    Channel(Channel),
+    Template(String),
+    Step { cadence: CadenceId, step: StepId },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RespondBlock {
+    pub target: RespondTarget,
+    /// outcome name → probability (fraction)
+    pub rates: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Milestone {
+    pub event: String,
+    pub stage: String,
+    pub probability: f64,
+    pub delay_minutes: Dist,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Population {
+    pub facts: Vec<(String, Dist)>,
+    pub respond: Vec<RespondBlock>,
+    pub responsiveness: Option<Dist>,
+    pub fatigue: Option<f64>,
+    pub reply_after_minutes: Option<Dist>,
+    pub milestones: Vec<Milestone>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Segment {
+    pub name: String,
+    pub share: f64,
+    pub overrides: Population,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadModel {
+    pub name: String,
+    pub title: Option<String>,
+    pub count: Option<u64>,
+    /// arrivals per day
+    pub arrivals_per_day: Option<f64>,
+    pub timezone: Option<String>,
+    pub base: Population,
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulation {
+    pub name: String,
+    pub cadence: CadenceId,
+    pub leads: usize,
+    pub count: Option<u64>,
+    /// local start as `YYYY-MM-DD HH:MM`
+    pub start: Option<String>,
+    pub horizon_minutes: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Test {
+    pub name: String,
+    pub cadence: CadenceId,
+    pub facts: Vec<(String, Value)>,
+    pub enroll_at: Option<String>,
+    pub events: Vec<TestEvent>,
+    pub expectations: Vec<TestExpectation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestEvent {
+    /// `step.outcome` or an event name
+    pub what: String,
+    pub at: TimeRef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeRef {
+    AfterEnrollMinutes(u64),
+    At(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestExpectation {
+    Exit { reason: String, at: Option<TimeRef> },
+    Stage { stage: StageId, at: Option<TimeRef> },
+    Touches(u64),
+    Path(Vec<StepId>),
+    Escalation { role: RoleId, at: Option<TimeRef> },
+}
