@@ -292,6 +292,7 @@ impl Checker {
             let Some(pm) = self.names.pipelines.get(&pd.name.name).filter(|(_, s)| s.same_place(pd.name.span)).map(|(i, _)| *i) else { continue };
             let events = self.model.pipelines.get(pm).map(|p| p.events.clone()).unwrap_or_default();
             let mut found = Vec::new();
+            let mut reported = std::collections::HashSet::new();
             for it in &pd.items {
                 let PipelineItem::Stage(s) = &it.node else { continue };
                 for si in &s.items {
@@ -302,7 +303,7 @@ impl Checker {
                         _ => Vec::new(),
                     };
                     for (name, span) in paths {
-                        if events.iter().any(|e| e == name) && !self.produced_events.contains(name) {
+                        if events.iter().any(|e| e == name) && !self.produced_events.contains(name) && reported.insert(name) {
                             found.push(
                                 Diagnostic::new(&codes::W0410, span, format!("nothing produces the event `{name}`"))
                                     .with_label("no cadence sets it and no lead model has a milestone for it")
@@ -320,8 +321,13 @@ impl Checker {
             if pi.is_some_and(|pi| self.stage_effect_targets.contains(&(pi, si))) {
                 continue;
             }
+            let name = pi
+                .and_then(|pi| self.model.pipelines.get(pi))
+                .and_then(|p| p.stages.get(si))
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
             self.diags.push(
-                Diagnostic::new(&codes::W0402, span, "no exit leads to this stage")
+                Diagnostic::new(&codes::W0402, span, format!("no exit leads to stage `{name}`"))
                     .with_label("unreachable")
                     .with_help("add an `exit to` this stage from an earlier one, or remove it"),
             );

@@ -152,7 +152,7 @@ impl Checker {
                                     cal.local_label(w.from),
                                     cal.local_label(w.to)
                                 ))
-                                .with_related(p.stages[si].span, format!("stage `{}` requires a response within {}", p.stages[si].name, minutes_text(limit)))
+                                .with_related(p.stages[si].span, format!("stage `{}` requires a response within {}{unit}", p.stages[si].name, minutes_text(limit)))
                                 .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours"),
                             );
                         }

@@ -36,6 +36,62 @@ macro_rules! codes {
     };
 }
 
+/// The table of docs/diagnostics.md, generated so the docs never drift from the code.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostics\n\nEvery finding of `cadence check` has a stable code. `E` codes are errors (exit 1),\n\
+         `W` codes are warnings (exit 0 unless `--deny-warnings`). `cadence explain CODE` prints the\n\
+         full text of one code offline; `cadence explain all` lists them.\n\n\
+         This file is generated from `src/diagnostics/codes.rs` by `UPDATE_DOCS=1 cargo test --test cases docs`.\n\n\
+         | code | name | severity | meaning |\n|---|---|---|---|\n",
+    );
+    for c in ALL {
+        let sev = match c.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!("| {} | `{}` | {} | {} |\n", c.code, c.name, sev, c.summary.replace('|', "\\|")));
+    }
+    out.push_str("\n## Explanations\n");
+    for c in ALL {
+        out.push_str(&format!("\n### {} `{}`\n\n{}\n", c.code, c.name, c.explanation));
+    }
+    out.push_str(JSON_SHAPE);
+    out
+}
+
+const JSON_SHAPE: &str = r#"
+## JSON output
+
+`cadence check --format json` (or `CADENCE_FORMAT=json`) prints one JSON document on stdout and
+nothing else there:
+
+```json
+{
+  "format_version": 1,
+  "compiler_version": "0.1.0",
+  "diagnostics": [
+    {
+      "code": "E0204",
+      "name": "unknown-stage",
+      "severity": "error",
+      "message": "unknown stage `qualifed`",
+      "label": "not declared in pipeline `sales`",
+      "help": "did you mean `qualified`?",
+      "notes": [],
+      "span": { "file": "sales.cadence", "line": 17, "column": 13, "end_line": 17,
+                "end_column": 21, "start_byte": 301, "end_byte": 309 },
+      "related": [ { "label": "first declared", "span": { "...": "same shape" } } ]
+    }
+  ],
+  "summary": { "files": 1, "errors": 1, "warnings": 0 }
+}
+```
+
+Lines and columns are 1-based; columns count Unicode characters; `end_*` point just past the
+span. `format_version` changes only when this shape changes incompatibly.
+"#;
+
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
     let code = code.trim().to_ascii_uppercase();
     ALL.iter().copied().find(|c| c.code == code)
@@ -60,6 +116,10 @@ parsing. Split a complicated condition into simpler exits.";
 E0005 Error "no-cadence-files" "a folder holds no `.cadence` files"
 "`cadence check DIR` loads every `.cadence` file below DIR. This folder has none,
 so there is nothing to check. Point the command at the project folder.";
+E0006 Error "empty-file" "a file declares nothing"
+"The file is empty or holds only comments. Every `.cadence` file of a project declares at
+least one calendar, pipeline, cadence, leads model, simulation or test; an empty file is
+usually a mistake (a failed save, a wrong path). Delete it or add the declaration.";
 
 // ───── syntax ─────
 E0100 Error "internal-parser-error" "the parser met an unexpected tree shape"

@@ -97,8 +97,10 @@ pub fn render_human(map: &SourceMap, diags: &[Diagnostic], color: ColorChoice) -
             source_span(d.span),
         )];
         let mut notes: Vec<String> = Vec::new();
+        let line = |s: Span| map.get(s.file).map(|f| f.line_of(s.start as usize)).unwrap_or(0);
         for (span, label) in &d.related {
-            if span.file == d.span.file {
+            // A place far from the primary one reads better as a note than as a long excerpt.
+            if span.file == d.span.file && line(*span).abs_diff(line(d.span)) <= 6 {
                 labels.push(LabeledSpan::new_with_span(Some(label.clone()), source_span(*span)));
             } else {
                 notes.push(format!("{label} at {}", location(map, *span)));

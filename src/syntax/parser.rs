@@ -29,6 +29,7 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
     };
     let mut b = Builder {
         file,
+        text,
         diagnostics: Vec::new(),
     };
     let result = pairs
@@ -37,6 +38,14 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
         .ok_or(Bug)
         .and_then(|p| b.file_node(p));
     match result {
+        Ok(f) if f.items.is_empty() => {
+            b.diagnostics.push(
+                Diagnostic::new(&codes::E0006, Span::new(file, 0, text.len()), "file declares nothing")
+                    .with_label("no calendar, pipeline, cadence, leads, simulation or test")
+                    .with_help("a `.cadence` file holds at least one declaration; delete the file if it is not needed"),
+            );
+            (Some(f), b.diagnostics)
+        }
         Ok(f) => (Some(f), b.diagnostics),
         Err(Bug) => {
             b.diagnostics.push(Diagnostic::new(
@@ -58,6 +67,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
         Grammar::parse(Rule::expr_entry, text).map_err(|e| syntax_error(file, text, e))?;
     let mut b = Builder {
         file,
+        text,
         diagnostics: Vec::new(),
     };
     let entry = pairs.next().ok_or(Bug);
@@ -77,6 +87,7 @@ pub fn parse_duration(file: FileId, text: &str) -> Result<Duration, Diagnostic> 
         Grammar::parse(Rule::duration_entry, text).map_err(|e| syntax_error(file, text, e))?;
     let mut b = Builder {
         file,
+        text,
         diagnostics: Vec::new(),
     };
     let d = pairs
@@ -314,15 +325,53 @@ fn is_keyword(r: Rule) -> bool {
     matches!(r, Rule::kw_after | Rule::kw_and | Rule::kw_arrivals | Rule::kw_as | Rule::kw_assign | Rule::kw_at | Rule::kw_business | Rule::kw_cadence | Rule::kw_calendar | Rule::kw_continue | Rule::kw_count | Rule::kw_enroll | Rule::kw_escalate | Rule::kw_escalation | Rule::kw_events | Rule::kw_except | Rule::kw_exit | Rule::kw_expect | Rule::kw_fact | Rule::kw_facts | Rule::kw_fatigue | Rule::kw_field | Rule::kw_holidays | Rule::kw_horizon | Rule::kw_hours | Rule::kw_immediately | Rule::kw_in | Rule::kw_lead | Rule::kw_leads | Rule::kw_max_gap | Rule::kw_milestone | Rule::kw_most | Rule::kw_no_backward | Rule::kw_no_skip | Rule::kw_not | Rule::kw_on | Rule::kw_or | Rule::kw_otherwise | Rule::kw_outcome | Rule::kw_path | Rule::kw_per | Rule::kw_pipeline | Rule::kw_priority | Rule::kw_reply_after | Rule::kw_require | Rule::kw_respond | Rule::kw_responsiveness | Rule::kw_roles | Rule::kw_seed | Rule::kw_segment | Rule::kw_set | Rule::kw_simulation | Rule::kw_stage | Rule::kw_start | Rule::kw_step | Rule::kw_task | Rule::kw_template | Rule::kw_test | Rule::kw_then | Rule::kw_times | Rule::kw_timezone | Rule::kw_title | Rule::kw_to | Rule::kw_touch | Rule::kw_touches | Rule::kw_track | Rule::kw_variant | Rule::kw_when | Rule::kw_within | Rule::kw_workday | Rule::kw_workdays)
 }
 
-struct Builder {
+struct Builder<'t> {
     file: FileId,
+    text: &'t str,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Builder {
+/// pest's implicit whitespace lets a rule that ends in an optional part swallow the blanks and
+/// comments after it; a span ends at its last real character instead.
+fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
+    loop {
+        let before = end;
+        while end > start && text.as_bytes().get(end - 1).is_some_and(|b| b.is_ascii_whitespace()) {
+            end -= 1;
+        }
+        let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        if let Some(hash) = comment_start(&text[line_start..end]) {
+            if line_start + hash >= start {
+                end = line_start + hash;
+            }
+        }
+        if end == before {
+            return end;
+        }
+    }
+}
+
+/// Byte offset of a `#` comment in one line, ignoring `#` inside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+impl Builder<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let end = trim_end(self.text, s.start(), s.end());
+        Span::new(self.file, s.start(), end)
     }
 
     fn file_node(&mut self, p: Pair<'_, Rule>) -> R<File> {
