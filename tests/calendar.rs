@@ -215,14 +215,14 @@ fn add_business_days_china() -> R {
         ("2026-03-13 19:00", 1, "2026-03-17 09:00 (Tue)"), // Mon 19:00 -> Tue opening
         // non-working start: roll to the next working day's same clock, then count
         ("2026-03-14 10:00", 0, "2026-03-16 10:00 (Mon)"),
-        ("2026-03-14 10:00", 1, "2026-03-17 10:00 (Tue)"),
+        ("2026-03-14 10:00", 1, "2026-03-16 10:00 (Mon)"), // Sat + 1 = Mon
         // make-up days count as working days
         ("2026-09-25 10:00", 1, "2026-09-27 10:00 (Sun)"),
         ("2026-09-30 10:00", 1, "2026-10-08 10:00 (Thu)"),
         ("2026-09-30 10:00", 3, "2026-10-10 10:00 (Sat)"),
         ("2026-09-30 10:00", 4, "2026-10-12 10:00 (Mon)"),
         ("2026-10-03 10:00", 0, "2026-10-08 10:00 (Thu)"), // from a holiday
-        ("2026-10-03 10:00", 1, "2026-10-09 10:00 (Fri)"),
+        ("2026-10-03 10:00", 1, "2026-10-08 10:00 (Thu)"), // the first working day after
     ];
     for (from, n, want) in cases {
         assert_eq!(
@@ -577,13 +577,13 @@ fn worst_case_two_business_days_straddles_national_day() -> R {
     assert_eq!(w.minutes, 9 * 1440);
     assert_eq!(cal.schedule(w.from, timing), Some(w.to));
 
-    // any moment: a stage entry on the holiday at 18:00 rolls to Thu 8 Oct 18:00, + 2 working
-    // days = make-up Sat 10 Oct 18:00 (closed) -> Mon 12 Oct 09:00
+    // any moment: an entry on Mon 28 Sep at 18:00 (closed) + 2 working days = Wed 30 Sep 18:00,
+    // closed, and the holiday week follows -> Thu 8 Oct 09:00
     let w = cal.worst_case(timing, Starts::AnyMoment, Measure::Wall, year);
     let w = w.ok_or("no worst case")?;
-    assert_eq!(cal.local_label(w.from), "2026-10-01 18:00 (Thu)");
-    assert_eq!(cal.local_label(w.to), "2026-10-12 09:00 (Mon)");
-    assert_eq!(w.minutes, 10 * 1440 + 15 * 60);
+    assert_eq!(cal.local_label(w.from), "2026-09-28 18:00 (Mon)");
+    assert_eq!(cal.local_label(w.to), "2026-10-08 09:00 (Thu)");
+    assert_eq!(w.minutes, 9 * 1440 + 15 * 60);
 
     // measured in business time the holiday costs nothing: always exactly 2 working days
     let w = cal.worst_case(timing, Starts::OpenMoments, Measure::Business, year);
@@ -714,5 +714,118 @@ fn worst_case_over_a_year_is_fast_enough() -> R {
     assert!(w.is_some());
     // generous bound for debug builds; release is far below 50 ms
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    Ok(())
+}
+
+/// The worst case by brute force: every UTC minute of the window (both occurrences of
+/// repeated local times included).
+fn brute_worst(
+    cal: &Calendar,
+    timing: Timing,
+    starts: Starts,
+    measure: Measure,
+    window: (NaiveDate, NaiveDate),
+) -> Option<(u64, String)> {
+    let mut t = cal.local_instant(window.0, 0)?;
+    let end = cal.local_instant(window.1, 1440)?;
+    let mut best: Option<(u64, String)> = None;
+    while t < end {
+        if starts == Starts::AnyMoment || cal.is_open(t) {
+            let r = cal.schedule(t, timing)?;
+            let m = match measure {
+                Measure::Wall => u64::try_from((r - t).num_minutes()).ok()?,
+                Measure::Business => cal.business_minutes_between(t, r),
+            };
+            if best.as_ref().map_or(true, |b| m > b.0) {
+                best = Some((m, cal.local_label(t)));
+            }
+        }
+        t += chrono::TimeDelta::minutes(1);
+    }
+    best
+}
+
+#[test]
+fn worst_case_agrees_with_brute_force_across_dst() -> R {
+    let mut night = every_day(
+        ny(),
+        vec![(0, hm(1, 30)), (hm(1, 0), hm(3, 20)), (hm(22, 0), 1440)],
+    );
+    night.workdays = [true, true, true, true, true, true, false];
+    let mut berlin_china = china()?;
+    berlin_china.tz = berlin();
+    let cases = [
+        (
+            &night,
+            Timing {
+                delay: Delay::BusinessMinutes(37),
+                at_clock: Some(hm(1, 30)),
+            },
+            Starts::AnyMoment,
+            Measure::Wall,
+            (date("2026-10-30")?, date("2026-11-02")?),
+        ),
+        (
+            &night,
+            Timing {
+                delay: Delay::BusinessDays(1),
+                at_clock: None,
+            },
+            Starts::OpenMoments,
+            Measure::Business,
+            (date("2026-03-06")?, date("2026-03-09")?),
+        ),
+        (
+            &berlin_china,
+            Timing {
+                delay: Delay::Wall { minutes: 7 },
+                at_clock: Some(hm(10, 0)),
+            },
+            Starts::AnyMoment,
+            Measure::Business,
+            (date("2026-03-26")?, date("2026-03-30")?),
+        ),
+    ];
+    for (cal, timing, starts, measure, window) in cases {
+        let got = cal
+            .worst_case(timing, starts, measure, window)
+            .map(|w| (w.minutes, cal.local_label(w.from)));
+        let want = brute_worst(cal, timing, starts, measure, window);
+        assert!(want.is_some());
+        assert_eq!(got, want, "{:?} {timing:?} {starts:?} {measure:?}", cal.tz);
+    }
+    Ok(())
+}
+
+#[test]
+fn out_of_range_inputs_do_not_panic() -> R {
+    let cal = china()?;
+    let t = at(&cal, "2026-03-09 10:00")?;
+    assert_eq!(cal.next_clock(t, u32::MAX), None);
+    let timing = Timing {
+        delay: Delay::Wall { minutes: u64::MAX },
+        at_clock: Some(u32::MAX),
+    };
+    assert_eq!(cal.schedule(t, timing), None);
+    let window = (date("2026-03-09")?, date("2026-03-10")?);
+    assert_eq!(
+        cal.worst_case(timing, Starts::OpenMoments, Measure::Wall, window),
+        None
+    );
+    let odd = Calendar {
+        hours: vec![
+            (hm(13, 30), hm(18, 0)),
+            (hm(9, 0), hm(12, 0)),
+            (hm(11, 0), 5000),
+            (900, 100),
+        ],
+        ..china()?
+    };
+    // unsorted, overlapping and invalid ranges are normalized: 09:00..24:00
+    assert_eq!(
+        odd.business_minutes_between(at(&odd, "2026-03-09 00:00")?, at(&odd, "2026-03-10 00:00")?),
+        15 * 60
+    );
+    assert_eq!(cal.add_business_days(t, u32::MAX), None);
     Ok(())
 }

@@ -167,13 +167,10 @@ impl Calendar {
     /// `n` working days later at the same local clock time, moved forward to the next opening if
     /// closed then.
     ///
-    /// Counting starts from the local date of `t` if it is a working day. If `t` falls on a
-    /// non-working day (weekend, holiday) the start rolls forward to the next working day at the
-    /// same local clock time, and the `n` days are counted from there (like numpy's
-    /// `busday_offset(roll="forward")`): Saturday 10:00 + 1 business day = Tuesday 10:00 (then
-    /// moved to the next opening if that is closed). With `n == 0` the result is
-    /// `next_opening(t)` on a working day, and the next working day's same clock (moved to the
-    /// next opening) otherwise.
+    /// The result is the `n`-th working day after the local date of `t`, whatever kind of day
+    /// `t` falls on: Saturday 10:00 + 1 business day = Monday 10:00, Friday 18:30 + 1 = Monday
+    /// 18:30, which is closed, so Tuesday 09:00. With `n == 0` the result is `next_opening(t)` on
+    /// a working day, and the next working day's same clock (moved to the next opening) otherwise.
     ///
     /// The local clock time is kept exactly (seconds included); if it does not exist on the
     /// target date (DST gap) the first valid instant after it is used, if it is ambiguous the

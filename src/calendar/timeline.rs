@@ -510,8 +510,9 @@ impl<'a> Timeline<'a> {
         let (d0, clock) = self.local_clock(t)?;
         let mut d = d0;
         let mut walked = 0u32;
-        // roll forward to a working day
-        while !self.is_working(d) {
+        // "N working days later" counts the working days after t's date, so from a Saturday one
+        // business day is Monday; only N = 0 rolls a non-working day forward to the next working day.
+        while n == 0 && !self.is_working(d) {
             d = d.checked_add(1)?;
             walked += 1;
             if walked > SEARCH_DAYS {
