@@ -172,7 +172,11 @@ pub enum Cond {
     Fact(FactId),
     /// the event has happened
     Event(EventId),
-    Compare { lhs: Operand, op: Cmp, rhs: Operand },
+    Compare {
+        lhs: Operand,
+        op: Cmp,
+        rhs: Operand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -209,7 +213,14 @@ impl Channel {
     /// The closed set of outcomes of a touch on this channel.
     pub fn outcomes(self) -> &'static [&'static str] {
         match self {
-            Channel::Email => &["delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"],
+            Channel::Email => &[
+                "delivered",
+                "opened",
+                "clicked",
+                "replied",
+                "bounced",
+                "unsubscribed",
+            ],
             Channel::Call => &["connected", "voicemail", "no_answer", "bad_number"],
             Channel::Sms | Channel::Whatsapp => &["delivered", "replied", "failed", "opted_out"],
             Channel::Linkedin => &["accepted", "replied"],
@@ -221,9 +232,15 @@ impl Channel {
     /// Mutually exclusive outcomes of one touch whose shares must add up to at most 100%.
     pub fn exclusive_groups(self) -> &'static [&'static [&'static str]] {
         match self {
-            Channel::Email => &[&["bounced", "unsubscribed", "replied"], &["delivered", "bounced"]],
+            Channel::Email => &[
+                &["bounced", "unsubscribed", "replied"],
+                &["delivered", "bounced"],
+            ],
             Channel::Call => &[&["connected", "voicemail", "bad_number", "no_answer"]],
-            Channel::Sms | Channel::Whatsapp => &[&["replied", "failed", "opted_out"], &["delivered", "failed"]],
+            Channel::Sms | Channel::Whatsapp => &[
+                &["replied", "failed", "opted_out"],
+                &["delivered", "failed"],
+            ],
             Channel::Linkedin => &[],
             Channel::Meeting => &[&["held", "no_show", "cancelled"]],
             Channel::Task => &[&["completed", "skipped"]],
@@ -237,7 +254,13 @@ impl Channel {
 }
 
 /// Cadence-wide events a cadence exit can listen for, besides the pipeline's events.
-pub const BUILTIN_TRIGGERS: [&str; 5] = ["reply", "bounce", "unsubscribe", "meeting_booked", "stage_change"];
+pub const BUILTIN_TRIGGERS: [&str; 5] = [
+    "reply",
+    "bounce",
+    "unsubscribe",
+    "meeting_booked",
+    "stage_change",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]

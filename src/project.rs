@@ -45,7 +45,8 @@ pub fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, io_errors: &mut Vec<Strin
 /// Read one file into the source map, or explain why it cannot be used.
 pub fn read_source(path: &Path, sources: &mut SourceMap) -> Result<FileId, ReadError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(format!("cannot read `{name}`: {e}")))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| ReadError::Io(format!("cannot read `{name}`: {e}")))?;
     if meta.is_dir() {
         return Err(ReadError::Io(format!("`{name}` is a folder")));
     }
@@ -61,10 +62,13 @@ pub fn read_source(path: &Path, sources: &mut SourceMap) -> Result<FileId, ReadE
                     MAX_FILE_BYTES
                 ),
             )
-            .with_help("split the project into several files; a cadence file is usually a few kilobytes"),
+            .with_help(
+                "split the project into several files; a cadence file is usually a few kilobytes",
+            ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(format!("cannot read `{name}`: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| ReadError::Io(format!("cannot read `{name}`: {e}")))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(SourceFile::new(name, text))),
         Err(e) => {

@@ -736,7 +736,7 @@ fn brute_worst(
                 Measure::Wall => u64::try_from((r - t).num_minutes()).ok()?,
                 Measure::Business => cal.business_minutes_between(t, r),
             };
-            if best.as_ref().map_or(true, |b| m > b.0) {
+            if best.as_ref().is_none_or(|b| m > b.0) {
                 best = Some((m, cal.local_label(t)));
             }
         }

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 //! Snapshot tests over the case folders: the AST of every good case, the rendered diagnostics of
 //! every case (colour off), and CLI runs (stdout, stderr, exit code).
 
@@ -18,7 +19,10 @@ fn case_files(dir: &str) -> Vec<PathBuf> {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().and_then(|s| s.to_str()).unwrap_or("case").to_string()
+    p.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("case")
+        .to_string()
 }
 
 /// Check one file as its own project and render what it reports.
@@ -26,7 +30,10 @@ fn diagnostics_of(path: &Path) -> (String, usize) {
     let project = Project::load(&[path.to_path_buf()]);
     let checked = cadence::check::check(&project);
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
-    (render_human(&project.sources, &checked.diagnostics, ColorChoice::Never), errors)
+    (
+        render_human(&project.sources, &checked.diagnostics, ColorChoice::Never),
+        errors,
+    )
 }
 
 #[test]
@@ -45,7 +52,10 @@ fn good_cases_check_without_errors() {
     let project = Project::load(&case_files("tests/cases/good"));
     let checked = cadence::check::check(&project);
     let rendered = render_human(&project.sources, &checked.diagnostics, ColorChoice::Never);
-    assert!(checked.diagnostics.iter().all(|d| !d.is_error()), "{rendered}");
+    assert!(
+        checked.diagnostics.iter().all(|d| !d.is_error()),
+        "{rendered}"
+    );
     insta::assert_snapshot!("check_good_project", rendered);
 }
 
@@ -65,19 +75,27 @@ fn bad_cases_report_their_diagnostics() {
 fn bad_cases_cover_the_checks() {
     let mut seen = std::collections::BTreeSet::new();
     for path in case_files("tests/cases/bad") {
-        let project = Project::load(&[path.clone()]);
+        let project = Project::load(std::slice::from_ref(&path));
         for d in cadence::check::check(&project).diagnostics {
             seen.insert(d.code.code);
         }
     }
     let expected = [
-        "E0006", "E0101", "E0102", "E0201", "E0202", "E0204", "E0206", "E0207", "E0208", "E0211", "E0212", "E0213",
-        "E0214", "E0215", "E0216", "E0217", "E0218", "E0301", "E0302", "E0303", "E0304", "E0306", "E0307", "E0308",
-        "W0401", "W0402", "E0403", "E0404", "E0405", "W0406", "E0407", "E0408", "W0409", "W0410", "W0411", "E0412",
-        "E0413", "E0415", "E0501", "W0502", "W0503", "E0601", "E0602", "W0603", "E0604", "E0605",
+        "E0006", "E0101", "E0102", "E0201", "E0202", "E0204", "E0206", "E0207", "E0208", "E0211",
+        "E0212", "E0213", "E0214", "E0215", "E0216", "E0217", "E0218", "E0301", "E0302", "E0303",
+        "E0304", "E0306", "E0307", "E0308", "W0401", "W0402", "E0403", "E0404", "E0405", "W0406",
+        "E0407", "E0408", "W0409", "W0410", "W0411", "E0412", "E0413", "E0415", "E0501", "W0502",
+        "W0503", "E0601", "E0602", "W0603", "E0604", "E0605",
     ];
-    let missing: Vec<&str> = expected.iter().copied().filter(|c| !seen.contains(c)).collect();
-    assert!(missing.is_empty(), "codes never produced by tests/cases/bad: {missing:?}");
+    let missing: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|c| !seen.contains(c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes never produced by tests/cases/bad: {missing:?}"
+    );
 }
 
 struct Run {
@@ -104,20 +122,32 @@ fn cli_snapshot(name: &str, args: &[&str]) -> Run {
     let run = cadence(args);
     insta::assert_snapshot!(
         name,
-        format!("$ cadence {}\nexit: {}\n--- stdout\n{}--- stderr\n{}", args.join(" "), run.code, run.stdout, run.stderr)
+        format!(
+            "$ cadence {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+            args.join(" "),
+            run.code,
+            run.stdout,
+            run.stderr
+        )
     );
     run
 }
 
 #[test]
 fn cli_check_bad_file_human() {
-    let run = cli_snapshot("cli_check_names", &["check", "tests/cases/bad/names.cadence"]);
+    let run = cli_snapshot(
+        "cli_check_names",
+        &["check", "tests/cases/bad/names.cadence"],
+    );
     assert_eq!(run.code, 1);
 }
 
 #[test]
 fn cli_check_bad_file_json() {
-    let run = cli_snapshot("cli_check_types_json", &["check", "--format", "json", "tests/cases/bad/types.cadence"]);
+    let run = cli_snapshot(
+        "cli_check_types_json",
+        &["check", "--format", "json", "tests/cases/bad/types.cadence"],
+    );
     assert_eq!(run.code, 1);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON only");
     assert_eq!(v["format_version"], 1);
@@ -135,7 +165,10 @@ fn cli_check_clean_project_exits_0_and_warnings_fail_only_when_denied() {
     let run = cadence(&["check", "tests/cases/good/spec_calendar.cadence"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // spec_pipeline alone has warnings (events that nothing produces)
-    let pair = ["tests/cases/good/spec_calendar.cadence", "tests/cases/good/spec_pipeline.cadence"];
+    let pair = [
+        "tests/cases/good/spec_calendar.cadence",
+        "tests/cases/good/spec_pipeline.cadence",
+    ];
     let warn = cadence(&["check", pair[0], pair[1]]);
     assert_eq!(warn.code, 0, "{}", warn.stderr);
     assert!(warn.stderr.contains("W0410"));
@@ -160,7 +193,10 @@ fn cli_explain() {
     let run = cadence(&["explain", "E9999"]);
     assert_eq!(run.code, 2);
     let all = cadence(&["explain", "all"]);
-    assert_eq!(all.stdout.lines().count(), cadence::diagnostics::codes::ALL.len());
+    assert_eq!(
+        all.stdout.lines().count(),
+        cadence::diagnostics::codes::ALL.len()
+    );
 }
 
 /// docs/diagnostics.md is generated from the code registry; this keeps them in sync.
@@ -171,7 +207,10 @@ fn docs_diagnostics_table_is_current() {
         std::fs::write("docs/diagnostics.md", &want).expect("write docs");
     }
     let have = std::fs::read_to_string("docs/diagnostics.md").unwrap_or_default();
-    assert!(have == want, "docs/diagnostics.md is stale: run `UPDATE_DOCS=1 cargo test --test cases docs`");
+    assert!(
+        have == want,
+        "docs/diagnostics.md is stale: run `UPDATE_DOCS=1 cargo test --test cases docs`"
+    );
 }
 
 #[test]
@@ -179,9 +218,25 @@ fn every_code_has_an_explanation_and_unique_id() {
     let mut ids = std::collections::HashSet::new();
     for c in cadence::diagnostics::codes::ALL {
         assert!(ids.insert(c.code), "duplicate {}", c.code);
-        assert!(c.explanation.len() > 40, "{} needs a real explanation", c.code);
-        assert!(c.summary.chars().next().is_some_and(|ch| !ch.is_uppercase()), "{} summary is lowercase", c.code);
+        assert!(
+            c.explanation.len() > 40,
+            "{} needs a real explanation",
+            c.code
+        );
+        assert!(
+            c.summary
+                .chars()
+                .next()
+                .is_some_and(|ch| !ch.is_uppercase()),
+            "{} summary is lowercase",
+            c.code
+        );
         let expect_warning = c.code.starts_with('W');
-        assert_eq!(expect_warning, c.severity == cadence::diagnostics::Severity::Warning, "{}", c.code);
+        assert_eq!(
+            expect_warning,
+            c.severity == cadence::diagnostics::Severity::Warning,
+            "{}",
+            c.code
+        );
     }
 }

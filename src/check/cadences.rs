@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use super::{Checker, LocalNames};
 use crate::calendar::{Delay, Timing};
 use crate::diagnostics::{codes, Diagnostic};
-use crate::model::{self, Cadence, Channel, Effects, Flow, Pipeline, Priority, Trigger, BUILTIN_TRIGGERS};
+use crate::model::{
+    self, Cadence, Channel, Effects, Flow, Pipeline, Priority, Trigger, BUILTIN_TRIGGERS,
+};
 use crate::source::Span;
 use crate::syntax::ast::{self, CadenceDecl, CadenceItem, EffectKind, StepAttr};
 
@@ -68,23 +70,36 @@ impl Checker {
             settings.insert(key, item.span);
             match &item.node {
                 CadenceItem::Title(s) => c.title = Some(s.value.clone()),
-                CadenceItem::Works { pipeline, stage } => match self.names.pipelines.get(&pipeline.name) {
-                    Some((i, _)) => {
-                        c.pipeline = Some(*i);
-                        if let (Some(s), Some(p)) = (stage, self.model.pipelines.get(*i).cloned()) {
-                            c.stage = self.stage_ref(&p, s);
+                CadenceItem::Works { pipeline, stage } => {
+                    match self.names.pipelines.get(&pipeline.name) {
+                        Some((i, _)) => {
+                            c.pipeline = Some(*i);
+                            if let (Some(s), Some(p)) =
+                                (stage, self.model.pipelines.get(*i).cloned())
+                            {
+                                c.stage = self.stage_ref(&p, s);
+                            }
+                        }
+                        None => {
+                            let names: Vec<String> = self.names.pipelines.keys().cloned().collect();
+                            self.unknown(
+                                &codes::E0203,
+                                "pipeline",
+                                &pipeline.name,
+                                pipeline.span,
+                                "",
+                                names.iter().map(|s| s.as_str()),
+                            );
                         }
                     }
-                    None => {
-                        let names: Vec<String> = self.names.pipelines.keys().cloned().collect();
-                        self.unknown(&codes::E0203, "pipeline", &pipeline.name, pipeline.span, "", names.iter().map(|s| s.as_str()));
-                    }
-                },
+                }
                 CadenceItem::Calendar(cal) => c.calendar = self.calendar_ref(cal),
                 _ => {}
             }
         }
-        let pipeline: Option<Pipeline> = c.pipeline.and_then(|i| self.model.pipelines.get(i).cloned());
+        let pipeline: Option<Pipeline> = c
+            .pipeline
+            .and_then(|i| self.model.pipelines.get(i).cloned());
         for item in &decl.items {
             if let CadenceItem::Enroll(e) = &item.node {
                 c.enroll = Some(self.condition(e, pipeline.as_ref()));
@@ -96,11 +111,9 @@ impl Checker {
         let mut step_decls: Vec<&ast::Step> = Vec::new();
         for item in &decl.items {
             match &item.node {
-                CadenceItem::Step(s) => {
-                    if step_names.add(self, &s.name) {
-                        c.tracks[0].steps.push(step_decls.len());
-                        step_decls.push(s);
-                    }
+                CadenceItem::Step(s) if step_names.add(self, &s.name) => {
+                    c.tracks[0].steps.push(step_decls.len());
+                    step_decls.push(s);
                 }
                 CadenceItem::Track(t) => {
                     if t.name.name == "main" || !track_names.add(self, &t.name) {
@@ -122,9 +135,13 @@ impl Checker {
                     }
                     if ids.is_empty() {
                         self.push(
-                            Diagnostic::new(&codes::E0220, t.name.span, format!("track `{}` has no steps", t.name.name))
-                                .with_label("empty track")
-                                .with_help("add steps to the track or remove it"),
+                            Diagnostic::new(
+                                &codes::E0220,
+                                t.name.span,
+                                format!("track `{}` has no steps", t.name.name),
+                            )
+                            .with_label("empty track")
+                            .with_help("add steps to the track or remove it"),
                         );
                     }
                     c.tracks.push(model::Track {
@@ -133,11 +150,6 @@ impl Checker {
                     });
                 }
                 _ => {}
-            }
-        }
-        for (ti, t) in c.tracks.iter().enumerate() {
-            for &si in &t.steps {
-                let _ = (ti, si);
             }
         }
         let track_of: Vec<usize> = {
@@ -150,10 +162,23 @@ impl Checker {
             v
         };
         let names: Vec<String> = step_decls.iter().map(|s| s.name.name.clone()).collect();
-        let tracks: Vec<(String, Option<usize>)> = c.tracks.iter().map(|t| (t.name.clone(), t.steps.first().copied())).collect();
-        let resolver = StepResolver { names: &names, tracks: &tracks };
+        let tracks: Vec<(String, Option<usize>)> = c
+            .tracks
+            .iter()
+            .map(|t| (t.name.clone(), t.steps.first().copied()))
+            .collect();
+        let resolver = StepResolver {
+            names: &names,
+            tracks: &tracks,
+        };
         for (si, s) in step_decls.iter().enumerate() {
-            let step = self.step(s, track_of[si], pipeline.as_ref(), &resolver, &decl.name.name);
+            let step = self.step(
+                s,
+                track_of[si],
+                pipeline.as_ref(),
+                &resolver,
+                &decl.name.name,
+            );
             c.steps.push(step);
         }
         // Cadence exits.
@@ -163,7 +188,10 @@ impl Checker {
                 reasons.add(self, &e.reason);
                 let trigger = if BUILTIN_TRIGGERS.contains(&e.event.name.as_str()) {
                     Some(Trigger::Builtin(e.event.name.clone()))
-                } else if let Some(i) = pipeline.as_ref().and_then(|p| p.events.iter().position(|x| *x == e.event.name)) {
+                } else if let Some(i) = pipeline
+                    .as_ref()
+                    .and_then(|p| p.events.iter().position(|x| *x == e.event.name))
+                {
                     Some(Trigger::Event(i))
                 } else {
                     let cands: Vec<String> = BUILTIN_TRIGGERS
@@ -171,7 +199,14 @@ impl Checker {
                         .map(|s| s.to_string())
                         .chain(pipeline.iter().flat_map(|p| p.events.iter().cloned()))
                         .collect();
-                    self.unknown(&codes::E0217, "event", &e.event.name, e.event.span, "", cands.iter().map(|s| s.as_str()));
+                    self.unknown(
+                        &codes::E0217,
+                        "event",
+                        &e.event.name,
+                        e.event.span,
+                        "",
+                        cands.iter().map(|s| s.as_str()),
+                    );
                     None
                 };
                 let effects = self.effects(&e.effects, pipeline.as_ref(), &resolver, None);
@@ -185,7 +220,11 @@ impl Checker {
             }
         }
         if step_decls.is_empty() {
-            self.missing_setting(decl.name.span, format!("cadence `{}` has no steps", decl.name.name), "add at least one `step`");
+            self.missing_setting(
+                decl.name.span,
+                format!("cadence `{}` has no steps", decl.name.name),
+                "add at least one `step`",
+            );
         }
         self.compliance(decl, &c);
         let flow = self.step_graph(&c, &step_decls);
@@ -222,11 +261,25 @@ impl Checker {
         }
     }
 
-    fn step(&mut self, s: &ast::Step, track: usize, p: Option<&Pipeline>, res: &StepResolver, cadence: &str) -> model::Step {
+    fn step(
+        &mut self,
+        s: &ast::Step,
+        track: usize,
+        p: Option<&Pipeline>,
+        res: &StepResolver,
+        cadence: &str,
+    ) -> model::Step {
         let channel = match Channel::ALL.iter().find(|(n, _)| *n == s.channel.name) {
             Some((_, ch)) => Some(*ch),
             None => {
-                self.unknown(&codes::E0211, "channel", &s.channel.name, s.channel.span, "", Channel::ALL.iter().map(|(n, _)| *n));
+                self.unknown(
+                    &codes::E0211,
+                    "channel",
+                    &s.channel.name,
+                    s.channel.span,
+                    "",
+                    Channel::ALL.iter().map(|(n, _)| *n),
+                );
                 None
             }
         };
@@ -274,7 +327,14 @@ impl Checker {
                         "medium" => Some(Priority::Medium),
                         "low" => Some(Priority::Low),
                         _ => {
-                            self.unknown(&codes::E0218, "priority", &pr.name, pr.span, "", ["high", "medium", "low"]);
+                            self.unknown(
+                                &codes::E0218,
+                                "priority",
+                                &pr.name,
+                                pr.span,
+                                "",
+                                ["high", "medium", "low"],
+                            );
                             None
                         }
                     }
@@ -296,12 +356,24 @@ impl Checker {
                             let mut d = Diagnostic::new(
                                 &codes::E0212,
                                 rule.outcome.span,
-                                format!("a {} step cannot have the outcome `{}`", ch.name(), rule.outcome.name),
+                                format!(
+                                    "a {} step cannot have the outcome `{}`",
+                                    ch.name(),
+                                    rule.outcome.name
+                                ),
                             )
                             .with_label(format!("not an outcome of `{}`", ch.name()));
-                            let list = ch.outcomes().iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+                            let list = ch
+                                .outcomes()
+                                .iter()
+                                .map(|o| format!("`{o}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ");
                             d = match super::suggest(&rule.outcome.name, ch.outcomes()) {
-                                Some(sug) => d.with_help(format!("did you mean `{sug}`? {} outcomes: {list}", ch.name())),
+                                Some(sug) => d.with_help(format!(
+                                    "did you mean `{sug}`? {} outcomes: {list}",
+                                    ch.name()
+                                )),
                                 None => d.with_help(format!("{} outcomes: {list}", ch.name())),
                             };
                             self.push(d);
@@ -310,9 +382,13 @@ impl Checker {
                     let times = match &rule.times {
                         Some(t) if t.value == 0 || t.value > 1000 => {
                             self.push(
-                                Diagnostic::new(&codes::E0308, t.span, format!("`{} times` is out of range", t.value))
-                                    .with_label("must be 1 to 1000")
-                                    .with_help("count outcomes from 1, e.g. `on opened 3 times`"),
+                                Diagnostic::new(
+                                    &codes::E0308,
+                                    t.span,
+                                    format!("`{} times` is out of range", t.value),
+                                )
+                                .with_label("must be 1 to 1000")
+                                .with_help("count outcomes from 1, e.g. `on opened 3 times`"),
                             );
                             1
                         }
@@ -336,9 +412,15 @@ impl Checker {
         if let Some(span) = first_variant {
             if (share_total - 100.0).abs() > 1e-9 {
                 self.push(
-                    Diagnostic::new(&codes::E0602, span, format!("variant shares total {}%, not 100%", trim(share_total)))
-                        .with_label("variants start here")
-                        .with_help("the variants of a step split its leads; make the shares add up to 100%"),
+                    Diagnostic::new(
+                        &codes::E0602,
+                        span,
+                        format!("variant shares total {}%, not 100%", trim(share_total)),
+                    )
+                    .with_label("variants start here")
+                    .with_help(
+                        "the variants of a step split its leads; make the shares add up to 100%",
+                    ),
                 );
             }
         }
@@ -359,7 +441,13 @@ impl Checker {
         }
     }
 
-    fn effects(&mut self, list: &[ast::Effect], p: Option<&Pipeline>, res: &StepResolver, in_step: Option<&str>) -> Effects {
+    fn effects(
+        &mut self,
+        list: &[ast::Effect],
+        p: Option<&Pipeline>,
+        res: &StepResolver,
+        in_step: Option<&str>,
+    ) -> Effects {
         let mut out = Effects {
             set: Vec::new(),
             stage: None,
@@ -383,14 +471,35 @@ impl Checker {
                         Some(i) => out.set.push(i),
                         None => {
                             let ctx = format!(" in pipeline `{}`", p.name);
-                            self.unknown(&codes::E0207, "event", &ev.name, ev.span, &ctx, p.events.iter().map(|s| s.as_str()));
+                            self.unknown(
+                                &codes::E0207,
+                                "event",
+                                &ev.name,
+                                ev.span,
+                                &ctx,
+                                p.events.iter().map(|s| s.as_str()),
+                            );
                         }
                     },
-                    None => self.unknown(&codes::E0207, "event", &ev.name, ev.span, " (this cadence has no pipeline)", []),
+                    None => self.unknown(
+                        &codes::E0207,
+                        "event",
+                        &ev.name,
+                        ev.span,
+                        " (this cadence has no pipeline)",
+                        [],
+                    ),
                 },
                 EffectKind::Stage(s) => match p {
                     Some(p) => out.stage = self.stage_ref(p, s),
-                    None => self.unknown(&codes::E0204, "stage", &s.name, s.span, " (this cadence has no pipeline)", []),
+                    None => self.unknown(
+                        &codes::E0204,
+                        "stage",
+                        &s.name,
+                        s.span,
+                        " (this cadence has no pipeline)",
+                        [],
+                    ),
                 },
                 EffectKind::Task { title, assign } => {
                     let assign = assign.as_ref().and_then(|r| self.role_ref(p, r));
@@ -420,9 +529,13 @@ impl Checker {
                     let bound = match bound {
                         Some(b) if b.value == 0 || b.value > 1000 => {
                             self.push(
-                                Diagnostic::new(&codes::E0308, b.span, format!("`at most {} times` is out of range", b.value))
-                                    .with_label("must be 1 to 1000")
-                                    .with_help("a bounded jump repeats at least once"),
+                                Diagnostic::new(
+                                    &codes::E0308,
+                                    b.span,
+                                    format!("`at most {} times` is out of range", b.value),
+                                )
+                                .with_label("must be 1 to 1000")
+                                .with_help("a bounded jump repeats at least once"),
                             );
                             Some(1)
                         }
@@ -432,9 +545,21 @@ impl Checker {
                     match res.resolve(&target.name) {
                         Some(step) => out.flow = Flow::Jump { step, bound },
                         None => {
-                            let cands: Vec<&str> = res.names.iter().map(|s| s.as_str()).chain(res.tracks.iter().map(|(n, _)| n.as_str())).collect();
+                            let cands: Vec<&str> = res
+                                .names
+                                .iter()
+                                .map(|s| s.as_str())
+                                .chain(res.tracks.iter().map(|(n, _)| n.as_str()))
+                                .collect();
                             let ctx = format!(" in cadence `{}`", in_step.unwrap_or(""));
-                            self.unknown(&codes::E0205, "step", &target.name, target.span, &ctx, cands);
+                            self.unknown(
+                                &codes::E0205,
+                                "step",
+                                &target.name,
+                                target.span,
+                                &ctx,
+                                cands,
+                            );
                         }
                     }
                 }
@@ -445,23 +570,47 @@ impl Checker {
 
     fn stage_effect_rules(&mut self, p: &Pipeline, from: usize, decl: &CadenceDecl) {
         let check = |cx: &mut Checker, e: &ast::Effect| {
-            let EffectKind::Stage(s) = &e.kind else { return };
-            let Some(t) = p.stages.iter().position(|x| x.name == s.name) else { return };
+            let EffectKind::Stage(s) = &e.kind else {
+                return;
+            };
+            let Some(t) = p.stages.iter().position(|x| x.name == s.name) else {
+                return;
+            };
             let terminal = p.stages[t].outcome.is_some();
             if p.no_skip && !terminal && t > from + 1 {
                 cx.push(
-                    Diagnostic::new(&codes::E0407, e.span, format!("moves the deal from `{}` to `{}`", p.stages[from].name, s.name))
-                        .with_label("breaks `no_skip`")
-                        .with_help(format!("pipeline `{}` has `no_skip`: move to the next stage or a terminal stage", p.name)),
+                    Diagnostic::new(
+                        &codes::E0407,
+                        e.span,
+                        format!(
+                            "moves the deal from `{}` to `{}`",
+                            p.stages[from].name, s.name
+                        ),
+                    )
+                    .with_label("breaks `no_skip`")
+                    .with_help(format!(
+                        "pipeline `{}` has `no_skip`: move to the next stage or a terminal stage",
+                        p.name
+                    )),
                 );
             }
             if t < from && !terminal {
                 if let Some(allowed) = &p.no_backward {
                     if !allowed.contains(&(from, t)) {
                         cx.push(
-                            Diagnostic::new(&codes::E0408, e.span, format!("moves the deal back from `{}` to `{}`", p.stages[from].name, s.name))
-                                .with_label("breaks `no_backward`")
-                                .with_help(format!("list it as an exception: `no_backward except {} -> {}`", p.stages[from].name, s.name)),
+                            Diagnostic::new(
+                                &codes::E0408,
+                                e.span,
+                                format!(
+                                    "moves the deal back from `{}` to `{}`",
+                                    p.stages[from].name, s.name
+                                ),
+                            )
+                            .with_label("breaks `no_backward`")
+                            .with_help(format!(
+                                "list it as an exception: `no_backward except {} -> {}`",
+                                p.stages[from].name, s.name
+                            )),
                         );
                     }
                 }
@@ -486,7 +635,11 @@ impl Checker {
     }
 
     fn compliance(&mut self, decl: &CadenceDecl, c: &Cadence) {
-        let listens = |ev: &str| c.exits.iter().any(|e| e.trigger == Trigger::Builtin(ev.to_string()));
+        let listens = |ev: &str| {
+            c.exits
+                .iter()
+                .any(|e| e.trigger == Trigger::Builtin(ev.to_string()))
+        };
         let messaging = c.steps.iter().find(|s| s.channel.is_message());
         let emailing = c.steps.iter().find(|s| s.channel == Channel::Email);
         if let Some(s) = messaging {
@@ -500,17 +653,25 @@ impl Checker {
             }
             if !listens("reply") {
                 self.push(
-                    Diagnostic::new(&codes::W0502, decl.name.span, format!("cadence `{}` has no exit on reply", c.name))
-                        .with_label("leads who reply keep getting automated touches")
-                        .with_help("add `exit replied on reply`"),
+                    Diagnostic::new(
+                        &codes::W0502,
+                        decl.name.span,
+                        format!("cadence `{}` has no exit on reply", c.name),
+                    )
+                    .with_label("leads who reply keep getting automated touches")
+                    .with_help("add `exit replied on reply`"),
                 );
             }
         }
         if emailing.is_some() && !listens("bounce") {
             self.push(
-                Diagnostic::new(&codes::W0503, decl.name.span, format!("cadence `{}` emails without an exit on bounce", c.name))
-                    .with_label("keeps emailing addresses that bounced")
-                    .with_help("add `exit bounced on bounce`"),
+                Diagnostic::new(
+                    &codes::W0503,
+                    decl.name.span,
+                    format!("cadence `{}` emails without an exit on bounce", c.name),
+                )
+                .with_label("keeps emailing addresses that bounced")
+                .with_help("add `exit bounced on bounce`"),
             );
         }
     }
@@ -582,7 +743,11 @@ impl Checker {
                 continue;
             }
             let track = &c.tracks[c.steps[si].track].steps;
-            let prev = track.iter().position(|x| *x == si).and_then(|p| p.checked_sub(1)).map(|p| track[p]);
+            let prev = track
+                .iter()
+                .position(|x| *x == si)
+                .and_then(|p| p.checked_sub(1))
+                .map(|p| track[p]);
             match prev {
                 Some(pv) if always_leaves[pv] => self.push(
                     Diagnostic::new(&codes::W0406, c.steps[si].span, format!("step `{}` is never reached", c.steps[si].name))
@@ -601,9 +766,16 @@ impl Checker {
         for ed in edges.iter().filter(|e| e.jump && !e.bounded) {
             if reaches(&edges, ed.to, ed.from) {
                 self.push(
-                    Diagnostic::new(&codes::E0405, ed.span, format!("jump to `{}` can repeat forever", c.steps[ed.to].name))
-                        .with_label("no bound on this loop")
-                        .with_help(format!("bound it: `-> {} at most 2 times`", c.steps[ed.to].name)),
+                    Diagnostic::new(
+                        &codes::E0405,
+                        ed.span,
+                        format!("jump to `{}` can repeat forever", c.steps[ed.to].name),
+                    )
+                    .with_label("no bound on this loop")
+                    .with_help(format!(
+                        "bound it: `-> {} at most 2 times`",
+                        c.steps[ed.to].name
+                    )),
                 );
             }
         }
@@ -661,7 +833,10 @@ fn jump_spans(s: &ast::Step) -> Vec<Span> {
             StepAttr::Otherwise(e) => (&mut other, e),
             _ => continue,
         };
-        if let Some(j) = effects.iter().find(|e| matches!(e.kind, EffectKind::Jump { .. })) {
+        if let Some(j) = effects
+            .iter()
+            .find(|e| matches!(e.kind, EffectKind::Jump { .. }))
+        {
             list.push(j.span);
         }
     }
@@ -677,10 +852,12 @@ struct StepResolver<'a> {
 impl StepResolver<'_> {
     /// A step by name, or the first step of a track by the track's name.
     fn resolve(&self, name: &str) -> Option<usize> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .or_else(|| self.tracks.iter().find(|(n, _)| n == name).and_then(|(_, f)| *f))
+        self.names.iter().position(|n| n == name).or_else(|| {
+            self.tracks
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, f)| *f)
+        })
     }
 }
 

@@ -11,7 +11,11 @@ use crate::syntax::ast::{CalendarDecl, CalendarItem, DateRange, Ident};
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl Checker {
-    fn is_registered(&self, table: &std::collections::HashMap<String, (usize, crate::source::Span)>, name: &Ident) -> bool {
+    fn is_registered(
+        &self,
+        table: &std::collections::HashMap<String, (usize, crate::source::Span)>,
+        name: &Ident,
+    ) -> bool {
         table
             .get(&name.name)
             .map(|(_, s)| s.same_place(name.span))
@@ -56,9 +60,13 @@ impl Checker {
                         if let (Some(a), Some(b)) = (from, to) {
                             if b < a {
                                 self.push(
-                                    Diagnostic::new(&codes::E0702, r.span, "weekday range ends before it starts")
-                                        .with_label("reversed")
-                                        .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
+                                    Diagnostic::new(
+                                        &codes::E0702,
+                                        r.span,
+                                        "weekday range ends before it starts",
+                                    )
+                                    .with_label("reversed")
+                                    .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
                                 );
                             }
                             for d in a..=b.max(a) {
@@ -70,7 +78,9 @@ impl Checker {
                 CalendarItem::Hours(ranges) => {
                     let mut last_end = 0;
                     for r in ranges {
-                        let (Some(a), Some(b)) = (self.clock(&r.from, false), self.clock(&r.to, true)) else {
+                        let (Some(a), Some(b)) =
+                            (self.clock(&r.from, false), self.clock(&r.to, true))
+                        else {
                             continue;
                         };
                         if b <= a {
@@ -120,15 +130,22 @@ impl Checker {
         for (d, span) in &makeups {
             if holiday_set.contains(d) {
                 self.push(
-                    Diagnostic::new(&codes::E0704, *span, format!("{d} is both a holiday and a make-up workday"))
-                        .with_label("also listed under `holidays`")
-                        .with_help("remove the date from one of the two lists"),
+                    Diagnostic::new(
+                        &codes::E0704,
+                        *span,
+                        format!("{d} is both a holiday and a make-up workday"),
+                    )
+                    .with_label("also listed under `holidays`")
+                    .with_help("remove the date from one of the two lists"),
                 );
-            } else if engine.workdays[chrono::Datelike::weekday(d).num_days_from_monday() as usize] {
+            } else if engine.workdays[chrono::Datelike::weekday(d).num_days_from_monday() as usize]
+            {
                 self.push(
                     Diagnostic::new(&codes::W0703, *span, format!("{d} is a working day anyway"))
                         .with_label("already a working day")
-                        .with_help("`workday` lists weekend dates that are worked (调休); remove this one"),
+                        .with_help(
+                            "`workday` lists weekend dates that are worked (调休); remove this one",
+                        ),
                 );
             }
         }
@@ -145,11 +162,18 @@ impl Checker {
 
     fn weekday(&mut self, name: &Ident) -> Option<usize> {
         let lower = name.name.to_lowercase();
-        let found = WEEKDAYS
-            .iter()
-            .position(|w| *w == lower || (lower.len() > 3 && lower.starts_with(w) && is_full_day(&lower)));
+        let found = WEEKDAYS.iter().position(|w| {
+            *w == lower || (lower.len() > 3 && lower.starts_with(w) && is_full_day(&lower))
+        });
         if found.is_none() {
-            self.unknown(&codes::E0213, "weekday", &name.name, name.span, "", WEEKDAYS);
+            self.unknown(
+                &codes::E0213,
+                "weekday",
+                &name.name,
+                name.span,
+                "",
+                WEEKDAYS,
+            );
         }
         found
     }

@@ -150,14 +150,25 @@ impl Checker {
                 Some(Resolved::Fact(id, t)) => (Operand::Fact(id), t),
                 Some(Resolved::Event(_)) => {
                     self.push(
-                        Diagnostic::new(&codes::E0301, e.span, format!("event `{}` cannot be compared", path.text))
-                            .with_label("an event is true once it happened")
-                            .with_help(format!("use it on its own: `{}` or `not {}`", path.text, path.text)),
+                        Diagnostic::new(
+                            &codes::E0301,
+                            e.span,
+                            format!("event `{}` cannot be compared", path.text),
+                        )
+                        .with_label("an event is true once it happened")
+                        .with_help(format!(
+                            "use it on its own: `{}` or `not {}`",
+                            path.text, path.text
+                        )),
                     );
                     (Operand::Value(Value::Bool(false)), Ty::Error)
                 }
                 Some(Resolved::Builtin(b)) => {
-                    let t = if b == Builtin::Touches { Ty::Number } else { Ty::Duration };
+                    let t = if b == Builtin::Touches {
+                        Ty::Number
+                    } else {
+                        Ty::Duration
+                    };
                     (Operand::Builtin(b), t)
                 }
                 None => (Operand::Value(Value::Bool(false)), Ty::Error),
@@ -173,7 +184,12 @@ impl Checker {
         }
     }
 
-    fn resolve(&mut self, name: &str, span: crate::source::Span, p: Option<&Pipeline>) -> Option<Resolved> {
+    fn resolve(
+        &mut self,
+        name: &str,
+        span: crate::source::Span,
+        p: Option<&Pipeline>,
+    ) -> Option<Resolved> {
         if let Some((_, b)) = BUILTINS.iter().find(|(n, _)| *n == name) {
             return Some(Resolved::Builtin(*b));
         }
@@ -227,9 +243,13 @@ impl Checker {
                 if let (Some(a), Some(b)) = (a, b) {
                     if a != b {
                         self.push(
-                            Diagnostic::new(&codes::E0305, e.span, format!("cannot compare {a} with {b}"))
-                                .with_label("different currencies")
-                                .with_help("cadence does not convert currencies; use one currency"),
+                            Diagnostic::new(
+                                &codes::E0305,
+                                e.span,
+                                format!("cannot compare {a} with {b}"),
+                            )
+                            .with_label("different currencies")
+                            .with_help("cadence does not convert currencies; use one currency"),
                         );
                     }
                 }
@@ -240,13 +260,20 @@ impl Checker {
                 if let ExprKind::Literal(Literal::Number(n)) = &lit.kind {
                     if !(0.0..=1.0).contains(&n.value) {
                         self.push(
-                            Diagnostic::new(&codes::E0303, n.span, format!("a score is compared with {}", n.raw))
-                                .with_label("outside 0..1")
-                                .with_help(if n.value <= 100.0 {
-                                    format!("scores run from 0 to 1: did you mean `{}`?", n.value / 100.0)
-                                } else {
-                                    "scores run from 0 to 1".to_string()
-                                }),
+                            Diagnostic::new(
+                                &codes::E0303,
+                                n.span,
+                                format!("a score is compared with {}", n.raw),
+                            )
+                            .with_label("outside 0..1")
+                            .with_help(if n.value <= 100.0 {
+                                format!(
+                                    "scores run from 0 to 1: did you mean `{}`?",
+                                    n.value / 100.0
+                                )
+                            } else {
+                                "scores run from 0 to 1".to_string()
+                            }),
                         );
                     }
                 }
@@ -255,22 +282,32 @@ impl Checker {
             (Text, Text) | (Bool, Bool) => {
                 if ordered {
                     self.push(
-                        Diagnostic::new(&codes::E0306, e.span, format!("`{}` on {} values", op.as_str(), lt.name()))
-                            .with_label("no order")
-                            .with_help("compare text and bool values with `==` or `!=`"),
+                        Diagnostic::new(
+                            &codes::E0306,
+                            e.span,
+                            format!("`{}` on {} values", op.as_str(), lt.name()),
+                        )
+                        .with_label("no order")
+                        .with_help("compare text and bool values with `==` or `!=`"),
                     );
                 }
             }
-            (Percent, Number) | (Number, Percent) => {
-                mismatch(self, "write the number as a percentage, e.g. `30%`".to_string())
-            }
-            (Money(_), Number) | (Number, Money(_)) => {
-                mismatch(self, "give the amount a currency, e.g. `50k CNY`".to_string())
-            }
-            (Duration, Number) | (Number, Duration) => {
-                mismatch(self, "give the number a unit, e.g. `7d` or `4 business hours`".to_string())
-            }
-            _ => mismatch(self, "both sides of a comparison must have the same type".to_string()),
+            (Percent, Number) | (Number, Percent) => mismatch(
+                self,
+                "write the number as a percentage, e.g. `30%`".to_string(),
+            ),
+            (Money(_), Number) | (Number, Money(_)) => mismatch(
+                self,
+                "give the amount a currency, e.g. `50k CNY`".to_string(),
+            ),
+            (Duration, Number) | (Number, Duration) => mismatch(
+                self,
+                "give the number a unit, e.g. `7d` or `4 business hours`".to_string(),
+            ),
+            _ => mismatch(
+                self,
+                "both sides of a comparison must have the same type".to_string(),
+            ),
         }
     }
 }

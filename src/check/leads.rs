@@ -54,15 +54,26 @@ impl Checker {
                         "week" => Some(7.0),
                         "month" => Some(30.0),
                         _ => {
-                            self.unknown(&codes::E0218, "arrival period", &per.name, per.span, "", ["day", "week", "month"]);
+                            self.unknown(
+                                &codes::E0218,
+                                "arrival period",
+                                &per.name,
+                                per.span,
+                                "",
+                                ["day", "week", "month"],
+                            );
                             None
                         }
                     };
                     if rate.value <= 0.0 {
                         self.push(
-                            Diagnostic::new(&codes::E0308, rate.span, "arrival rate must be positive")
-                                .with_label("no leads would arrive")
-                                .with_help("write e.g. `arrivals 400 per week`"),
+                            Diagnostic::new(
+                                &codes::E0308,
+                                rate.span,
+                                "arrival rate must be positive",
+                            )
+                            .with_label("no leads would arrive")
+                            .with_help("write e.g. `arrivals 400 per week`"),
                         );
                     }
                     m.arrivals_per_day = days.map(|d| rate.value / d);
@@ -104,9 +115,15 @@ impl Checker {
                 .map(|i| i.span)
                 .unwrap_or(decl.name.span);
             self.push(
-                Diagnostic::new(&codes::E0604, span, format!("segment shares add up to {}%", seg_total))
-                    .with_label("more than the whole population")
-                    .with_help("segment shares must add up to at most 100%; the rest is the base population"),
+                Diagnostic::new(
+                    &codes::E0604,
+                    span,
+                    format!("segment shares add up to {}%", seg_total),
+                )
+                .with_label("more than the whole population")
+                .with_help(
+                    "segment shares must add up to at most 100%; the rest is the base population",
+                ),
             );
         }
         self.model.leads.push(m);
@@ -115,9 +132,13 @@ impl Checker {
     fn count(&mut self, n: &ast::Number) -> Option<u64> {
         if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e12 {
             self.push(
-                Diagnostic::new(&codes::E0308, n.span, format!("`{}` is not a valid count", n.raw))
-                    .with_label("a count is a whole number from 1 to 10^12")
-                    .with_help("write e.g. `count 100_000`"),
+                Diagnostic::new(
+                    &codes::E0308,
+                    n.span,
+                    format!("`{}` is not a valid count", n.raw),
+                )
+                .with_label("a count is a whole number from 1 to 10^12")
+                .with_help("write e.g. `count 100_000`"),
             );
             None
         } else {
@@ -128,9 +149,13 @@ impl Checker {
     fn percent_range(&mut self, p: &ast::Percent) -> f64 {
         if !(0.0..=100.0).contains(&p.value) {
             self.push(
-                Diagnostic::new(&codes::E0308, p.span, format!("{} is not a probability", p.raw))
-                    .with_label("outside 0%..100%")
-                    .with_help("shares and rates lie between 0% and 100%"),
+                Diagnostic::new(
+                    &codes::E0308,
+                    p.span,
+                    format!("{} is not a probability", p.raw),
+                )
+                .with_label("outside 0%..100%")
+                .with_help("shares and rates lie between 0% and 100%"),
             );
         }
         p.value.clamp(0.0, 100.0) / 100.0
@@ -150,7 +175,8 @@ impl Checker {
                 }
             }
             LeadsItem::Responsiveness(d) => {
-                pop.responsiveness = Some(self.distribution(d, Some(&Ty::Number), "responsiveness"));
+                pop.responsiveness =
+                    Some(self.distribution(d, Some(&Ty::Number), "responsiveness"));
             }
             LeadsItem::Fatigue(n) => {
                 if !(n.value > 0.0 && n.value <= 1.0) {
@@ -163,19 +189,42 @@ impl Checker {
                 pop.fatigue = Some(n.value);
             }
             LeadsItem::ReplyAfter(d) => {
-                pop.reply_after_minutes = Some(self.distribution(d, Some(&Ty::Duration), "reply_after"));
+                pop.reply_after_minutes =
+                    Some(self.distribution(d, Some(&Ty::Duration), "reply_after"));
             }
-            LeadsItem::Milestone { event, stage, share, delay } => {
+            LeadsItem::Milestone {
+                event,
+                stage,
+                share,
+                delay,
+            } => {
                 let p = self.percent_range(share);
-                let owner = self.model.pipelines.iter().find(|pl| pl.events.contains(&event.name)).cloned();
+                let owner = self
+                    .model
+                    .pipelines
+                    .iter()
+                    .find(|pl| pl.events.contains(&event.name))
+                    .cloned();
                 match owner {
                     Some(pl) => {
                         self.stage_ref(&pl, stage);
                         self.produced_events.insert(event.name.clone());
                     }
                     None => {
-                        let all: Vec<String> = self.model.pipelines.iter().flat_map(|p| p.events.iter().cloned()).collect();
-                        self.unknown(&codes::E0207, "event", &event.name, event.span, " in any pipeline", all.iter().map(|s| s.as_str()));
+                        let all: Vec<String> = self
+                            .model
+                            .pipelines
+                            .iter()
+                            .flat_map(|p| p.events.iter().cloned())
+                            .collect();
+                        self.unknown(
+                            &codes::E0207,
+                            "event",
+                            &event.name,
+                            event.span,
+                            " in any pipeline",
+                            all.iter().map(|s| s.as_str()),
+                        );
                     }
                 }
                 let d = self.distribution(delay, Some(&Ty::Duration), "milestone delay");
@@ -201,29 +250,59 @@ impl Checker {
         match found {
             Some(t) => Some(Ty::of_fact(t)),
             None => {
-                let all: Vec<String> = self.model.pipelines.iter().flat_map(|p| p.facts.iter().map(|f| f.path.clone())).collect();
-                self.unknown(&codes::E0206, "fact", &path.text, path.span, " in any pipeline", all.iter().map(|s| s.as_str()));
+                let all: Vec<String> = self
+                    .model
+                    .pipelines
+                    .iter()
+                    .flat_map(|p| p.facts.iter().map(|f| f.path.clone()))
+                    .collect();
+                self.unknown(
+                    &codes::E0206,
+                    "fact",
+                    &path.text,
+                    path.span,
+                    " in any pipeline",
+                    all.iter().map(|s| s.as_str()),
+                );
                 None
             }
         }
     }
 
-    fn respond(&mut self, target: &ast::RespondTarget, rates: &[ast::Rate]) -> Option<model::RespondBlock> {
+    fn respond(
+        &mut self,
+        target: &ast::RespondTarget,
+        rates: &[ast::Rate],
+    ) -> Option<model::RespondBlock> {
         let (target, channel) = match target {
-            ast::RespondTarget::Channel(ch) => match Channel::ALL.iter().find(|(n, _)| *n == ch.name) {
-                Some((_, c)) => (RespondTarget::Channel(*c), *c),
-                None => {
-                    self.unknown(&codes::E0211, "channel", &ch.name, ch.span, "", Channel::ALL.iter().map(|(n, _)| *n));
-                    return None;
+            ast::RespondTarget::Channel(ch) => {
+                match Channel::ALL.iter().find(|(n, _)| *n == ch.name) {
+                    Some((_, c)) => (RespondTarget::Channel(*c), *c),
+                    None => {
+                        self.unknown(
+                            &codes::E0211,
+                            "channel",
+                            &ch.name,
+                            ch.span,
+                            "",
+                            Channel::ALL.iter().map(|(n, _)| *n),
+                        );
+                        return None;
+                    }
                 }
-            },
+            }
             ast::RespondTarget::Template(t) => {
                 let ch = self
                     .model
                     .cadences
                     .iter()
                     .flat_map(|c| c.steps.iter())
-                    .find(|s| s.template.as_deref() == Some(&t.value) || s.variants.iter().any(|v| v.template.as_deref() == Some(&t.value)))
+                    .find(|s| {
+                        s.template.as_deref() == Some(&t.value)
+                            || s.variants
+                                .iter()
+                                .any(|v| v.template.as_deref() == Some(&t.value))
+                    })
                     .map(|s| s.channel)
                     .unwrap_or(Channel::Email);
                 (RespondTarget::Template(t.value.clone()), ch)
@@ -235,25 +314,47 @@ impl Checker {
                     self.push(
                         Diagnostic::new(&codes::E0205, path.span, "a step is named `CADENCE.STEP`")
                             .with_label("missing the cadence or the step")
-                            .with_help("write e.g. `respond step inbound_demo.breakup { replied 6% }`"),
+                            .with_help(
+                                "write e.g. `respond step inbound_demo.breakup { replied 6% }`",
+                            ),
                     );
                     return None;
                 };
                 let Some((ci, _)) = self.names.cadences.get(cad).copied() else {
                     let names: Vec<String> = self.names.cadences.keys().cloned().collect();
-                    self.unknown(&codes::E0209, "cadence", cad, path.span, "", names.iter().map(|s| s.as_str()));
+                    self.unknown(
+                        &codes::E0209,
+                        "cadence",
+                        cad,
+                        path.span,
+                        "",
+                        names.iter().map(|s| s.as_str()),
+                    );
                     return None;
                 };
                 let c = self.model.cadences.get(ci)?;
                 match c.steps.iter().position(|s| s.name == step) {
                     Some(si) => {
                         let ch = c.steps[si].channel;
-                        (RespondTarget::Step { cadence: ci, step: si }, ch)
+                        (
+                            RespondTarget::Step {
+                                cadence: ci,
+                                step: si,
+                            },
+                            ch,
+                        )
                     }
                     None => {
                         let names: Vec<String> = c.steps.iter().map(|s| s.name.clone()).collect();
                         let ctx = format!(" in cadence `{cad}`");
-                        self.unknown(&codes::E0205, "step", step, path.span, &ctx, names.iter().map(|s| s.as_str()));
+                        self.unknown(
+                            &codes::E0205,
+                            "step",
+                            step,
+                            path.span,
+                            &ctx,
+                            names.iter().map(|s| s.as_str()),
+                        );
                         return None;
                     }
                 }
@@ -266,11 +367,22 @@ impl Checker {
                 continue;
             }
             if !channel.outcomes().contains(&r.outcome.name.as_str()) {
-                let mut d = Diagnostic::new(&codes::E0605, r.outcome.span, format!("`{}` is not an outcome of {}", r.outcome.name, channel.name()))
-                    .with_label("unknown outcome");
+                let mut d = Diagnostic::new(
+                    &codes::E0605,
+                    r.outcome.span,
+                    format!(
+                        "`{}` is not an outcome of {}",
+                        r.outcome.name,
+                        channel.name()
+                    ),
+                )
+                .with_label("unknown outcome");
                 let list = channel.outcomes().join(", ");
                 d = match super::suggest(&r.outcome.name, channel.outcomes()) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`? {} outcomes: {list}", channel.name())),
+                    Some(s) => d.with_help(format!(
+                        "did you mean `{s}`? {} outcomes: {list}",
+                        channel.name()
+                    )),
                     None => d.with_help(format!("{} outcomes: {list}", channel.name())),
                 };
                 self.push(d);
@@ -278,7 +390,10 @@ impl Checker {
             }
             let p = self.percent_range(&r.share);
             if let RespondTarget::Channel(ch) = target {
-                if let Some((_, _, lim)) = PLAUSIBLE.iter().find(|(c, o, _)| *c == ch && *o == r.outcome.name) {
+                if let Some((_, _, lim)) = PLAUSIBLE
+                    .iter()
+                    .find(|(c, o, _)| *c == ch && *o == r.outcome.name)
+                {
                     if r.share.value > *lim {
                         self.push(
                             Diagnostic::new(&codes::W0603, r.share.span, format!("a {} {} rate of {} is far above published benchmarks", ch.name(), r.outcome.name, r.share.raw))
@@ -291,10 +406,22 @@ impl Checker {
             out.push((r.outcome.name.clone(), p, r.share.span));
         }
         for group in channel.exclusive_groups() {
-            let total: f64 = out.iter().filter(|(o, _, _)| group.contains(&o.as_str())).map(|(_, p, _)| p).sum();
+            let total: f64 = out
+                .iter()
+                .filter(|(o, _, _)| group.contains(&o.as_str()))
+                .map(|(_, p, _)| p)
+                .sum();
             if total > 1.0 + 1e-9 {
-                let span = out.iter().find(|(o, _, _)| group.contains(&o.as_str())).map(|(_, _, s)| *s).unwrap_or_default();
-                let named: Vec<&str> = out.iter().filter(|(o, _, _)| group.contains(&o.as_str())).map(|(o, _, _)| o.as_str()).collect();
+                let span = out
+                    .iter()
+                    .find(|(o, _, _)| group.contains(&o.as_str()))
+                    .map(|(_, _, s)| *s)
+                    .unwrap_or_default();
+                let named: Vec<&str> = out
+                    .iter()
+                    .filter(|(o, _, _)| group.contains(&o.as_str()))
+                    .map(|(o, _, _)| o.as_str())
+                    .collect();
                 self.push(
                     Diagnostic::new(&codes::E0601, span, format!("{} add up to {:.4}%", named.join(" + "), total * 100.0).replace(".0000%", "%"))
                         .with_label("more than 100% of touches")
@@ -302,7 +429,11 @@ impl Checker {
                 );
             }
         }
-        let rate = |o: &str| out.iter().find(|(x, _, _)| x == o).map(|(_, p, s)| (*p, *s));
+        let rate = |o: &str| {
+            out.iter()
+                .find(|(x, _, _)| x == o)
+                .map(|(_, p, s)| (*p, *s))
+        };
         if let (Some((opened, _)), Some((clicked, span))) = (rate("opened"), rate("clicked")) {
             if clicked > opened {
                 self.push(
@@ -321,28 +452,41 @@ impl Checker {
     /// Check a distribution against the type of what it feeds; normalise its parameters.
     fn distribution(&mut self, d: &Distribution, want: Option<&Ty>, what: &str) -> Dist {
         match d {
-            Distribution::Literal(Literal::Percent(p)) if want.is_none_or(|t| *t == Ty::Bool) => Dist::Bernoulli { p: self.percent_range(p) },
+            Distribution::Literal(Literal::Percent(p)) if want.is_none_or(|t| *t == Ty::Bool) => {
+                Dist::Bernoulli {
+                    p: self.percent_range(p),
+                }
+            }
             Distribution::Literal(l) => {
                 let (v, t) = literal_value(l);
                 self.fits(want, &t, &v, l.span(), what);
                 Dist::Const { value: v }
             }
-            Distribution::Call { name, args, span } => self.dist_call(name, args, *span, want, what),
+            Distribution::Call { name, args, span } => {
+                self.dist_call(name, args, *span, want, what)
+            }
         }
     }
 
     fn fits(&mut self, want: Option<&Ty>, got: &Ty, v: &Value, span: Span, what: &str) {
         let Some(want) = want else { return };
         let ok = match (want, got) {
-            (Ty::Money(_), Ty::Money(_)) | (Ty::Duration, Ty::Duration) | (Ty::Text, Ty::Text) | (Ty::Bool, Ty::Bool) => true,
+            (Ty::Money(_), Ty::Money(_))
+            | (Ty::Duration, Ty::Duration)
+            | (Ty::Text, Ty::Text)
+            | (Ty::Bool, Ty::Bool) => true,
             (Ty::Number, Ty::Number) | (Ty::Percent, Ty::Percent) => true,
             (Ty::Score, Ty::Number) => match v {
                 Value::Number(x) if (0.0..=1.0).contains(x) => true,
                 _ => {
                     self.push(
-                        Diagnostic::new(&codes::E0303, span, format!("`{what}` is a score, between 0 and 1"))
-                            .with_label("outside 0..1")
-                            .with_help("scores run from 0 to 1"),
+                        Diagnostic::new(
+                            &codes::E0303,
+                            span,
+                            format!("`{what}` is a score, between 0 and 1"),
+                        )
+                        .with_label("outside 0..1")
+                        .with_help("scores run from 0 to 1"),
                     );
                     return;
                 }
@@ -352,24 +496,53 @@ impl Checker {
         };
         if !ok {
             self.push(
-                Diagnostic::new(&codes::E0304, span, format!("`{what}` needs a {} value", ty_name(want)))
-                    .with_label(format!("this is a {} value", ty_name(got)))
-                    .with_help(match want {
-                        Ty::Money(_) => "give an amount with a currency, e.g. `80k CNY`",
-                        Ty::Duration => "give a duration, e.g. `14d`",
-                        Ty::Bool => "give a probability, e.g. `40%`, or `true`/`false`",
-                        Ty::Text => "give a string or `choice(\"a\" 30%, \"b\" 70%)`",
-                        _ => "give a number",
-                    }),
+                Diagnostic::new(
+                    &codes::E0304,
+                    span,
+                    format!("`{what}` needs a {} value", ty_name(want)),
+                )
+                .with_label(format!("this is a {} value", ty_name(got)))
+                .with_help(match want {
+                    Ty::Money(_) => "give an amount with a currency, e.g. `80k CNY`",
+                    Ty::Duration => "give a duration, e.g. `14d`",
+                    Ty::Bool => "give a probability, e.g. `40%`, or `true`/`false`",
+                    Ty::Text => "give a string or `choice(\"a\" 30%, \"b\" 70%)`",
+                    _ => "give a number",
+                }),
             );
         }
     }
 
-    fn dist_call(&mut self, name: &ast::Ident, args: &[ast::DistArg], span: Span, want: Option<&Ty>, what: &str) -> Dist {
-        const KNOWN: [&str; 8] = ["uniform", "normal", "lognormal", "gamma", "exponential", "weibull", "beta", "choice"];
+    fn dist_call(
+        &mut self,
+        name: &ast::Ident,
+        args: &[ast::DistArg],
+        span: Span,
+        want: Option<&Ty>,
+        what: &str,
+    ) -> Dist {
+        const KNOWN: [&str; 8] = [
+            "uniform",
+            "normal",
+            "lognormal",
+            "gamma",
+            "exponential",
+            "weibull",
+            "beta",
+            "choice",
+        ];
         if !KNOWN.contains(&name.name.as_str()) {
-            self.unknown(&codes::E0216, "distribution", &name.name, name.span, "", KNOWN);
-            return Dist::Const { value: Value::Number(0.0) };
+            self.unknown(
+                &codes::E0216,
+                "distribution",
+                &name.name,
+                name.span,
+                "",
+                KNOWN,
+            );
+            return Dist::Const {
+                value: Value::Number(0.0),
+            };
         }
         if name.name == "choice" {
             let mut options = Vec::new();
@@ -393,20 +566,36 @@ impl Checker {
             }
             if (total - 1.0).abs() > 1e-9 {
                 self.push(
-                    Diagnostic::new(&codes::E0307, span, format!("choice shares total {}%, not 100%", (total * 1e6).round() / 1e4))
-                        .with_label("shares must total 100%")
-                        .with_help("give every option a share so that they add up to 100%"),
+                    Diagnostic::new(
+                        &codes::E0307,
+                        span,
+                        format!(
+                            "choice shares total {}%, not 100%",
+                            (total * 1e6).round() / 1e4
+                        ),
+                    )
+                    .with_label("shares must total 100%")
+                    .with_help("give every option a share so that they add up to 100%"),
                 );
             }
             return Dist::Choice { options };
         }
         if want == Some(&Ty::Text) || want == Some(&Ty::Bool) {
             self.push(
-                Diagnostic::new(&codes::E0304, span, format!("`{what}` is {}, not a number", ty_name(want.unwrap_or(&Ty::Error))))
-                    .with_label(format!("`{}` draws numbers", name.name))
-                    .with_help("use a literal, a percentage for bool facts, or `choice(...)` for text"),
+                Diagnostic::new(
+                    &codes::E0304,
+                    span,
+                    format!(
+                        "`{what}` is {}, not a number",
+                        ty_name(want.unwrap_or(&Ty::Error))
+                    ),
+                )
+                .with_label(format!("`{}` draws numbers", name.name))
+                .with_help("use a literal, a percentage for bool facts, or `choice(...)` for text"),
             );
-            return Dist::Const { value: Value::Number(0.0) };
+            return Dist::Const {
+                value: Value::Number(0.0),
+            };
         }
         // Positional or named parameters, in the distribution's order.
         let (names, alt): (&[&str], &[&str]) = match name.name.as_str() {
@@ -418,29 +607,53 @@ impl Checker {
             "weibull" => (&["scale", "shape"], &[]),
             _ => (&["a", "b"], &[]),
         };
-        let use_alt = !alt.is_empty() && args.first().and_then(|a| a.name.as_ref()).is_some_and(|n| alt.contains(&n.name.as_str()));
+        let use_alt = !alt.is_empty()
+            && args
+                .first()
+                .and_then(|a| a.name.as_ref())
+                .is_some_and(|n| alt.contains(&n.name.as_str()));
         let expected = if use_alt { alt } else { names };
         if args.len() != expected.len() {
             self.push(
-                Diagnostic::new(&codes::E0216, span, format!("`{}` takes {} parameters, not {}", name.name, expected.len(), args.len()))
-                    .with_label("wrong number of parameters")
-                    .with_help(format!("write `{}({})`", name.name, expected.join(", "))),
+                Diagnostic::new(
+                    &codes::E0216,
+                    span,
+                    format!(
+                        "`{}` takes {} parameters, not {}",
+                        name.name,
+                        expected.len(),
+                        args.len()
+                    ),
+                )
+                .with_label("wrong number of parameters")
+                .with_help(format!(
+                    "write `{}({})`",
+                    name.name,
+                    expected.join(", ")
+                )),
             );
-            return Dist::Const { value: Value::Number(0.0) };
+            return Dist::Const {
+                value: Value::Number(0.0),
+            };
         }
         let mut vals = Vec::new();
         for (a, want_name) in args.iter().zip(expected) {
             if let Some(n) = &a.name {
                 if n.name != *want_name {
-                    let mut d = Diagnostic::new(&codes::E0216, n.span, format!("`{}` has no parameter `{}` here", name.name, n.name))
-                        .with_label(format!("expected `{want_name}`"));
+                    let mut d = Diagnostic::new(
+                        &codes::E0216,
+                        n.span,
+                        format!("`{}` has no parameter `{}` here", name.name, n.name),
+                    )
+                    .with_label(format!("expected `{want_name}`"));
                     d = d.with_help(format!("write `{}({})`", name.name, expected.join(", ")));
                     self.push(d);
                 }
             }
             let (v, t) = literal_value(&a.value);
             // shape, sd of a unitless model, beta's a/b and lognormal's mu/sigma are plain numbers
-            let unitless = matches!(*want_name, "shape" | "a" | "b" | "mu" | "sigma") || name.name == "beta";
+            let unitless =
+                matches!(*want_name, "shape" | "a" | "b" | "mu" | "sigma") || name.name == "beta";
             if unitless {
                 self.fits(Some(&Ty::Number), &t, &v, a.value.span(), want_name);
             } else {
@@ -456,7 +669,11 @@ impl Checker {
             cx.push(
                 Diagnostic::new(&codes::E0307, span, msg.to_string())
                     .with_label("impossible parameter")
-                    .with_help(format!("see `cadence explain E0307`; `{}` parameters: {}", name.name, expected.join(", "))),
+                    .with_help(format!(
+                        "see `cadence explain E0307`; `{}` parameters: {}",
+                        name.name,
+                        expected.join(", ")
+                    )),
             );
         };
         let v = |i: usize| vals.get(i).map(|x| x.0).unwrap_or(0.0);
@@ -466,34 +683,52 @@ impl Checker {
                 if v(1) < v(0) {
                     bad(self, span, "uniform's upper bound is below its lower bound");
                 }
-                Dist::Uniform { low: v(0), high: v(1) }
+                Dist::Uniform {
+                    low: v(0),
+                    high: v(1),
+                }
             }
             ("normal", _) => {
                 if v(1) <= 0.0 {
                     bad(self, s(1), "a standard deviation must be positive");
                 }
-                Dist::Normal { mean: v(0), sd: v(1) }
+                Dist::Normal {
+                    mean: v(0),
+                    sd: v(1),
+                }
             }
             ("lognormal", false) => {
                 if v(0) <= 0.0 || v(1) <= v(0) {
                     bad(self, span, "a lognormal needs 0 < median < p90");
-                    return Dist::LogNormal { mu: 0.0, sigma: 1.0 };
+                    return Dist::LogNormal {
+                        mu: 0.0,
+                        sigma: 1.0,
+                    };
                 }
                 // p90 = median * exp(1.2815516 * sigma)
                 let sigma = (v(1) / v(0)).ln() / 1.281_551_565_545;
-                Dist::LogNormal { mu: v(0).ln(), sigma }
+                Dist::LogNormal {
+                    mu: v(0).ln(),
+                    sigma,
+                }
             }
             ("lognormal", true) => {
                 if v(1) <= 0.0 {
                     bad(self, s(1), "sigma must be positive");
                 }
-                Dist::LogNormal { mu: v(0), sigma: v(1) }
+                Dist::LogNormal {
+                    mu: v(0),
+                    sigma: v(1),
+                }
             }
             ("gamma", _) => {
                 if v(0) <= 0.0 || v(1) <= 0.0 {
                     bad(self, span, "gamma needs a positive mean and shape");
                 }
-                Dist::Gamma { mean: v(0), shape: v(1) }
+                Dist::Gamma {
+                    mean: v(0),
+                    shape: v(1),
+                }
             }
             ("exponential", _) => {
                 if v(0) <= 0.0 {
@@ -505,7 +740,10 @@ impl Checker {
                 if v(0) <= 0.0 || v(1) <= 0.0 {
                     bad(self, span, "weibull needs a positive scale and shape");
                 }
-                Dist::Weibull { scale: v(0), shape: v(1) }
+                Dist::Weibull {
+                    scale: v(0),
+                    shape: v(1),
+                }
             }
             _ => {
                 if v(0) <= 0.0 || v(1) <= 0.0 {
@@ -519,7 +757,11 @@ impl Checker {
 
 fn scalar(v: &Value) -> f64 {
     match v {
-        Value::Number(x) | Value::Percent(x) | Value::Minutes(x) | Value::BusinessDays(x) | Value::BusinessMinutes(x) => *x,
+        Value::Number(x)
+        | Value::Percent(x)
+        | Value::Minutes(x)
+        | Value::BusinessDays(x)
+        | Value::BusinessMinutes(x) => *x,
         Value::Money { amount, .. } => *amount,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Text(_) => 0.0,

@@ -40,7 +40,11 @@ pub fn check(project: &Project) -> Checked {
         stage_effect_targets: Default::default(),
         produced_events: Default::default(),
     };
-    let items: Vec<&Item> = project.files.iter().flat_map(|(_, f)| f.items.iter()).collect();
+    let items: Vec<&Item> = project
+        .files
+        .iter()
+        .flat_map(|(_, f)| f.items.iter())
+        .collect();
     cx.collect_names(&items);
     for item in &items {
         if let Item::Calendar(c) = item {
@@ -112,30 +116,31 @@ impl Checker {
         let mut tests: HashMap<String, Span> = HashMap::new();
         let (mut nc, mut np, mut ncad, mut nl) = (0, 0, 0, 0);
         for item in items {
-            let (table, counter, ident): (&mut HashMap<String, (usize, Span)>, &mut usize, &Ident) = match item {
-                Item::Calendar(c) => (&mut self.names.calendars, &mut nc, &c.name),
-                Item::Pipeline(p) => (&mut self.names.pipelines, &mut np, &p.name),
-                Item::Cadence(c) => (&mut self.names.cadences, &mut ncad, &c.name),
-                Item::Leads(l) => (&mut self.names.leads, &mut nl, &l.name),
-                Item::Simulation(s) => {
-                    if let Some(first) = sims.get(&s.name.name) {
-                        let d = duplicate("simulation", &s.name.name, s.name.span, *first);
-                        self.diags.push(d);
-                    } else {
-                        sims.insert(s.name.name.clone(), s.name.span);
+            let (table, counter, ident): (&mut HashMap<String, (usize, Span)>, &mut usize, &Ident) =
+                match item {
+                    Item::Calendar(c) => (&mut self.names.calendars, &mut nc, &c.name),
+                    Item::Pipeline(p) => (&mut self.names.pipelines, &mut np, &p.name),
+                    Item::Cadence(c) => (&mut self.names.cadences, &mut ncad, &c.name),
+                    Item::Leads(l) => (&mut self.names.leads, &mut nl, &l.name),
+                    Item::Simulation(s) => {
+                        if let Some(first) = sims.get(&s.name.name) {
+                            let d = duplicate("simulation", &s.name.name, s.name.span, *first);
+                            self.diags.push(d);
+                        } else {
+                            sims.insert(s.name.name.clone(), s.name.span);
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                Item::Test(t) => {
-                    if let Some(first) = tests.get(&t.name.value) {
-                        let d = duplicate("test", &t.name.value, t.name.span, *first);
-                        self.diags.push(d);
-                    } else {
-                        tests.insert(t.name.value.clone(), t.name.span);
+                    Item::Test(t) => {
+                        if let Some(first) = tests.get(&t.name.value) {
+                            let d = duplicate("test", &t.name.value, t.name.span, *first);
+                            self.diags.push(d);
+                        } else {
+                            tests.insert(t.name.value.clone(), t.name.span);
+                        }
+                        continue;
                     }
-                    continue;
-                }
-            };
+                };
             let kind = match item {
                 Item::Calendar(_) => "calendar",
                 Item::Pipeline(_) => "pipeline",
@@ -201,10 +206,14 @@ impl Checker {
 }
 
 fn duplicate(kind: &str, name: &str, span: Span, first: Span) -> Diagnostic {
-    Diagnostic::new(&codes::E0201, span, format!("{kind} `{name}` is declared twice"))
-        .with_label("declared again here")
-        .with_related(first, "first declared")
-        .with_help(format!("rename one of the two {kind}s"))
+    Diagnostic::new(
+        &codes::E0201,
+        span,
+        format!("{kind} `{name}` is declared twice"),
+    )
+    .with_label("declared again here")
+    .with_related(first, "first declared")
+    .with_help(format!("rename one of the two {kind}s"))
 }
 
 /// The closest candidate, if it is close enough to be a likely typo.
@@ -213,7 +222,8 @@ pub fn suggest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let mut best: Option<(&str, usize)> = None;
     for c in candidates {
         let d = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
-        let limit = (name.chars().count().max(c.chars().count()) / 3).max(1) + usize::from(name.len() > 4);
+        let limit =
+            (name.chars().count().max(c.chars().count()) / 3).max(1) + usize::from(name.len() > 4);
         if d <= limit && best.map(|(_, bd)| d < bd).unwrap_or(true) {
             best = Some((c, d));
         }
@@ -283,14 +293,20 @@ impl Checker {
             ast::DurationUnit::BusinessDay => {
                 if d.amount.fract() != 0.0 {
                     self.push(
-                        Diagnostic::new(&codes::E0308, d.span, "business days must be a whole number")
-                            .with_label("not whole")
-                            .with_help("write `1 business day` or use business hours"),
+                        Diagnostic::new(
+                            &codes::E0308,
+                            d.span,
+                            "business days must be a whole number",
+                        )
+                        .with_label("not whole")
+                        .with_help("write `1 business day` or use business hours"),
                     );
                 }
                 Delay::BusinessDays(d.amount as u32)
             }
-            ast::DurationUnit::BusinessHour => Delay::BusinessMinutes((d.amount * 60.0).round() as u64),
+            ast::DurationUnit::BusinessHour => {
+                Delay::BusinessMinutes((d.amount * 60.0).round() as u64)
+            }
             _ if minutes == 0.0 => Delay::Zero,
             _ => Delay::Wall {
                 minutes: minutes.round() as u64,
@@ -302,9 +318,13 @@ impl Checker {
     fn wall_minutes(&mut self, d: &ast::Duration, what: &str) -> u64 {
         if d.unit.is_business() {
             self.push(
-                Diagnostic::new(&codes::E0301, d.span, format!("{what} is wall-clock time, not business time"))
-                    .with_label("business duration")
-                    .with_help("write it in `min`, `h`, `d`, `w` or `mo`"),
+                Diagnostic::new(
+                    &codes::E0301,
+                    d.span,
+                    format!("{what} is wall-clock time, not business time"),
+                )
+                .with_label("business duration")
+                .with_help("write it in `min`, `h`, `d`, `w` or `mo`"),
             );
         }
         let m = d.amount * unit_minutes(d.unit);
@@ -371,11 +391,17 @@ impl Checker {
             Ok(tz) => Some(tz),
             Err(_) => {
                 let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();
-                let mut d = Diagnostic::new(&codes::E0214, s.span, format!("unknown time zone `{}`", s.value))
-                    .with_label("not an IANA time zone");
+                let mut d = Diagnostic::new(
+                    &codes::E0214,
+                    s.span,
+                    format!("unknown time zone `{}`", s.value),
+                )
+                .with_label("not an IANA time zone");
                 d = match suggest(&s.value, &names) {
                     Some(n) => d.with_help(format!("did you mean `{n}`?")),
-                    None => d.with_help("use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`"),
+                    None => {
+                        d.with_help("use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`")
+                    }
                 };
                 self.push(d);
                 None

@@ -60,11 +60,21 @@ impl Checker {
                             Some((_, t)) => *t,
                             None => {
                                 let names = FactType::ALL.iter().map(|(n, _)| *n);
-                                self.unknown(&codes::E0215, "fact type", &f.ty.name, f.ty.span, "", names);
+                                self.unknown(
+                                    &codes::E0215,
+                                    "fact type",
+                                    &f.ty.name,
+                                    f.ty.span,
+                                    "",
+                                    names,
+                                );
                                 FactType::Text
                             }
                         };
-                        if super::conditions::BUILTINS.iter().any(|(n, _)| *n == f.path.text) {
+                        if super::conditions::BUILTINS
+                            .iter()
+                            .any(|(n, _)| *n == f.path.text)
+                        {
                             self.push(
                                 Diagnostic::new(&codes::E0201, f.path.span, format!("`{}` is a built-in", f.path.text))
                                     .with_label("clashes with the built-in of the same name")
@@ -120,9 +130,13 @@ impl Checker {
             if p.events.contains(&f.path) {
                 let span = facts.seen.get(&f.path).copied().unwrap_or(decl.name.span);
                 self.push(
-                    Diagnostic::new(&codes::E0201, span, format!("`{}` is both a fact and an event", f.path))
-                        .with_label("declared as a fact")
-                        .with_help("rename one of them"),
+                    Diagnostic::new(
+                        &codes::E0201,
+                        span,
+                        format!("`{}` is both a fact and an event", f.path),
+                    )
+                    .with_label("declared as a fact")
+                    .with_help("rename one of them"),
                 );
             }
         }
@@ -170,36 +184,72 @@ impl Checker {
             Some((i, _)) => Some(*i),
             None => {
                 let names: Vec<String> = self.names.calendars.keys().cloned().collect();
-                self.unknown(&codes::E0202, "calendar", &c.name, c.span, "", names.iter().map(|s| s.as_str()));
+                self.unknown(
+                    &codes::E0202,
+                    "calendar",
+                    &c.name,
+                    c.span,
+                    "",
+                    names.iter().map(|s| s.as_str()),
+                );
                 None
             }
         }
     }
 
-    pub(super) fn stage_ref(&mut self, p: &Pipeline, s: &crate::syntax::ast::Ident) -> Option<usize> {
+    pub(super) fn stage_ref(
+        &mut self,
+        p: &Pipeline,
+        s: &crate::syntax::ast::Ident,
+    ) -> Option<usize> {
         match p.stages.iter().position(|x| x.name == s.name) {
             Some(i) => Some(i),
             None => {
                 let ctx = format!(" in pipeline `{}`", p.name);
-                self.unknown(&codes::E0204, "stage", &s.name, s.span, &ctx, p.stages.iter().map(|x| x.name.as_str()));
+                self.unknown(
+                    &codes::E0204,
+                    "stage",
+                    &s.name,
+                    s.span,
+                    &ctx,
+                    p.stages.iter().map(|x| x.name.as_str()),
+                );
                 None
             }
         }
     }
 
-    pub(super) fn role_ref(&mut self, p: Option<&Pipeline>, r: &crate::syntax::ast::Ident) -> Option<usize> {
+    pub(super) fn role_ref(
+        &mut self,
+        p: Option<&Pipeline>,
+        r: &crate::syntax::ast::Ident,
+    ) -> Option<usize> {
         match p {
             Some(p) => match p.roles.iter().position(|x| *x == r.name) {
                 Some(i) => Some(i),
                 None => {
                     let ctx = format!(" in pipeline `{}`", p.name);
-                    self.unknown(&codes::E0208, "role", &r.name, r.span, &ctx, p.roles.iter().map(|x| x.as_str()));
+                    self.unknown(
+                        &codes::E0208,
+                        "role",
+                        &r.name,
+                        r.span,
+                        &ctx,
+                        p.roles.iter().map(|x| x.as_str()),
+                    );
                     None
                 }
             },
             None if r.name == "owner" => Some(0),
             None => {
-                self.unknown(&codes::E0208, "role", &r.name, r.span, " (no pipeline: only `owner`)", ["owner"]);
+                self.unknown(
+                    &codes::E0208,
+                    "role",
+                    &r.name,
+                    r.span,
+                    " (no pipeline: only `owner`)",
+                    ["owner"],
+                );
                 None
             }
         }
@@ -238,9 +288,21 @@ impl Checker {
                                 .events
                                 .iter()
                                 .cloned()
-                                .chain(p.facts.iter().filter(|f| f.ty == FactType::Bool).map(|f| f.path.clone()))
+                                .chain(
+                                    p.facts
+                                        .iter()
+                                        .filter(|f| f.ty == FactType::Bool)
+                                        .map(|f| f.path.clone()),
+                                )
                                 .collect();
-                            self.unknown(&codes::E0207, "event", &path.text, path.span, &ctx, cands.iter().map(|s| s.as_str()));
+                            self.unknown(
+                                &codes::E0207,
+                                "event",
+                                &path.text,
+                                path.span,
+                                &ctx,
+                                cands.iter().map(|s| s.as_str()),
+                            );
                         }
                     }
                 }
@@ -275,12 +337,18 @@ impl Checker {
                         "won" => Some(StageOutcome::Won),
                         "lost" => Some(StageOutcome::Lost),
                         _ => {
-                            let mut d = Diagnostic::new(&codes::E0218, o.span, format!("unknown outcome `{}`", o.name))
-                                .with_label("expected `won` or `lost`");
+                            let mut d = Diagnostic::new(
+                                &codes::E0218,
+                                o.span,
+                                format!("unknown outcome `{}`", o.name),
+                            )
+                            .with_label("expected `won` or `lost`");
                             if let Some(s) = super::suggest(&o.name, &["won", "lost"]) {
                                 d = d.with_help(format!("did you mean `{s}`?"));
                             } else {
-                                d = d.with_help("a terminal stage ends with `outcome won` or `outcome lost`");
+                                d = d.with_help(
+                                    "a terminal stage ends with `outcome won` or `outcome lost`",
+                                );
                             }
                             self.push(d);
                             None
@@ -301,15 +369,25 @@ impl Checker {
                 for item in &decl.items {
                     if matches!(item.node, StageItem::Exit(_) | StageItem::Escalate(_)) {
                         self.push(
-                            Diagnostic::new(&codes::E0404, item.span, format!("terminal stage `{}` has an exit", st.name))
-                                .with_label("can never apply")
-                                .with_help("a stage with `outcome won|lost` ends the deal; remove this line"),
+                            Diagnostic::new(
+                                &codes::E0404,
+                                item.span,
+                                format!("terminal stage `{}` has an exit", st.name),
+                            )
+                            .with_label("can never apply")
+                            .with_help(
+                                "a stage with `outcome won|lost` ends the deal; remove this line",
+                            ),
                         );
                     }
                 }
                 continue;
             }
-            if decl.items.iter().all(|i| !matches!(i.node, StageItem::Exit(_))) {
+            if decl
+                .items
+                .iter()
+                .all(|i| !matches!(i.node, StageItem::Exit(_)))
+            {
                 self.push(
                     Diagnostic::new(&codes::E0403, decl.name.span, format!("stage `{}` has no exit", st.name))
                         .with_label("deals that enter this stage stay forever")
@@ -330,9 +408,19 @@ impl Checker {
                     if let Some(allowed) = &p.no_backward {
                         if !allowed.contains(&(si, t)) {
                             self.push(
-                                Diagnostic::new(&codes::E0408, ex.span, format!("exit goes back from `{}` to `{}`", st.name, p.stages[t].name))
-                                    .with_label("breaks `no_backward`")
-                                    .with_help(format!("list it as an exception: `no_backward except {} -> {}`", st.name, p.stages[t].name)),
+                                Diagnostic::new(
+                                    &codes::E0408,
+                                    ex.span,
+                                    format!(
+                                        "exit goes back from `{}` to `{}`",
+                                        st.name, p.stages[t].name
+                                    ),
+                                )
+                                .with_label("breaks `no_backward`")
+                                .with_help(format!(
+                                    "list it as an exception: `no_backward except {} -> {}`",
+                                    st.name, p.stages[t].name
+                                )),
                             );
                         }
                     }
@@ -357,7 +445,8 @@ impl Checker {
         }
         for (i, ok) in seen.iter().enumerate() {
             if !ok {
-                self.pending_unreachable_stages.push((p.name.clone(), i, decls[i].name.span));
+                self.pending_unreachable_stages
+                    .push((p.name.clone(), i, decls[i].name.span));
             }
         }
     }
@@ -379,17 +468,25 @@ impl Checker {
                 self.push(
                     Diagnostic::new(&codes::W0409, ex.span, "this exit can never fire")
                         .with_label("the condition contradicts itself or the stage's `require`")
-                        .with_help("check the bounds: no value satisfies all parts of the condition"),
+                        .with_help(
+                            "check the bounds: no value satisfies all parts of the condition",
+                        ),
                 );
                 continue;
             }
             if let Some((_, j)) = earlier.iter().find(|(e, _)| c.implies(e)) {
                 let first = &st.exits[*j];
                 self.push(
-                    Diagnostic::new(&codes::W0411, ex.span, "this exit is shadowed by an earlier exit")
-                        .with_label("whenever this holds, the earlier exit already fired")
-                        .with_related(first.span, "this exit is tried first")
-                        .with_help("exits are tried in order: move this exit up or narrow the earlier one"),
+                    Diagnostic::new(
+                        &codes::W0411,
+                        ex.span,
+                        "this exit is shadowed by an earlier exit",
+                    )
+                    .with_label("whenever this holds, the earlier exit already fired")
+                    .with_related(first.span, "this exit is tried first")
+                    .with_help(
+                        "exits are tried in order: move this exit up or narrow the earlier one",
+                    ),
                 );
             }
             earlier.push((c, k));
@@ -438,7 +535,12 @@ impl Interval {
         } else {
             (o.hi, o.hi_incl)
         };
-        Interval { lo, lo_incl, hi, hi_incl }
+        Interval {
+            lo,
+            lo_incl,
+            hi,
+            hi_incl,
+        }
     }
 
     fn empty(self) -> bool {
@@ -462,7 +564,9 @@ fn key(o: &Operand) -> Option<Key> {
 
 fn number(o: &Operand) -> Option<f64> {
     match o {
-        Operand::Value(Value::Number(v)) | Operand::Value(Value::Percent(v)) | Operand::Value(Value::Minutes(v)) => Some(*v),
+        Operand::Value(Value::Number(v))
+        | Operand::Value(Value::Percent(v))
+        | Operand::Value(Value::Minutes(v)) => Some(*v),
         Operand::Value(Value::Money { amount, .. }) => Some(*amount),
         _ => None,
     }
@@ -496,11 +600,32 @@ impl Conj {
                     _ => return None,
                 };
                 let iv = match op {
-                    Cmp::Eq => Interval { lo: v, lo_incl: true, hi: v, hi_incl: true },
-                    Cmp::Lt => Interval { hi: v, hi_incl: false, ..Interval::ALL },
-                    Cmp::Le => Interval { hi: v, hi_incl: true, ..Interval::ALL },
-                    Cmp::Gt => Interval { lo: v, lo_incl: false, ..Interval::ALL },
-                    Cmp::Ge => Interval { lo: v, lo_incl: true, ..Interval::ALL },
+                    Cmp::Eq => Interval {
+                        lo: v,
+                        lo_incl: true,
+                        hi: v,
+                        hi_incl: true,
+                    },
+                    Cmp::Lt => Interval {
+                        hi: v,
+                        hi_incl: false,
+                        ..Interval::ALL
+                    },
+                    Cmp::Le => Interval {
+                        hi: v,
+                        hi_incl: true,
+                        ..Interval::ALL
+                    },
+                    Cmp::Gt => Interval {
+                        lo: v,
+                        lo_incl: false,
+                        ..Interval::ALL
+                    },
+                    Cmp::Ge => Interval {
+                        lo: v,
+                        lo_incl: true,
+                        ..Interval::ALL
+                    },
                     Cmp::Ne => return None,
                 };
                 out.ranges.push((k, iv));

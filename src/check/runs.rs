@@ -8,7 +8,10 @@ use super::Checker;
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::{self, TimeRef};
 use crate::source::Span;
-use crate::syntax::ast::{self, ExprKind, Item, PipelineItem, SimulationDecl, SimulationItem, StageItem, TestDecl, TestItem};
+use crate::syntax::ast::{
+    self, ExprKind, Item, PipelineItem, SimulationDecl, SimulationItem, StageItem, TestDecl,
+    TestItem,
+};
 
 impl Checker {
     fn cadence_ref(&mut self, c: &ast::Ident) -> Option<usize> {
@@ -17,7 +20,14 @@ impl Checker {
             Some(_) => None,
             None => {
                 let names: Vec<String> = self.names.cadences.keys().cloned().collect();
-                self.unknown(&codes::E0209, "cadence", &c.name, c.span, "", names.iter().map(|s| s.as_str()));
+                self.unknown(
+                    &codes::E0209,
+                    "cadence",
+                    &c.name,
+                    c.span,
+                    "",
+                    names.iter().map(|s| s.as_str()),
+                );
                 None
             }
         }
@@ -56,7 +66,14 @@ impl Checker {
                         Some((i, _)) => Some(*i),
                         None => {
                             let names: Vec<String> = self.names.leads.keys().cloned().collect();
-                            self.unknown(&codes::E0210, "lead model", &l.name, l.span, "", names.iter().map(|s| s.as_str()));
+                            self.unknown(
+                                &codes::E0210,
+                                "lead model",
+                                &l.name,
+                                l.span,
+                                "",
+                                names.iter().map(|s| s.as_str()),
+                            );
                             None
                         }
                     })
@@ -67,9 +84,13 @@ impl Checker {
                     let m = self.wall_minutes(d, "`horizon`");
                     if m == 0 {
                         self.push(
-                            Diagnostic::new(&codes::E0308, d.span, "the horizon must be longer than zero")
-                                .with_label("nothing would happen")
-                                .with_help("write e.g. `horizon 180d`"),
+                            Diagnostic::new(
+                                &codes::E0308,
+                                d.span,
+                                "the horizon must be longer than zero",
+                            )
+                            .with_label("nothing would happen")
+                            .with_help("write e.g. `horizon 180d`"),
                         );
                     }
                     sim.horizon_minutes = Some(m);
@@ -96,9 +117,13 @@ impl Checker {
     fn count_value(&mut self, n: &ast::Number) -> Option<u64> {
         if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e12 {
             self.push(
-                Diagnostic::new(&codes::E0308, n.span, format!("`{}` is not a valid count", n.raw))
-                    .with_label("a count is a whole number from 1 to 10^12")
-                    .with_help("write e.g. `count 100_000`"),
+                Diagnostic::new(
+                    &codes::E0308,
+                    n.span,
+                    format!("`{}` is not a valid count", n.raw),
+                )
+                .with_label("a count is a whole number from 1 to 10^12")
+                .with_help("write e.g. `count 100_000`"),
             );
             None
         } else {
@@ -108,7 +133,9 @@ impl Checker {
 
     fn time_ref(&mut self, t: &ast::TimePoint) -> Option<TimeRef> {
         match t {
-            ast::TimePoint::Relative(d) => Some(TimeRef::AfterEnrollMinutes(self.wall_minutes(d, "a test time"))),
+            ast::TimePoint::Relative(d) => Some(TimeRef::AfterEnrollMinutes(
+                self.wall_minutes(d, "a test time"),
+            )),
             ast::TimePoint::Absolute(dt) => self.datetime(dt).map(TimeRef::At),
         }
     }
@@ -127,11 +154,19 @@ impl Checker {
             }
         }
         if cadence_span.is_none() {
-            self.missing_setting(t.name.span, format!("test \"{}\" has no `cadence`", t.name.value), "a test needs `cadence NAME`");
+            self.missing_setting(
+                t.name.span,
+                format!("test \"{}\" has no `cadence`", t.name.value),
+                "a test needs `cadence NAME`",
+            );
         }
         let Some(ci) = cadence else { return };
-        let Some(c) = self.model.cadences.get(ci).cloned() else { return };
-        let pipeline = c.pipeline.and_then(|p| self.model.pipelines.get(p).cloned());
+        let Some(c) = self.model.cadences.get(ci).cloned() else {
+            return;
+        };
+        let pipeline = c
+            .pipeline
+            .and_then(|p| self.model.pipelines.get(p).cloned());
         let mut test = model::Test {
             name: t.name.value.clone(),
             cadence: ci,
@@ -155,25 +190,45 @@ impl Checker {
                 TestItem::Cadence(_) => {}
                 TestItem::Lead(values) => {
                     for fv in values {
-                        let fact = pipeline.as_ref().and_then(|p| p.facts.iter().find(|f| f.path == fv.path.text));
+                        let fact = pipeline
+                            .as_ref()
+                            .and_then(|p| p.facts.iter().find(|f| f.path == fv.path.text));
                         match fact {
                             Some(f) => {
                                 let (v, got) = literal_value(&fv.value);
                                 let want = Ty::of_fact(f.ty);
                                 let ok = want == got
-                                    || matches!((&want, &got), (Ty::Money(_), Ty::Money(_)) | (Ty::Score, Ty::Number));
+                                    || matches!(
+                                        (&want, &got),
+                                        (Ty::Money(_), Ty::Money(_)) | (Ty::Score, Ty::Number)
+                                    );
                                 if !ok {
                                     self.push(
-                                        Diagnostic::new(&codes::E0304, fv.value.span(), format!("`{}` is a {:?} fact", f.path, f.ty).to_lowercase())
-                                            .with_label("value of another type")
-                                            .with_help("give the test lead a value of the fact's type"),
+                                        Diagnostic::new(
+                                            &codes::E0304,
+                                            fv.value.span(),
+                                            format!("`{}` is a {:?} fact", f.path, f.ty)
+                                                .to_lowercase(),
+                                        )
+                                        .with_label("value of another type")
+                                        .with_help("give the test lead a value of the fact's type"),
                                     );
                                 }
                                 test.facts.push((f.path.clone(), v));
                             }
                             None => {
-                                let cands: Vec<String> = pipeline.iter().flat_map(|p| p.facts.iter().map(|f| f.path.clone())).collect();
-                                self.unknown(&codes::E0206, "fact", &fv.path.text, fv.path.span, "", cands.iter().map(|s| s.as_str()));
+                                let cands: Vec<String> = pipeline
+                                    .iter()
+                                    .flat_map(|p| p.facts.iter().map(|f| f.path.clone()))
+                                    .collect();
+                                self.unknown(
+                                    &codes::E0206,
+                                    "fact",
+                                    &fv.path.text,
+                                    fv.path.span,
+                                    "",
+                                    cands.iter().map(|s| s.as_str()),
+                                );
                             }
                         }
                     }
@@ -184,37 +239,64 @@ impl Checker {
                     let mut parts = what.text.splitn(2, '.');
                     let head = parts.next().unwrap_or("");
                     let ok = match parts.next() {
-                        Some(outcome) => match c.steps.iter().find(|s| s.name == head) {
-                            Some(s) if s.channel.outcomes().contains(&outcome) => true,
-                            Some(s) => {
-                                let list = s.channel.outcomes().join(", ");
-                                let mut d = Diagnostic::new(&codes::E0801, what.span, format!("step `{head}` ({}) cannot have the outcome `{outcome}`", s.channel.name()))
+                        Some(outcome) => {
+                            match c.steps.iter().find(|s| s.name == head) {
+                                Some(s) if s.channel.outcomes().contains(&outcome) => true,
+                                Some(s) => {
+                                    let list = s.channel.outcomes().join(", ");
+                                    let mut d = Diagnostic::new(&codes::E0801, what.span, format!("step `{head}` ({}) cannot have the outcome `{outcome}`", s.channel.name()))
                                     .with_label("impossible outcome");
-                                d = match super::suggest(outcome, s.channel.outcomes()) {
-                                    Some(x) => d.with_help(format!("did you mean `{x}`? outcomes: {list}")),
-                                    None => d.with_help(format!("outcomes: {list}")),
-                                };
-                                self.push(d);
-                                false
+                                    d = match super::suggest(outcome, s.channel.outcomes()) {
+                                        Some(x) => d.with_help(format!(
+                                            "did you mean `{x}`? outcomes: {list}"
+                                        )),
+                                        None => d.with_help(format!("outcomes: {list}")),
+                                    };
+                                    self.push(d);
+                                    false
+                                }
+                                None => {
+                                    let ctx = format!(" in cadence `{}`", c.name);
+                                    self.unknown(
+                                        &codes::E0205,
+                                        "step",
+                                        head,
+                                        what.span,
+                                        &ctx,
+                                        step_names.iter().copied(),
+                                    );
+                                    false
+                                }
                             }
-                            None => {
-                                let ctx = format!(" in cadence `{}`", c.name);
-                                self.unknown(&codes::E0205, "step", head, what.span, &ctx, step_names.iter().copied());
-                                false
-                            }
-                        },
+                        }
                         None => {
-                            let known = pipeline.as_ref().is_some_and(|p| p.events.iter().any(|e| e == head))
+                            let known = pipeline
+                                .as_ref()
+                                .is_some_and(|p| p.events.iter().any(|e| e == head))
                                 || model::BUILTIN_TRIGGERS.contains(&head);
                             if !known {
-                                let cands: Vec<String> = pipeline.iter().flat_map(|p| p.events.iter().cloned()).chain(model::BUILTIN_TRIGGERS.iter().map(|s| s.to_string())).collect();
-                                self.unknown(&codes::E0801, "event", head, what.span, "", cands.iter().map(|s| s.as_str()));
+                                let cands: Vec<String> = pipeline
+                                    .iter()
+                                    .flat_map(|p| p.events.iter().cloned())
+                                    .chain(model::BUILTIN_TRIGGERS.iter().map(|s| s.to_string()))
+                                    .collect();
+                                self.unknown(
+                                    &codes::E0801,
+                                    "event",
+                                    head,
+                                    what.span,
+                                    "",
+                                    cands.iter().map(|s| s.as_str()),
+                                );
                             }
                             known
                         }
                     };
                     if let (true, Some(at)) = (ok, at) {
-                        test.events.push(model::TestEvent { what: what.text.clone(), at });
+                        test.events.push(model::TestEvent {
+                            what: what.text.clone(),
+                            at,
+                        });
                     }
                 }
                 TestItem::Expect(e) => {
@@ -223,10 +305,20 @@ impl Checker {
                             if !reasons.contains(&reason.name) {
                                 let ctx = format!(" in cadence `{}`", c.name);
                                 let cands: Vec<&str> = reasons.iter().map(|s| s.as_str()).collect();
-                                self.unknown(&codes::E0801, "exit reason", &reason.name, reason.span, &ctx, cands);
+                                self.unknown(
+                                    &codes::E0801,
+                                    "exit reason",
+                                    &reason.name,
+                                    reason.span,
+                                    &ctx,
+                                    cands,
+                                );
                             }
                             let at = at.as_ref().and_then(|a| self.time_ref(a));
-                            Some(model::TestExpectation::Exit { reason: reason.name.clone(), at })
+                            Some(model::TestExpectation::Exit {
+                                reason: reason.name.clone(),
+                                at,
+                            })
                         }
                         ast::Expectation::Stage { stage, at } => match &pipeline {
                             Some(p) => {
@@ -235,11 +327,20 @@ impl Checker {
                                 s.map(|stage| model::TestExpectation::Stage { stage, at })
                             }
                             None => {
-                                self.unknown(&codes::E0204, "stage", &stage.name, stage.span, " (the cadence has no pipeline)", []);
+                                self.unknown(
+                                    &codes::E0204,
+                                    "stage",
+                                    &stage.name,
+                                    stage.span,
+                                    " (the cadence has no pipeline)",
+                                    [],
+                                );
                                 None
                             }
                         },
-                        ast::Expectation::Touches(n) => Some(model::TestExpectation::Touches(n.value)),
+                        ast::Expectation::Touches(n) => {
+                            Some(model::TestExpectation::Touches(n.value))
+                        }
                         ast::Expectation::Path(steps) => {
                             let mut ids = Vec::new();
                             for s in steps {
@@ -247,7 +348,14 @@ impl Checker {
                                     Some(i) => ids.push(i),
                                     None => {
                                         let ctx = format!(" in cadence `{}`", c.name);
-                                        self.unknown(&codes::E0205, "step", &s.name, s.span, &ctx, step_names.iter().copied());
+                                        self.unknown(
+                                            &codes::E0205,
+                                            "step",
+                                            &s.name,
+                                            s.span,
+                                            &ctx,
+                                            step_names.iter().copied(),
+                                        );
                                     }
                                 }
                             }
@@ -269,7 +377,9 @@ impl Checker {
     /// Events that nothing produces, and stages nothing reaches (needs cadences and lead models).
     pub(super) fn events_produced(&mut self, items: &[&Item]) {
         for c in &self.model.cadences {
-            let Some(p) = c.pipeline.and_then(|i| self.model.pipelines.get(i)) else { continue };
+            let Some(p) = c.pipeline.and_then(|i| self.model.pipelines.get(i)) else {
+                continue;
+            };
             for s in &c.steps {
                 for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
                     for ev in &e.set {
@@ -289,21 +399,41 @@ impl Checker {
         }
         for item in items {
             let Item::Pipeline(pd) = item else { continue };
-            let Some(pm) = self.names.pipelines.get(&pd.name.name).filter(|(_, s)| s.same_place(pd.name.span)).map(|(i, _)| *i) else { continue };
-            let events = self.model.pipelines.get(pm).map(|p| p.events.clone()).unwrap_or_default();
+            let Some(pm) = self
+                .names
+                .pipelines
+                .get(&pd.name.name)
+                .filter(|(_, s)| s.same_place(pd.name.span))
+                .map(|(i, _)| *i)
+            else {
+                continue;
+            };
+            let events = self
+                .model
+                .pipelines
+                .get(pm)
+                .map(|p| p.events.clone())
+                .unwrap_or_default();
             let mut found = Vec::new();
             let mut reported = std::collections::HashSet::new();
             for it in &pd.items {
-                let PipelineItem::Stage(s) = &it.node else { continue };
+                let PipelineItem::Stage(s) = &it.node else {
+                    continue;
+                };
                 for si in &s.items {
                     let paths: Vec<(&str, Span)> = match &si.node {
                         StageItem::Exit(e) => event_paths(&e.when),
                         StageItem::Escalate(e) => event_paths(&e.when),
-                        StageItem::Require(ps) => ps.iter().map(|p| (p.text.as_str(), p.span)).collect(),
+                        StageItem::Require(ps) => {
+                            ps.iter().map(|p| (p.text.as_str(), p.span)).collect()
+                        }
                         _ => Vec::new(),
                     };
                     for (name, span) in paths {
-                        if events.iter().any(|e| e == name) && !self.produced_events.contains(name) && reported.insert(name) {
+                        if events.iter().any(|e| e == name)
+                            && !self.produced_events.contains(name)
+                            && reported.insert(name)
+                        {
                             found.push(
                                 Diagnostic::new(&codes::W0410, span, format!("nothing produces the event `{name}`"))
                                     .with_label("no cadence sets it and no lead model has a milestone for it")
@@ -327,9 +457,13 @@ impl Checker {
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
             self.diags.push(
-                Diagnostic::new(&codes::W0402, span, format!("no exit leads to stage `{name}`"))
-                    .with_label("unreachable")
-                    .with_help("add an `exit to` this stage from an earlier one, or remove it"),
+                Diagnostic::new(
+                    &codes::W0402,
+                    span,
+                    format!("no exit leads to stage `{name}`"),
+                )
+                .with_label("unreachable")
+                .with_help("add an `exit to` this stage from an earlier one, or remove it"),
             );
         }
     }

@@ -14,7 +14,11 @@ const REFERENCE_YEAR: i32 = 2026;
 
 /// The dates a worst case ranges over: the years the calendar's holidays and make-up days cover.
 fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
-    let years = cal.holidays.iter().chain(cal.makeup_workdays.iter()).map(|d| d.year());
+    let years = cal
+        .holidays
+        .iter()
+        .chain(cal.makeup_workdays.iter())
+        .map(|d| d.year());
     let lo = years.clone().min().unwrap_or(REFERENCE_YEAR);
     let hi = years.max().unwrap_or(REFERENCE_YEAR).min(lo + 4);
     let from = NaiveDate::from_ymd_opt(lo, 1, 1).unwrap_or_default();
@@ -45,8 +49,20 @@ pub struct TimingCache {
 }
 
 impl TimingCache {
-    fn worst(&mut self, cal_key: usize, cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Option<WorstCase> {
-        let key = (cal_key, t, starts == Starts::AnyMoment, m == Measure::Business);
+    fn worst(
+        &mut self,
+        cal_key: usize,
+        cal: &Calendar,
+        t: Timing,
+        starts: Starts,
+        m: Measure,
+    ) -> Option<WorstCase> {
+        let key = (
+            cal_key,
+            t,
+            starts == Starts::AnyMoment,
+            m == Measure::Business,
+        );
         self.map
             .entry(key)
             .or_insert_with(|| cal.worst_case(t, starts, m, window(cal)))
@@ -61,22 +77,32 @@ impl Checker {
         let flows = std::mem::take(&mut self.flows);
         let mut sla_covered = std::collections::HashSet::new();
         for flow in &flows {
-            let Some(c) = self.model.cadences.get(flow.cadence) else { continue };
+            let Some(c) = self.model.cadences.get(flow.cadence) else {
+                continue;
+            };
             let Some(pi) = c.pipeline else { continue };
-            let Some(p) = self.model.pipelines.get(pi) else { continue };
+            let Some(p) = self.model.pipelines.get(pi) else {
+                continue;
+            };
             let cal_id = c.calendar.or(p.calendar);
             let (cal_key, cal) = match cal_id.and_then(|i| self.model.calendars.get(i)) {
                 Some(k) => (cal_id.unwrap_or(0) + 1, &k.engine),
                 None => (0, &utc),
             };
-            let cal_name = cal_id.and_then(|i| self.model.calendars.get(i)).map(|k| k.name.clone());
+            let cal_name = cal_id
+                .and_then(|i| self.model.calendars.get(i))
+                .map(|k| k.name.clone());
             let mut found: Vec<Diagnostic> = Vec::new();
             // max_gap: every edge of the step graph is a wait between two touches.
             if let Some(limit) = p.max_gap_minutes {
                 let mut reported = std::collections::HashSet::new();
                 for e in &flow.edges {
                     let to = &c.steps[e.to];
-                    let Some(w) = cache.worst(cal_key, cal, to.timing, Starts::OpenMoments, Measure::Wall) else { continue };
+                    let Some(w) =
+                        cache.worst(cal_key, cal, to.timing, Starts::OpenMoments, Measure::Wall)
+                    else {
+                        continue;
+                    };
                     let extra = match e.within {
                         Some(Delay::Wall { minutes }) => minutes,
                         Some(Delay::BusinessDays(n)) => n as u64 * 1440,
@@ -94,7 +120,10 @@ impl Checker {
                         .collect::<Vec<_>>()
                         .join(" → ");
                     let via = if extra > 0 {
-                        format!(" (the outcome may come {} after the touch)", minutes_text(extra))
+                        format!(
+                            " (the outcome may come {} after the touch)",
+                            minutes_text(extra)
+                        )
                     } else {
                         String::new()
                     };
@@ -114,11 +143,24 @@ impl Checker {
                         cal.local_label(w.from),
                         cal.local_label(w.to)
                     ))
-                    .with_help(format!("path: {path}; shorten the wait or add a touch in between"));
+                    .with_help(format!(
+                        "path: {path}; shorten the wait or add a touch in between"
+                    ));
                     if let Some(n) = &cal_name {
-                        d = d.with_note(format!("computed over calendar `{n}`, {} to {}", window(cal).0, window(cal).1));
+                        d = d.with_note(format!(
+                            "computed over calendar `{n}`, {} to {}",
+                            window(cal).0,
+                            window(cal).1
+                        ));
                     }
-                    d = d.with_related(p.span, format!("pipeline `{}` sets `max_gap {}`", p.name, minutes_text(limit)));
+                    d = d.with_related(
+                        p.span,
+                        format!(
+                            "pipeline `{}` sets `max_gap {}`",
+                            p.name,
+                            minutes_text(limit)
+                        ),
+                    );
                     found.push(d);
                 }
             }
@@ -128,14 +170,22 @@ impl Checker {
                     sla_covered.insert((pi, si));
                     let (measure, limit) = match sla {
                         Delay::BusinessMinutes(m) => (Measure::Business, m),
-                        Delay::BusinessDays(n) => (Measure::Business, n as u64 * daily_minutes(cal)),
+                        Delay::BusinessDays(n) => {
+                            (Measure::Business, n as u64 * daily_minutes(cal))
+                        }
                         Delay::Wall { minutes } => (Measure::Wall, minutes),
                         Delay::Zero => (Measure::Wall, 0),
                     };
                     let first = &c.steps[entry];
-                    if let Some(w) = cache.worst(cal_key, cal, first.timing, Starts::AnyMoment, measure) {
+                    if let Some(w) =
+                        cache.worst(cal_key, cal, first.timing, Starts::AnyMoment, measure)
+                    {
                         if w.minutes > limit {
-                            let unit = if measure == Measure::Business { " of business time" } else { "" };
+                            let unit = if measure == Measure::Business {
+                                " of business time"
+                            } else {
+                                ""
+                            };
                             found.push(
                                 Diagnostic::new(
                                     &codes::E0413,
@@ -165,9 +215,16 @@ impl Checker {
             for (si, s) in p.stages.iter().enumerate() {
                 if s.respond_within.is_some() && !sla_covered.contains(&(pi, si)) {
                     self.diags.push(
-                        Diagnostic::new(&codes::W0414, s.span, format!("no cadence works stage `{}`", s.name))
-                            .with_label("its `respond within` is never checked")
-                            .with_help(format!("declare a cadence with `pipeline {} stage {}`", p.name, s.name)),
+                        Diagnostic::new(
+                            &codes::W0414,
+                            s.span,
+                            format!("no cadence works stage `{}`", s.name),
+                        )
+                        .with_label("its `respond within` is never checked")
+                        .with_help(format!(
+                            "declare a cadence with `pipeline {} stage {}`",
+                            p.name, s.name
+                        )),
                     );
                 }
             }
@@ -183,7 +240,9 @@ fn daily_minutes(cal: &Calendar) -> u64 {
 
 /// A shortest path of steps from the entry to `to` (inclusive).
 fn path_to(flow: &super::cadences::CadenceFlow, to: usize) -> Vec<usize> {
-    let Some(entry) = flow.entry else { return vec![to] };
+    let Some(entry) = flow.entry else {
+        return vec![to];
+    };
     let mut parent: HashMap<usize, usize> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([entry]);
     let mut seen = std::collections::HashSet::from([entry]);

@@ -28,7 +28,11 @@ impl From<Exit> for std::process::ExitCode {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "cadence", version, about = "Check, format and explain sales cadences and pipeline rules")]
+#[command(
+    name = "cadence",
+    version,
+    about = "Check, format and explain sales cadences and pipeline rules"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -84,7 +88,9 @@ pub fn main() -> std::process::ExitCode {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Exit::Clean,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Clean
+                }
                 _ => Exit::Usage,
             }
             .into();
@@ -149,7 +155,12 @@ fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
 }
 
 /// A diagnostic about a path itself, located at the start of a stand-in file named after it.
-fn path_diagnostic(map: &mut SourceMap, path: &std::path::Path, code: &'static codes::CodeInfo, msg: String) -> Diagnostic {
+fn path_diagnostic(
+    map: &mut SourceMap,
+    path: &std::path::Path,
+    code: &'static codes::CodeInfo,
+    msg: String,
+) -> Diagnostic {
     let id = map.add(SourceFile::new(path.display().to_string(), String::new()));
     Diagnostic::new(code, Span::new(id, 0, 0), msg)
 }
@@ -180,7 +191,12 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
                 let mut diags = check::check_project(&project);
                 for m in &project.io_errors {
                     io_failed = true;
-                    diags.push(path_diagnostic(&mut map, std::path::Path::new(""), &codes::E0001, m.clone()));
+                    diags.push(path_diagnostic(
+                        &mut map,
+                        std::path::Path::new(""),
+                        &codes::E0001,
+                        m.clone(),
+                    ));
                 }
                 diagnostics::sort(&mut diags);
                 runs.push((map, diags));
@@ -188,13 +204,23 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
             Group::Unreadable(p, e) => {
                 io_failed = true;
                 let mut map = SourceMap::new();
-                let d = path_diagnostic(&mut map, &p, &codes::E0001, format!("cannot read `{}`: {e}", p.display()));
+                let d = path_diagnostic(
+                    &mut map,
+                    &p,
+                    &codes::E0001,
+                    format!("cannot read `{}`: {e}", p.display()),
+                );
                 runs.push((map, vec![d]));
             }
             Group::Empty(p) => {
                 let mut map = SourceMap::new();
-                let d = path_diagnostic(&mut map, &p, &codes::E0005, format!("no `.cadence` files in `{}`", p.display()))
-                    .with_help("point the command at a project folder or at `.cadence` files");
+                let d = path_diagnostic(
+                    &mut map,
+                    &p,
+                    &codes::E0005,
+                    format!("no `.cadence` files in `{}`", p.display()),
+                )
+                .with_help("point the command at a project folder or at `.cadence` files");
                 runs.push((map, vec![d]));
             }
         }
@@ -204,12 +230,21 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
 
 fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> Exit {
     let (runs, io_failed) = check_paths(paths);
-    let errors: usize = runs.iter().flat_map(|(_, d)| d).filter(|d| d.is_error()).count();
-    let warnings: usize = runs.iter().flat_map(|(_, d)| d).filter(|d| !d.is_error()).count();
+    let errors: usize = runs
+        .iter()
+        .flat_map(|(_, d)| d)
+        .filter(|d| d.is_error())
+        .count();
+    let warnings: usize = runs
+        .iter()
+        .flat_map(|(_, d)| d)
+        .filter(|d| !d.is_error())
+        .count();
     let files: usize = runs.iter().map(|(m, _)| m.len()).sum();
     match format {
         Format::Json => {
-            let view: Vec<(&SourceMap, &[Diagnostic])> = runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
+            let view: Vec<(&SourceMap, &[Diagnostic])> =
+                runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
             print!("{}", render_json(&view));
         }
         Format::Human => {
@@ -305,13 +340,25 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
 fn cmd_explain(code: &str) -> Exit {
     if code.eq_ignore_ascii_case("all") {
         for c in codes::ALL {
-            println!("{}  {:<8} {:<32} {}", c.code, format!("{:?}", c.severity).to_lowercase(), c.name, c.summary);
+            println!(
+                "{}  {:<8} {:<32} {}",
+                c.code,
+                format!("{:?}", c.severity).to_lowercase(),
+                c.name,
+                c.summary
+            );
         }
         return Exit::Clean;
     }
     match codes::lookup(code).or_else(|| codes::ALL.iter().copied().find(|c| c.name == code)) {
         Some(c) => {
-            println!("{} ({}, {}): {}\n", c.code, c.name, format!("{:?}", c.severity).to_lowercase(), c.summary);
+            println!(
+                "{} ({}, {}): {}\n",
+                c.code,
+                c.name,
+                format!("{:?}", c.severity).to_lowercase(),
+                c.summary
+            );
             println!("{}", c.explanation);
             Exit::Clean
         }

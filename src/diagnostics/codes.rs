@@ -50,11 +50,20 @@ pub fn markdown() -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        out.push_str(&format!("| {} | `{}` | {} | {} |\n", c.code, c.name, sev, c.summary.replace('|', "\\|")));
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            c.code,
+            c.name,
+            sev,
+            c.summary.replace('|', "\\|")
+        ));
     }
     out.push_str("\n## Explanations\n");
     for c in ALL {
-        out.push_str(&format!("\n### {} `{}`\n\n{}\n", c.code, c.name, c.explanation));
+        out.push_str(&format!(
+            "\n### {} `{}`\n\n{}\n",
+            c.code, c.name, c.explanation
+        ));
     }
     out.push_str(JSON_SHAPE);
     out

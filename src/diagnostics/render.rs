@@ -77,7 +77,10 @@ fn location(map: &SourceMap, span: Span) -> String {
 }
 
 fn source_span(span: Span) -> SourceSpan {
-    SourceSpan::new((span.start as usize).into(), (span.end - span.start) as usize)
+    SourceSpan::new(
+        (span.start as usize).into(),
+        (span.end - span.start) as usize,
+    )
 }
 
 /// Render diagnostics as text for people, one report after another.
@@ -97,11 +100,18 @@ pub fn render_human(map: &SourceMap, diags: &[Diagnostic], color: ColorChoice) -
             source_span(d.span),
         )];
         let mut notes: Vec<String> = Vec::new();
-        let line = |s: Span| map.get(s.file).map(|f| f.line_of(s.start as usize)).unwrap_or(0);
+        let line = |s: Span| {
+            map.get(s.file)
+                .map(|f| f.line_of(s.start as usize))
+                .unwrap_or(0)
+        };
         for (span, label) in &d.related {
             // A place far from the primary one reads better as a note than as a long excerpt.
             if span.file == d.span.file && line(*span).abs_diff(line(d.span)) <= 6 {
-                labels.push(LabeledSpan::new_with_span(Some(label.clone()), source_span(*span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(label.clone()),
+                    source_span(*span),
+                ));
             } else {
                 notes.push(format!("{label} at {}", location(map, *span)));
             }
@@ -124,7 +134,12 @@ pub fn render_human(map: &SourceMap, diags: &[Diagnostic], color: ColorChoice) -
             source: file.map(|f| NamedSource::new(f.name.clone(), f.text.clone())),
         };
         if handler.render_report(&mut out, &view).is_err() {
-            out.push_str(&format!("{}: {} [{}]\n", location(map, d.span), d.message, d.code.code));
+            out.push_str(&format!(
+                "{}: {} [{}]\n",
+                location(map, d.span),
+                d.message,
+                d.code.code
+            ));
         }
         out.push('\n');
     }

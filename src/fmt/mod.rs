@@ -49,9 +49,7 @@ use crate::syntax::ast::{Expr, File, Spanned, StepAttr};
 pub fn format_source(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> {
     let (tree, diagnostics) = crate::syntax::parse_file(file, text);
     match tree {
-        Some(tree) if !diagnostics.iter().any(Diagnostic::is_error) => {
-            Ok(format_tree(&tree, text))
-        }
+        Some(tree) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(format_tree(&tree, text)),
         _ => Err(diagnostics),
     }
 }

@@ -10,8 +10,8 @@
 
 use super::comments::Comment;
 use super::render as r;
-use crate::syntax::ast::*;
 use crate::source::Span;
+use crate::syntax::ast::*;
 
 const INDENT: &str = "  ";
 
@@ -56,7 +56,7 @@ impl<'a> Printer<'a> {
             self.item(item);
         }
         // comments after the last declaration stay at the end
-        self.flush_leading(0, usize::MAX, Blank::Keep);
+        self.flush_leading(0, usize::MAX, usize::MAX, Blank::Keep);
         self.out
     }
 
@@ -70,7 +70,7 @@ impl<'a> Printer<'a> {
         loop {
             while end > start {
                 match self.text.get(..end).and_then(|s| s.chars().next_back()) {
-                    Some(c) if c.is_whitespace() => end -= c.len_utf8(),
+                    Some(c) if is_blank(c) => end -= c.len_utf8(),
                     _ => break,
                 }
             }
@@ -92,7 +92,7 @@ impl<'a> Printer<'a> {
                     .get(pos..)
                     .and_then(|s| s.find('\n'))
                     .map_or(self.text.len(), |n| pos + n);
-            } else if c.is_whitespace() {
+            } else if is_blank(c) {
                 pos += c.len_utf8();
             } else {
                 break;
@@ -146,13 +146,15 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// Print every queued comment that starts before `before` on its own line.
-    fn flush_leading(&mut self, indent: usize, before: usize, blank: Blank) {
+    /// Print every queued comment that starts before `before` on its own line. `item_start` is
+    /// where the item these comments lead starts: a comment from inside that item counts as
+    /// sitting at its start when looking for a blank line before it.
+    fn flush_leading(&mut self, indent: usize, before: usize, item_start: usize, blank: Blank) {
         while let Some(c) = self.comments.get(self.next) {
             if c.start >= before {
                 break;
             }
-            let (start, end, text) = (c.start, c.end, c.text.clone());
+            let (start, end, text) = (c.start.min(item_start), c.end, c.text.clone());
             self.next += 1;
             self.begin_line(start, blank);
             self.push_indent(indent);
@@ -164,7 +166,7 @@ impl<'a> Printer<'a> {
 
     /// One printed line whose code starts at `start` and ends at `code_end` in the source.
     fn line(&mut self, indent: usize, start: usize, code_end: usize, content: &str, blank: Blank) {
-        self.flush_leading(indent, code_end, blank);
+        self.flush_leading(indent, code_end, start, blank);
         self.begin_line(start, blank);
         self.push_indent(indent);
         self.out.push_str(content);
@@ -173,7 +175,7 @@ impl<'a> Printer<'a> {
             let same_line = self
                 .text
                 .get(code_end..c.start)
-                .is_some_and(|gap| gap.chars().all(|ch| ch.is_whitespace() && ch != '\n'));
+                .is_some_and(|gap| gap.chars().all(|ch| is_blank(ch) && ch != '\n'));
             if same_line {
                 self.out.push_str(INDENT);
                 self.out.push_str(&c.text);
@@ -205,14 +207,26 @@ impl<'a> Printer<'a> {
         let open = self.open_brace(header_end);
         let close = self.close_brace(span);
         if empty && !self.has_comment_between(open, close) {
-            self.line(indent, start, close + 1, &format!("{header} {{}}"), Blank::Keep);
+            self.line(
+                indent,
+                start,
+                close + 1,
+                &format!("{header} {{}}"),
+                Blank::Keep,
+            );
             return;
         }
-        self.line(indent, start, open + 1, &format!("{header} {{"), Blank::Keep);
+        self.line(
+            indent,
+            start,
+            open + 1,
+            &format!("{header} {{"),
+            Blank::Keep,
+        );
         self.block_start = true;
         body(self);
         // comments after the last item stay inside the block
-        self.flush_leading(indent + 1, close, Blank::Keep);
+        self.flush_leading(indent + 1, close, usize::MAX, Blank::Keep);
         self.block_start = true;
         self.line(indent, close, close + 1, "}", Blank::Drop);
     }
@@ -223,49 +237,91 @@ impl<'a> Printer<'a> {
         match item {
             Item::Calendar(d) => {
                 let header = format!("calendar {}", d.name.name);
-                self.block(0, d.span, &header, d.name.span.end as usize, d.items.is_empty(), |p| {
-                    for it in &d.items {
-                        p.item_line(1, it.span, &r::calendar_item(&it.node), Blank::Keep);
-                    }
-                });
+                self.block(
+                    0,
+                    d.span,
+                    &header,
+                    d.name.span.end as usize,
+                    d.items.is_empty(),
+                    |p| {
+                        for it in &d.items {
+                            p.item_line(1, it.span, &r::calendar_item(&it.node), Blank::Keep);
+                        }
+                    },
+                );
             }
             Item::Pipeline(d) => {
                 let header = format!("pipeline {}", d.name.name);
-                self.block(0, d.span, &header, d.name.span.end as usize, d.items.is_empty(), |p| {
-                    for it in &d.items {
-                        p.pipeline_item(1, it);
-                    }
-                });
+                self.block(
+                    0,
+                    d.span,
+                    &header,
+                    d.name.span.end as usize,
+                    d.items.is_empty(),
+                    |p| {
+                        for it in &d.items {
+                            p.pipeline_item(1, it);
+                        }
+                    },
+                );
             }
             Item::Cadence(d) => {
                 let header = format!("cadence {}", d.name.name);
-                self.block(0, d.span, &header, d.name.span.end as usize, d.items.is_empty(), |p| {
-                    for it in &d.items {
-                        p.cadence_item(1, it);
-                    }
-                });
+                self.block(
+                    0,
+                    d.span,
+                    &header,
+                    d.name.span.end as usize,
+                    d.items.is_empty(),
+                    |p| {
+                        for it in &d.items {
+                            p.cadence_item(1, it);
+                        }
+                    },
+                );
             }
             Item::Leads(d) => {
                 let header = format!("leads {}", d.name.name);
-                self.block(0, d.span, &header, d.name.span.end as usize, d.items.is_empty(), |p| {
-                    p.leads_items(1, &d.items);
-                });
+                self.block(
+                    0,
+                    d.span,
+                    &header,
+                    d.name.span.end as usize,
+                    d.items.is_empty(),
+                    |p| {
+                        p.leads_items(1, &d.items);
+                    },
+                );
             }
             Item::Simulation(d) => {
                 let header = format!("simulation {}", d.name.name);
-                self.block(0, d.span, &header, d.name.span.end as usize, d.items.is_empty(), |p| {
-                    for it in &d.items {
-                        p.item_line(1, it.span, &r::simulation_item(&it.node), Blank::Keep);
-                    }
-                });
+                self.block(
+                    0,
+                    d.span,
+                    &header,
+                    d.name.span.end as usize,
+                    d.items.is_empty(),
+                    |p| {
+                        for it in &d.items {
+                            p.item_line(1, it.span, &r::simulation_item(&it.node), Blank::Keep);
+                        }
+                    },
+                );
             }
             Item::Test(d) => {
                 let header = format!("test {}", r::str_lit(&d.name));
-                self.block(0, d.span, &header, d.name.span.end as usize, d.items.is_empty(), |p| {
-                    for it in &d.items {
-                        p.item_line(1, it.span, &r::test_item(&it.node), Blank::Keep);
-                    }
-                });
+                self.block(
+                    0,
+                    d.span,
+                    &header,
+                    d.name.span.end as usize,
+                    d.items.is_empty(),
+                    |p| {
+                        for it in &d.items {
+                            p.item_line(1, it.span, &r::test_item(&it.node), Blank::Keep);
+                        }
+                    },
+                );
             }
         }
     }
@@ -274,11 +330,18 @@ impl<'a> Printer<'a> {
         match &it.node {
             PipelineItem::Facts(facts) => {
                 let header_end = it.span.start as usize + "facts".len();
-                self.block(indent, it.span, "facts", header_end, facts.is_empty(), |p| {
-                    for f in facts {
-                        p.item_line(indent + 1, f.span, &r::fact_decl(f), Blank::Keep);
-                    }
-                });
+                self.block(
+                    indent,
+                    it.span,
+                    "facts",
+                    header_end,
+                    facts.is_empty(),
+                    |p| {
+                        for f in facts {
+                            p.item_line(indent + 1, f.span, &r::fact_decl(f), Blank::Keep);
+                        }
+                    },
+                );
             }
             PipelineItem::Stage(s) => self.stage(indent, it.span, s),
             other => self.item_line(indent, it.span, &r::pipeline_line(other), Blank::Keep),
@@ -300,7 +363,13 @@ impl<'a> Printer<'a> {
                 let close = self.close_brace(span);
                 if !self.has_comment_between(open, close) {
                     let content = format!("{header} {{ {} }}", r::stage_item(&only.node));
-                    self.line(indent, span.start as usize, close + 1, &content, Blank::Keep);
+                    self.line(
+                        indent,
+                        span.start as usize,
+                        close + 1,
+                        &content,
+                        Blank::Keep,
+                    );
                     return;
                 }
             }
@@ -318,11 +387,18 @@ impl<'a> Printer<'a> {
             CadenceItem::Track(t) => {
                 let header = format!("track {}", t.name.name);
                 let header_end = t.name.span.end as usize;
-                self.block(indent, t.span, &header, header_end, t.steps.is_empty(), |p| {
-                    for step in &t.steps {
-                        p.step(indent + 1, step);
-                    }
-                });
+                self.block(
+                    indent,
+                    t.span,
+                    &header,
+                    header_end,
+                    t.steps.is_empty(),
+                    |p| {
+                        for step in &t.steps {
+                            p.step(indent + 1, step);
+                        }
+                    },
+                );
             }
             other => self.item_line(indent, it.span, &r::cadence_line(other), Blank::Keep),
         }
@@ -343,9 +419,24 @@ impl<'a> Printer<'a> {
             header.push_str(&r::step_attr(&attr.node));
             header_end = header_end.max(self.code_end(attr.span));
         }
-        self.line(indent, step.span.start as usize, header_end, &header, Blank::Keep);
-        for attr in step.attrs.iter().filter(|a| r::header_rank(&a.node).is_none()) {
-            self.item_line(indent + 1, attr.span, &r::step_attr(&attr.node), Blank::Drop);
+        self.line(
+            indent,
+            step.span.start as usize,
+            header_end,
+            &header,
+            Blank::Keep,
+        );
+        for attr in step
+            .attrs
+            .iter()
+            .filter(|a| r::header_rank(&a.node).is_none())
+        {
+            self.item_line(
+                indent + 1,
+                attr.span,
+                &r::step_attr(&attr.node),
+                Blank::Drop,
+            );
         }
     }
 
@@ -355,14 +446,26 @@ impl<'a> Printer<'a> {
                 LeadsItem::Segment(seg) => {
                     let header = format!("segment {} {}", seg.name.name, seg.share.raw);
                     let header_end = seg.share.span.end as usize;
-                    self.block(indent, it.span, &header, header_end, seg.items.is_empty(), |p| {
-                        p.leads_items(indent + 1, &seg.items);
-                    });
+                    self.block(
+                        indent,
+                        it.span,
+                        &header,
+                        header_end,
+                        seg.items.is_empty(),
+                        |p| {
+                            p.leads_items(indent + 1, &seg.items);
+                        },
+                    );
                 }
                 other => self.item_line(indent, it.span, &r::leads_line(other), Blank::Keep),
             }
         }
     }
+}
+
+/// Whitespace as the grammar sees it (it also skips a byte-order mark).
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\u{FEFF}'
 }
 
 /// The attributes that go on a step's header line. When each kind appears at most once they

@@ -229,12 +229,7 @@ pub fn pipeline_line(item: &PipelineItem) -> String {
 
 pub fn fact_decl(f: &FactDecl) -> String {
     match &f.field {
-        Some(field) => format!(
-            "{}: {} = field {}",
-            f.path.text,
-            f.ty.name,
-            str_lit(field)
-        ),
+        Some(field) => format!("{}: {} = field {}", f.path.text, f.ty.name, str_lit(field)),
         None => format!("{}: {}", f.path.text, f.ty.name),
     }
 }
@@ -242,10 +237,9 @@ pub fn fact_decl(f: &FactDecl) -> String {
 pub fn stage_item(item: &StageItem) -> String {
     match item {
         StageItem::RespondWithin(d) => format!("respond within {}", duration(d)),
-        StageItem::Require(paths) => format!(
-            "require {}",
-            join(paths.iter().map(|p| p.text.clone()))
-        ),
+        StageItem::Require(paths) => {
+            format!("require {}", join(paths.iter().map(|p| p.text.clone())))
+        }
         StageItem::Exit(x) => {
             let mut s = format!("exit to {} when {}", x.target.name, expr(&x.when));
             if let Some(label) = &x.label {

@@ -384,10 +384,7 @@ pub enum StepAttr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Timing {
     Immediately,
-    After {
-        delay: Duration,
-        at: Option<Clock>,
-    },
+    After { delay: Duration, at: Option<Clock> },
     At(Clock),
 }
 
@@ -416,10 +413,16 @@ pub struct Effect {
 pub enum EffectKind {
     Set(Ident),
     Stage(Ident),
-    Task { title: Str, assign: Option<Ident> },
+    Task {
+        title: Str,
+        assign: Option<Ident>,
+    },
     Exit(Ident),
     Continue,
-    Jump { target: Ident, bound: Option<Integer> },
+    Jump {
+        target: Ident,
+        bound: Option<Integer>,
+    },
 }
 
 // ───────────── leads ─────────────
@@ -435,11 +438,20 @@ pub struct LeadsDecl {
 pub enum LeadsItem {
     Title(Str),
     Count(Number),
-    Arrivals { rate: Number, per: Ident },
+    Arrivals {
+        rate: Number,
+        per: Ident,
+    },
     Timezone(Str),
-    Fact { path: Path, dist: Distribution },
+    Fact {
+        path: Path,
+        dist: Distribution,
+    },
     Segment(Segment),
-    Respond { target: RespondTarget, rates: Vec<Rate> },
+    Respond {
+        target: RespondTarget,
+        rates: Vec<Rate>,
+    },
     Responsiveness(Distribution),
     Fatigue(Number),
     ReplyAfter(Distribution),
@@ -551,9 +563,18 @@ pub enum TimePoint {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expectation {
-    Exit { reason: Ident, at: Option<TimePoint> },
-    Stage { stage: Ident, at: Option<TimePoint> },
+    Exit {
+        reason: Ident,
+        at: Option<TimePoint>,
+    },
+    Stage {
+        stage: Ident,
+        at: Option<TimePoint>,
+    },
     Touches(Integer),
     Path(Vec<Ident>),
-    Escalation { role: Ident, at: Option<TimePoint> },
+    Escalation {
+        role: Ident,
+        at: Option<TimePoint>,
+    },
 }

@@ -74,7 +74,13 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
     let expr = entry
         .and_then(|p| first(p.into_inner()))
         .and_then(|p| b.expr(p))
-        .map_err(|_| Diagnostic::new(&codes::E0100, Span::new(file, 0, 0), "internal parser error"))?;
+        .map_err(|_| {
+            Diagnostic::new(
+                &codes::E0100,
+                Span::new(file, 0, 0),
+                "internal parser error",
+            )
+        })?;
     match b.diagnostics.into_iter().next() {
         Some(d) => Err(d),
         None => Ok(expr),
@@ -95,7 +101,13 @@ pub fn parse_duration(file: FileId, text: &str) -> Result<Duration, Diagnostic> 
         .ok_or(Bug)
         .and_then(|p| first(p.into_inner()))
         .and_then(|p| b.duration(p))
-        .map_err(|_| Diagnostic::new(&codes::E0100, Span::new(file, 0, 0), "internal parser error"))?;
+        .map_err(|_| {
+            Diagnostic::new(
+                &codes::E0100,
+                Span::new(file, 0, 0),
+                "internal parser error",
+            )
+        })?;
     match b.diagnostics.into_iter().next() {
         Some(d) => Err(d),
         None => Ok(d),
@@ -115,10 +127,14 @@ fn precheck(file: FileId, text: &str) -> Option<Diagnostic> {
                     MAX_FILE_BYTES
                 ),
             )
-            .with_help("split the project into several files; a cadence file is usually a few kilobytes"),
+            .with_help(
+                "split the project into several files; a cadence file is usually a few kilobytes",
+            ),
         );
     }
-    if let Some(pos) = text.find(|c: char| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))) {
+    if let Some(pos) =
+        text.find(|c: char| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+    {
         return Some(
             Diagnostic::new(
                 &codes::E0003,
@@ -181,10 +197,17 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
     let rest = text.get(pos..).unwrap_or("");
     // An opening quote with no closing quote on its line is the common case worth naming.
     if let Some(start) = unterminated_string_before(text, pos) {
-        let end = text[start..].find('\n').map(|n| start + n).unwrap_or(text.len());
-        return Diagnostic::new(&codes::E0102, Span::new(file, start, end), "unterminated string")
-            .with_label("this string has no closing `\"`")
-            .with_help("close the string with `\"` on the same line");
+        let end = text[start..]
+            .find('\n')
+            .map(|n| start + n)
+            .unwrap_or(text.len());
+        return Diagnostic::new(
+            &codes::E0102,
+            Span::new(file, start, end),
+            "unterminated string",
+        )
+        .with_label("this string has no closing `\"`")
+        .with_help("close the string with `\"` on the same line");
     }
     let found_end = pos + token_len(rest);
     let found = if rest.is_empty() {
@@ -204,8 +227,14 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
 
 /// The byte offset of a `"` that opens a string never closed on its line, at or before `pos` on pos's line.
 fn unterminated_string_before(text: &str, pos: usize) -> Option<usize> {
-    let line_start = text[..pos.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[line_start..].find('\n').map(|n| line_start + n).unwrap_or(text.len());
+    let line_start = text[..pos.min(text.len())]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map(|n| line_start + n)
+        .unwrap_or(text.len());
     let line = &text[line_start..line_end];
     let mut open: Option<usize> = None;
     let mut escaped = false;
@@ -260,7 +289,8 @@ fn describe_expected(rules: &[Rule]) -> String {
 
 fn rule_words(r: Rule) -> String {
     if r == Rule::kw_business {
-        return "a duration unit (`min`, `h`, `d`, `w`, `mo`, `business days`, `business hours`)".to_string();
+        return "a duration unit (`min`, `h`, `d`, `w`, `mo`, `business days`, `business hours`)"
+            .to_string();
     }
     let name = format!("{r:?}");
     if let Some(kw) = name.strip_prefix("kw_") {
@@ -322,7 +352,80 @@ fn children(p: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 }
 
 fn is_keyword(r: Rule) -> bool {
-    matches!(r, Rule::kw_after | Rule::kw_and | Rule::kw_arrivals | Rule::kw_as | Rule::kw_assign | Rule::kw_at | Rule::kw_business | Rule::kw_cadence | Rule::kw_calendar | Rule::kw_continue | Rule::kw_count | Rule::kw_enroll | Rule::kw_escalate | Rule::kw_escalation | Rule::kw_events | Rule::kw_except | Rule::kw_exit | Rule::kw_expect | Rule::kw_fact | Rule::kw_facts | Rule::kw_fatigue | Rule::kw_field | Rule::kw_holidays | Rule::kw_horizon | Rule::kw_hours | Rule::kw_immediately | Rule::kw_in | Rule::kw_lead | Rule::kw_leads | Rule::kw_max_gap | Rule::kw_milestone | Rule::kw_most | Rule::kw_no_backward | Rule::kw_no_skip | Rule::kw_not | Rule::kw_on | Rule::kw_or | Rule::kw_otherwise | Rule::kw_outcome | Rule::kw_path | Rule::kw_per | Rule::kw_pipeline | Rule::kw_priority | Rule::kw_reply_after | Rule::kw_require | Rule::kw_respond | Rule::kw_responsiveness | Rule::kw_roles | Rule::kw_seed | Rule::kw_segment | Rule::kw_set | Rule::kw_simulation | Rule::kw_stage | Rule::kw_start | Rule::kw_step | Rule::kw_task | Rule::kw_template | Rule::kw_test | Rule::kw_then | Rule::kw_times | Rule::kw_timezone | Rule::kw_title | Rule::kw_to | Rule::kw_touch | Rule::kw_touches | Rule::kw_track | Rule::kw_variant | Rule::kw_when | Rule::kw_within | Rule::kw_workday | Rule::kw_workdays)
+    matches!(
+        r,
+        Rule::kw_after
+            | Rule::kw_and
+            | Rule::kw_arrivals
+            | Rule::kw_as
+            | Rule::kw_assign
+            | Rule::kw_at
+            | Rule::kw_business
+            | Rule::kw_cadence
+            | Rule::kw_calendar
+            | Rule::kw_continue
+            | Rule::kw_count
+            | Rule::kw_enroll
+            | Rule::kw_escalate
+            | Rule::kw_escalation
+            | Rule::kw_events
+            | Rule::kw_except
+            | Rule::kw_exit
+            | Rule::kw_expect
+            | Rule::kw_fact
+            | Rule::kw_facts
+            | Rule::kw_fatigue
+            | Rule::kw_field
+            | Rule::kw_holidays
+            | Rule::kw_horizon
+            | Rule::kw_hours
+            | Rule::kw_immediately
+            | Rule::kw_in
+            | Rule::kw_lead
+            | Rule::kw_leads
+            | Rule::kw_max_gap
+            | Rule::kw_milestone
+            | Rule::kw_most
+            | Rule::kw_no_backward
+            | Rule::kw_no_skip
+            | Rule::kw_not
+            | Rule::kw_on
+            | Rule::kw_or
+            | Rule::kw_otherwise
+            | Rule::kw_outcome
+            | Rule::kw_path
+            | Rule::kw_per
+            | Rule::kw_pipeline
+            | Rule::kw_priority
+            | Rule::kw_reply_after
+            | Rule::kw_require
+            | Rule::kw_respond
+            | Rule::kw_responsiveness
+            | Rule::kw_roles
+            | Rule::kw_seed
+            | Rule::kw_segment
+            | Rule::kw_set
+            | Rule::kw_simulation
+            | Rule::kw_stage
+            | Rule::kw_start
+            | Rule::kw_step
+            | Rule::kw_task
+            | Rule::kw_template
+            | Rule::kw_test
+            | Rule::kw_then
+            | Rule::kw_times
+            | Rule::kw_timezone
+            | Rule::kw_title
+            | Rule::kw_to
+            | Rule::kw_touch
+            | Rule::kw_touches
+            | Rule::kw_track
+            | Rule::kw_variant
+            | Rule::kw_when
+            | Rule::kw_within
+            | Rule::kw_workday
+            | Rule::kw_workdays
+    )
 }
 
 struct Builder<'t> {
@@ -336,7 +439,12 @@ struct Builder<'t> {
 fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
     loop {
         let before = end;
-        while end > start && text.as_bytes().get(end - 1).is_some_and(|b| b.is_ascii_whitespace()) {
+        while end > start
+            && text
+                .as_bytes()
+                .get(end - 1)
+                .is_some_and(|b| b.is_ascii_whitespace())
+        {
             end -= 1;
         }
         let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -445,7 +553,10 @@ impl Builder<'_> {
             Some('b') => (&digits[..digits.len() - 1], 1e9),
             _ => (digits.as_str(), 1.0),
         };
-        let v = body.parse::<f64>().map(|v| v * mult).unwrap_or(f64::INFINITY);
+        let v = body
+            .parse::<f64>()
+            .map(|v| v * mult)
+            .unwrap_or(f64::INFINITY);
         if !v.is_finite() || v > 1e15 {
             self.diagnostics.push(
                 Diagnostic::new(&codes::E0103, span, format!("number `{raw}` is too large"))
@@ -610,9 +721,9 @@ impl Builder<'_> {
                 Rule::workdays => CalendarItem::Workdays(
                     children(c).map(|d| self.day_range(d)).collect::<R<_>>()?,
                 ),
-                Rule::hours => CalendarItem::Hours(
-                    children(c).map(|d| self.clock_range(d)).collect::<R<_>>()?,
-                ),
+                Rule::hours => {
+                    CalendarItem::Hours(children(c).map(|d| self.clock_range(d)).collect::<R<_>>()?)
+                }
                 Rule::holidays => CalendarItem::Holidays(
                     children(c).map(|d| self.date_range(d)).collect::<R<_>>()?,
                 ),
@@ -662,9 +773,9 @@ impl Builder<'_> {
             let node = match c.as_rule() {
                 Rule::title => PipelineItem::Title(self.string(self.only(c)?)?),
                 Rule::calendar_ref => PipelineItem::Calendar(self.ident(self.only(c)?)),
-                Rule::facts => PipelineItem::Facts(
-                    children(c).map(|f| self.fact_decl(f)).collect::<R<_>>()?,
-                ),
+                Rule::facts => {
+                    PipelineItem::Facts(children(c).map(|f| self.fact_decl(f)).collect::<R<_>>()?)
+                }
                 Rule::events => PipelineItem::Events(self.idents(c)),
                 Rule::roles => PipelineItem::Roles(self.idents(c)),
                 Rule::max_gap => PipelineItem::MaxGap(self.duration(self.only(c)?)?),
@@ -1037,7 +1148,9 @@ impl Builder<'_> {
                 let mut ti = target_pair.into_inner();
                 let head = ti.next().ok_or(Bug)?;
                 let target = match head.as_rule() {
-                    Rule::kw_template => RespondTarget::Template(self.string(ti.next().ok_or(Bug)?)?),
+                    Rule::kw_template => {
+                        RespondTarget::Template(self.string(ti.next().ok_or(Bug)?)?)
+                    }
                     Rule::kw_step => RespondTarget::Step(self.path(ti.next().ok_or(Bug)?)),
                     Rule::ident => RespondTarget::Channel(self.ident(head)),
                     _ => return Err(Bug),
