@@ -190,6 +190,7 @@ fn precheck(file: FileId, text: &str) -> Option<Diagnostic> {
 // ───────────── syntax errors ─────────────
 
 fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    let at_top = matches!(&e.variant, pest::error::ErrorVariant::ParsingError { positives, .. } if positives == &[Rule::file]);
     let pos = match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
@@ -210,19 +211,148 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
         .with_help("close the string with `\"` on the same line");
     }
     let found_end = pos + token_len(rest);
+    let found_text = &text[pos..found_end];
     let found = if rest.is_empty() {
         "end of file".to_string()
     } else {
-        format!("`{}`", &text[pos..found_end])
+        format!("`{found_text}`")
     };
-    let expected = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    let positives: &[Rule] = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
+        pest::error::ErrorVariant::CustomError { .. } => &[],
+    };
+    let expected = describe_expected(positives);
+    let keywords: Vec<String> = if at_top {
+        BLOCK_WORDS[..6].iter().map(|w| w.to_string()).collect()
+    } else {
+        positives.iter().filter_map(|r| keyword_of(*r)).collect()
+    };
+    let kw_refs: Vec<&str> = keywords.iter().map(|k| k.as_str()).collect();
+    // the statement so far: the current line and the one before it
+    let stmt_start = text[..pos]
+        .trim_end()
+        .rfind('\n')
+        .and_then(|i| text[..i].rfind('\n').map(|j| j + 1))
+        .unwrap_or(0);
+    let line_before = &text[stmt_start..pos];
+    let typo = crate::check::suggest(found_text, &kw_refs)
+        .or_else(|| crate::check::suggest(found_text, &KEYWORDS));
+    let typo = typo.filter(|k| *k != found_text);
+    let help = if positives.contains(&Rule::kw_business) {
+        "a duration needs a unit: `3d`, `4h`, `30min`, `2w`, `1mo`, `3 business days`".to_string()
+    } else if let Some(k) = typo.filter(|_| {
+        found_text.len() > 2 && found_text.chars().all(|c| c.is_alphanumeric() || c == '_')
+    }) {
+        format!("did you mean `{k}`?")
+    } else if !at_top && BLOCK_WORDS.contains(&found_text) && !kw_refs.contains(&found_text) {
+        "a closing `}` may be missing before this line".to_string()
+    } else if line_before.matches('(').count() > line_before.matches(')').count() {
+        "a `(` on this line is not closed".to_string()
+    } else if rest.is_empty() {
+        "the file ends too early: a closing `}` may be missing".to_string()
+    } else {
+        format!("expected {expected} here")
     };
     let span = Span::new(file, pos, found_end.max(pos));
     Diagnostic::new(&codes::E0101, span, format!("unexpected {found}"))
         .with_label(format!("expected {expected}"))
-        .with_help(format!("expected {expected} here"))
+        .with_help(help)
+}
+
+/// Words that start a declaration or a block item: meeting one where it cannot go usually means
+/// the block before it was not closed.
+const BLOCK_WORDS: [&str; 12] = [
+    "calendar",
+    "pipeline",
+    "cadence",
+    "leads",
+    "simulation",
+    "test",
+    "stage",
+    "step",
+    "track",
+    "segment",
+    "facts",
+    "respond",
+];
+
+/// Every keyword of the language, for "did you mean" on misspelt keywords.
+const KEYWORDS: [&str; 71] = [
+    "after",
+    "and",
+    "arrivals",
+    "as",
+    "assign",
+    "at",
+    "business",
+    "cadence",
+    "calendar",
+    "continue",
+    "count",
+    "enroll",
+    "escalate",
+    "escalation",
+    "events",
+    "except",
+    "exit",
+    "expect",
+    "fact",
+    "facts",
+    "fatigue",
+    "field",
+    "holidays",
+    "horizon",
+    "hours",
+    "immediately",
+    "in",
+    "lead",
+    "leads",
+    "max_gap",
+    "milestone",
+    "most",
+    "no_backward",
+    "no_skip",
+    "not",
+    "on",
+    "or",
+    "otherwise",
+    "outcome",
+    "path",
+    "per",
+    "pipeline",
+    "priority",
+    "reply_after",
+    "require",
+    "respond",
+    "responsiveness",
+    "roles",
+    "seed",
+    "segment",
+    "set",
+    "simulation",
+    "stage",
+    "start",
+    "step",
+    "task",
+    "template",
+    "test",
+    "then",
+    "times",
+    "timezone",
+    "title",
+    "to",
+    "touch",
+    "touches",
+    "track",
+    "variant",
+    "when",
+    "within",
+    "workday",
+    "workdays",
+];
+
+fn keyword_of(r: Rule) -> Option<String> {
+    format!("{r:?}").strip_prefix("kw_").map(str::to_string)
 }
 
 /// The byte offset of a `"` that opens a string never closed on its line, at or before `pos` on pos's line.
@@ -298,6 +428,9 @@ fn rule_words(r: Rule) -> String {
     }
     let w = match r {
         Rule::EOI => "end of file",
+        Rule::file => {
+            "a declaration (`calendar`, `pipeline`, `cadence`, `leads`, `simulation` or `test`)"
+        }
         Rule::ident | Rule::arg_name => "a name",
         Rule::path => "a name",
         Rule::string => "a string",
