@@ -240,3 +240,21 @@ fn every_code_has_an_explanation_and_unique_id() {
         );
     }
 }
+
+#[test]
+fn cli_check_github_annotations() {
+    let run = cli_snapshot(
+        "cli_check_flow_github",
+        &[
+            "check",
+            "--format",
+            "github",
+            "tests/cases/bad/flow.cadence",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run
+        .stdout
+        .lines()
+        .all(|l| l.starts_with("::error file=") || l.starts_with("::warning file=")));
+}

@@ -42,6 +42,8 @@ pub struct Cli {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions annotations
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -246,6 +248,11 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
             let view: Vec<(&SourceMap, &[Diagnostic])> =
                 runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
             print!("{}", render_json(&view));
+        }
+        Format::Github => {
+            for (map, diags) in &runs {
+                print!("{}", diagnostics::render_github(map, diags));
+            }
         }
         Format::Human => {
             let choice = color_choice(color);

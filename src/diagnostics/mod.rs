@@ -4,7 +4,9 @@ pub mod codes;
 mod render;
 
 pub use codes::{CodeInfo, Severity};
-pub use render::{render_human, render_json, to_json_value, ColorChoice, JSON_FORMAT_VERSION};
+pub use render::{
+    render_github, render_human, render_json, to_json_value, ColorChoice, JSON_FORMAT_VERSION,
+};
 
 use crate::source::Span;
 

@@ -206,3 +206,43 @@ pub fn render_json(runs: &[(&SourceMap, &[Diagnostic])]) -> String {
     s.push('\n');
     s
 }
+
+/// GitHub Actions workflow commands: one `::error`/`::warning` annotation per diagnostic.
+pub fn render_github(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    let escape = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for d in diags {
+        let kind = match d.code.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut msg = d.message.clone();
+        if let Some(h) = &d.help {
+            msg.push_str("\nhelp: ");
+            msg.push_str(h);
+        }
+        match map.get(d.span.file) {
+            Some(f) => {
+                let (line, col) = f.line_col(d.span.start as usize);
+                let (end_line, end_col) = f.line_col(d.span.end as usize);
+                out.push_str(&format!(
+                    "::{kind} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
+                    prop(&f.name),
+                    d.code.code,
+                    escape(&msg)
+                ));
+            }
+            None => out.push_str(&format!(
+                "::{kind} title={}::{}\n",
+                d.code.code,
+                escape(&msg)
+            )),
+        }
+    }
+    out
+}
