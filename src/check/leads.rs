@@ -126,7 +126,14 @@ impl Checker {
                 ),
             );
         }
-        self.model.leads.push(m);
+        let registered = self
+            .names
+            .leads
+            .get(&decl.name.name)
+            .is_some_and(|(_, s)| s.same_place(decl.name.span));
+        if registered {
+            self.model.leads.push(m);
+        }
     }
 
     fn count(&mut self, n: &ast::Number) -> Option<u64> {

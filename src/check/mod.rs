@@ -224,7 +224,8 @@ pub fn suggest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
         let d = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
         let limit =
             (name.chars().count().max(c.chars().count()) / 3).max(1) + usize::from(name.len() > 4);
-        if d <= limit && best.map(|(_, bd)| d < bd).unwrap_or(true) {
+        // ties go to the alphabetically first name, so output never depends on hash order
+        if d <= limit && best.is_none_or(|(bc, bd)| (d, *c) < (bd, bc)) {
             best = Some((c, d));
         }
     }
