@@ -1,19 +1,24 @@
 //! Layout: walks the tree, prints one item per line, and re-attaches the comments.
 //!
-//! The comments are a queue in source order. Before a line is printed, every queued comment that
-//! starts before the end of that line's code is printed on its own line at the line's
-//! indentation (leading comments, and comments from inside an item that spanned several source
-//! lines). After the line, a comment that follows its code on the same source line, with only
-//! blanks between, becomes its trailing comment. Every comment is taken from the queue exactly
-//! once and whatever is left at the end is printed at the end of the file, so none is lost or
-//! duplicated.
+//! The comments are a queue in source order, and the printer only ever takes from its front,
+//! so comments come out in their source order, each exactly once. Before a line is printed,
+//! every queued comment that starts before the end of that line's code is printed on its own
+//! line at the line's indentation (leading comments, and comments from inside an item that is
+//! printed on fewer lines than it was written on). After the line, a comment that follows its
+//! code on the same source line, with only blanks between, becomes its trailing comment.
+//! Whatever is left at the end is printed at the end of the file.
+//!
+//! Lists and conditions may wrap (see [`Shape`]): a comment after one of their parts stays with
+//! that part, which then ends its line.
 
 use super::comments::Comment;
-use super::render as r;
+use super::render::{self as r, Part, Shape};
 use crate::source::Span;
 use crate::syntax::ast::*;
 
 const INDENT: &str = "  ";
+/// Lines longer than this (in columns, CJK characters counting two) wrap where they can.
+pub const MAX_WIDTH: usize = 100;
 
 pub struct Printer<'a> {
     text: &'a str,
@@ -29,12 +34,19 @@ pub struct Printer<'a> {
     force_blank: bool,
 }
 
-/// Whether blank lines the user left before a line are kept (inside blocks and at top level)
-/// or dropped (between a step's header and its `variant`/`on`/`otherwise` lines).
+/// Whether blank lines the user left before a line are kept (between items of a block and at
+/// top level) or dropped (inside a step, inside a wrapped item).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Blank {
     Keep,
     Drop,
+}
+
+/// A part of a wrapped line, placed in the source: `end` includes a `)` or `,` that follows.
+struct Piece {
+    text: String,
+    start: usize,
+    end: usize,
 }
 
 impl<'a> Printer<'a> {
@@ -62,6 +74,10 @@ impl<'a> Printer<'a> {
 
     // ───────────── source positions ─────────────
 
+    fn char_at(&self, pos: usize) -> Option<char> {
+        self.text.get(pos..).and_then(|s| s.chars().next())
+    }
+
     /// The end of the last code in `span`, skipping trailing blanks and comments (pest spans of
     /// rules that end in an empty optional part include the whitespace and comments after them).
     fn code_end(&self, span: Span) -> usize {
@@ -83,10 +99,11 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// The first offset at or after `pos` that is neither blank nor inside a comment.
-    fn next_code(&self, mut pos: usize) -> usize {
-        while let Some(c) = self.text.get(pos..).and_then(|s| s.chars().next()) {
-            if c == '#' {
+    /// The first offset at or after `pos` that is not blank; with `comments`, also not inside
+    /// a comment.
+    fn skip_blank(&self, mut pos: usize, comments: bool) -> usize {
+        while let Some(c) = self.char_at(pos) {
+            if c == '#' && comments {
                 pos = self
                     .text
                     .get(pos..)
@@ -101,9 +118,23 @@ impl<'a> Printer<'a> {
         pos
     }
 
+    /// Where a part of a wrapped line ends in the source: its code, then the `)` that close
+    /// around it and the `,` that follows it.
+    fn piece_end(&self, span: Span) -> usize {
+        let mut end = self.code_end(span);
+        loop {
+            let p = self.skip_blank(end, false);
+            match self.char_at(p) {
+                Some(')') => end = p + 1,
+                Some(',') => return p + 1,
+                _ => return end,
+            }
+        }
+    }
+
     /// The offset of the `{` that opens a block whose header code ends at `after`.
     fn open_brace(&self, after: usize) -> usize {
-        self.next_code(after)
+        self.skip_blank(after, true)
     }
 
     /// The offset of the `}` that closes a block spanning `span`.
@@ -114,6 +145,10 @@ impl<'a> Printer<'a> {
     fn has_comment_between(&self, from: usize, to: usize) -> bool {
         let i = self.comments.partition_point(|c| c.start <= from);
         self.comments.get(i).is_some_and(|c| c.start < to)
+    }
+
+    fn comment_before(&self, pos: usize) -> bool {
+        self.comments.get(self.next).is_some_and(|c| c.start < pos)
     }
 
     /// Did the user leave a blank line between `from` and `to`?
@@ -140,16 +175,10 @@ impl<'a> Printer<'a> {
         self.block_start = false;
     }
 
-    fn push_indent(&mut self, indent: usize) {
-        for _ in 0..indent {
-            self.out.push_str(INDENT);
-        }
-    }
-
-    /// Print every queued comment that starts before `before` on its own line. `item_start` is
-    /// where the item these comments lead starts: a comment from inside that item counts as
-    /// sitting at its start when looking for a blank line before it.
-    fn flush_leading(&mut self, indent: usize, before: usize, item_start: usize, blank: Blank) {
+    /// Print every queued comment that starts before `before` on its own line, `pad` columns
+    /// in. `item_start` is where the item these comments lead starts: a comment from inside
+    /// that item counts as sitting at its start when looking for a blank line before it.
+    fn flush_leading(&mut self, pad: usize, before: usize, item_start: usize, blank: Blank) {
         while let Some(c) = self.comments.get(self.next) {
             if c.start >= before {
                 break;
@@ -157,39 +186,179 @@ impl<'a> Printer<'a> {
             let (start, end, text) = (c.start.min(item_start), c.end, c.text.clone());
             self.next += 1;
             self.begin_line(start, blank);
-            self.push_indent(indent);
+            self.out.push_str(&" ".repeat(pad));
             self.out.push_str(&text);
             self.out.push('\n');
             self.last_src_end = self.last_src_end.max(end);
         }
     }
 
-    /// One printed line whose code starts at `start` and ends at `code_end` in the source.
-    fn line(&mut self, indent: usize, start: usize, code_end: usize, content: &str, blank: Blank) {
-        self.flush_leading(indent, code_end, start, blank);
-        self.begin_line(start, blank);
-        self.push_indent(indent);
-        self.out.push_str(content);
-        self.last_src_end = self.last_src_end.max(code_end);
-        if let Some(c) = self.comments.get(self.next) {
-            let same_line = self
-                .text
-                .get(code_end..c.start)
-                .is_some_and(|gap| gap.chars().all(|ch| is_blank(ch) && ch != '\n'));
-            if same_line {
-                self.out.push_str(INDENT);
-                self.out.push_str(&c.text);
-                self.last_src_end = self.last_src_end.max(c.end);
-                self.next += 1;
-            }
+    /// The comment that follows `code_end` on the same source line, if any, taken from the queue.
+    fn take_trailing(&mut self, code_end: usize) -> Option<String> {
+        let c = self.comments.get(self.next)?;
+        let same_line = self
+            .text
+            .get(code_end..c.start)
+            .is_some_and(|gap| gap.chars().all(|ch| is_blank(ch) && ch != '\n'));
+        if !same_line {
+            return None;
+        }
+        let text = c.text.clone();
+        self.last_src_end = self.last_src_end.max(c.end);
+        self.next += 1;
+        Some(text)
+    }
+
+    /// Finish a line: its trailing comment (if any) and the newline.
+    fn end_line(&mut self, code_end: usize) {
+        if let Some(c) = self.take_trailing(code_end) {
+            self.out.push_str(INDENT);
+            self.out.push_str(&c);
         }
         self.out.push('\n');
     }
 
-    /// A line for a spanned item.
-    fn item_line(&mut self, indent: usize, span: Span, content: &str, blank: Blank) {
-        let end = self.code_end(span);
-        self.line(indent, span.start as usize, end, content, blank);
+    /// One printed line whose code starts at `start` and ends at `code_end` in the source.
+    fn line(&mut self, indent: usize, start: usize, code_end: usize, content: &str, blank: Blank) {
+        self.flush_leading(indent * 2, code_end, start, blank);
+        self.begin_line(start, blank);
+        self.out.push_str(&INDENT.repeat(indent));
+        self.out.push_str(content);
+        self.last_src_end = self.last_src_end.max(code_end);
+        self.end_line(code_end);
+    }
+
+    /// A line-level item of any shape.
+    fn shaped(&mut self, indent: usize, span: Span, shape: Shape, blank: Blank) {
+        match shape {
+            Shape::Line(content) => {
+                let end = self.code_end(span);
+                self.line(indent, span.start as usize, end, &content, blank);
+            }
+            Shape::Wrap { head, parts } => self.wrap(indent, span, &head, parts, blank),
+            Shape::Braces {
+                head,
+                parts,
+                open_after,
+            } => self.braces(indent, span, &head, parts, open_after, blank),
+        }
+    }
+
+    fn pieces(&self, parts: Vec<Part>) -> Vec<Piece> {
+        parts
+            .into_iter()
+            .map(|p| Piece {
+                start: p.span.start as usize,
+                end: self.piece_end(p.span),
+                text: p.text,
+            })
+            .collect()
+    }
+
+    /// `head part part ...`, wrapped with continuation lines lined up after the head.
+    fn wrap(&mut self, indent: usize, span: Span, head: &str, parts: Vec<Part>, blank: Blank) {
+        let start = span.start as usize;
+        let pieces = self.pieces(parts);
+        let Some(first) = pieces.first() else {
+            let end = self.code_end(span);
+            self.line(indent, start, end, head, blank);
+            return;
+        };
+        // comments between the head's words go before the item
+        self.flush_leading(indent * 2, first.start, start, blank);
+        let line = format!("{}{head}", INDENT.repeat(indent));
+        let cont = width(&line) + 1;
+        self.fill(line, indent * 2, cont, &pieces, start, blank);
+    }
+
+    /// `head { part, part }` on one line, or opened into a block with the parts inside.
+    fn braces(
+        &mut self,
+        indent: usize,
+        span: Span,
+        head: &str,
+        parts: Vec<Part>,
+        open_after: usize,
+        blank: Blank,
+    ) {
+        let start = span.start as usize;
+        let open = self.open_brace(open_after);
+        let close = self.close_brace(span);
+        let text = r::braces_text(head, &parts);
+        let fits = indent * 2 + width(&text) <= MAX_WIDTH;
+        if parts.is_empty() || (fits && !self.has_comment_between(open, close)) {
+            self.line(indent, start, close + 1, &text, blank);
+            return;
+        }
+        self.line(indent, start, open + 1, &format!("{head} {{"), blank);
+        let pieces = self.pieces(parts);
+        let pad = (indent + 1) * 2;
+        let first_start = pieces.first().map_or(close, |p| p.start);
+        self.fill(" ".repeat(pad), pad, pad, &pieces, first_start, Blank::Drop);
+        self.flush_leading(pad, close, usize::MAX, Blank::Drop);
+        self.line(indent, close, close + 1, "}", Blank::Drop);
+    }
+
+    /// Lay out `pieces` after `line` (the item's first line so far, whose comments go `pad`
+    /// columns in), filling lines up to the width; continuation lines start at column `cont`.
+    /// A comment before a piece goes on its own line and the piece starts a new line; a comment
+    /// after a piece ends that piece's line.
+    fn fill(
+        &mut self,
+        mut line: String,
+        pad: usize,
+        cont: usize,
+        pieces: &[Piece],
+        src_start: usize,
+        blank: Blank,
+    ) {
+        // the item's first line has not been started yet (blank-line rules apply to it only)
+        let mut first = true;
+        // the current line holds at least one piece (and must be printed)
+        let mut filled = false;
+        let mut comment_pad = pad;
+        for (i, p) in pieces.iter().enumerate() {
+            if self.comment_before(p.end) {
+                if filled {
+                    self.emit(&mut line, cont);
+                    comment_pad = cont;
+                    filled = false;
+                }
+                let b = if first { blank } else { Blank::Drop };
+                self.flush_leading(comment_pad, p.end, src_start, b);
+            }
+            if filled && width(&line) + 1 + width(&p.text) > MAX_WIDTH {
+                self.emit(&mut line, cont);
+                comment_pad = cont;
+            }
+            if first {
+                self.begin_line(src_start, blank);
+                first = false;
+            }
+            if !line.trim().is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&p.text);
+            filled = true;
+            self.last_src_end = self.last_src_end.max(p.end);
+            if let Some(c) = self.take_trailing(p.end) {
+                line.push_str(INDENT);
+                line.push_str(&c);
+                self.emit(&mut line, cont);
+                comment_pad = cont;
+                filled = false;
+            }
+            if i + 1 == pieces.len() && filled {
+                self.emit(&mut line, cont);
+            }
+        }
+    }
+
+    /// Print `line` and start the next one at column `cont`.
+    fn emit(&mut self, line: &mut String, cont: usize) {
+        self.out.push_str(line.trim_end());
+        self.out.push('\n');
+        *line = " ".repeat(cont);
     }
 
     /// A block: `header {`, the items (printed by `body`), `}`. An empty block with no comment
@@ -207,13 +376,8 @@ impl<'a> Printer<'a> {
         let open = self.open_brace(header_end);
         let close = self.close_brace(span);
         if empty && !self.has_comment_between(open, close) {
-            self.line(
-                indent,
-                start,
-                close + 1,
-                &format!("{header} {{}}"),
-                Blank::Keep,
-            );
+            let content = format!("{header} {{}}");
+            self.line(indent, start, close + 1, &content, Blank::Keep);
             return;
         }
         self.line(
@@ -226,7 +390,7 @@ impl<'a> Printer<'a> {
         self.block_start = true;
         body(self);
         // comments after the last item stay inside the block
-        self.flush_leading(indent + 1, close, usize::MAX, Blank::Keep);
+        self.flush_leading((indent + 1) * 2, close, usize::MAX, Blank::Keep);
         self.block_start = true;
         self.line(indent, close, close + 1, "}", Blank::Drop);
     }
@@ -237,91 +401,56 @@ impl<'a> Printer<'a> {
         match item {
             Item::Calendar(d) => {
                 let header = format!("calendar {}", d.name.name);
-                self.block(
-                    0,
-                    d.span,
-                    &header,
-                    d.name.span.end as usize,
-                    d.items.is_empty(),
-                    |p| {
-                        for it in &d.items {
-                            p.item_line(1, it.span, &r::calendar_item(&it.node), Blank::Keep);
-                        }
-                    },
-                );
+                let end = d.name.span.end as usize;
+                self.block(0, d.span, &header, end, d.items.is_empty(), |p| {
+                    for it in &d.items {
+                        p.shaped(1, it.span, r::calendar_item(&it.node), Blank::Keep);
+                    }
+                });
             }
             Item::Pipeline(d) => {
                 let header = format!("pipeline {}", d.name.name);
-                self.block(
-                    0,
-                    d.span,
-                    &header,
-                    d.name.span.end as usize,
-                    d.items.is_empty(),
-                    |p| {
-                        for it in &d.items {
-                            p.pipeline_item(1, it);
-                        }
-                    },
-                );
+                let end = d.name.span.end as usize;
+                self.block(0, d.span, &header, end, d.items.is_empty(), |p| {
+                    for it in &d.items {
+                        p.pipeline_item(1, it);
+                    }
+                });
             }
             Item::Cadence(d) => {
                 let header = format!("cadence {}", d.name.name);
-                self.block(
-                    0,
-                    d.span,
-                    &header,
-                    d.name.span.end as usize,
-                    d.items.is_empty(),
-                    |p| {
-                        for it in &d.items {
-                            p.cadence_item(1, it);
-                        }
-                    },
-                );
+                let end = d.name.span.end as usize;
+                self.block(0, d.span, &header, end, d.items.is_empty(), |p| {
+                    for it in &d.items {
+                        p.cadence_item(1, it);
+                    }
+                });
             }
             Item::Leads(d) => {
                 let header = format!("leads {}", d.name.name);
-                self.block(
-                    0,
-                    d.span,
-                    &header,
-                    d.name.span.end as usize,
-                    d.items.is_empty(),
-                    |p| {
-                        p.leads_items(1, &d.items);
-                    },
-                );
+                let end = d.name.span.end as usize;
+                self.block(0, d.span, &header, end, d.items.is_empty(), |p| {
+                    p.leads_items(1, &d.items);
+                });
             }
             Item::Simulation(d) => {
                 let header = format!("simulation {}", d.name.name);
-                self.block(
-                    0,
-                    d.span,
-                    &header,
-                    d.name.span.end as usize,
-                    d.items.is_empty(),
-                    |p| {
-                        for it in &d.items {
-                            p.item_line(1, it.span, &r::simulation_item(&it.node), Blank::Keep);
-                        }
-                    },
-                );
+                let end = d.name.span.end as usize;
+                self.block(0, d.span, &header, end, d.items.is_empty(), |p| {
+                    for it in &d.items {
+                        let shape = Shape::Line(r::simulation_item(&it.node));
+                        p.shaped(1, it.span, shape, Blank::Keep);
+                    }
+                });
             }
             Item::Test(d) => {
                 let header = format!("test {}", r::str_lit(&d.name));
-                self.block(
-                    0,
-                    d.span,
-                    &header,
-                    d.name.span.end as usize,
-                    d.items.is_empty(),
-                    |p| {
-                        for it in &d.items {
-                            p.item_line(1, it.span, &r::test_item(&it.node), Blank::Keep);
-                        }
-                    },
-                );
+                let end = d.name.span.end as usize;
+                self.block(0, d.span, &header, end, d.items.is_empty(), |p| {
+                    for it in &d.items {
+                        p.shaped(1, it.span, r::test_item(&it.node, it.span), Blank::Keep);
+                    }
+                });
             }
         }
     }
@@ -338,13 +467,14 @@ impl<'a> Printer<'a> {
                     facts.is_empty(),
                     |p| {
                         for f in facts {
-                            p.item_line(indent + 1, f.span, &r::fact_decl(f), Blank::Keep);
+                            let shape = Shape::Line(r::fact_decl(f));
+                            p.shaped(indent + 1, f.span, shape, Blank::Keep);
                         }
                     },
                 );
             }
             PipelineItem::Stage(s) => self.stage(indent, it.span, s),
-            other => self.item_line(indent, it.span, &r::pipeline_line(other), Blank::Keep),
+            other => self.shaped(indent, it.span, r::pipeline_item(other), Blank::Keep),
         }
     }
 
@@ -362,7 +492,8 @@ impl<'a> Printer<'a> {
                 let open = self.open_brace(header_end);
                 let close = self.close_brace(span);
                 if !self.has_comment_between(open, close) {
-                    let content = format!("{header} {{ {} }}", r::stage_item(&only.node));
+                    let item = r::stage_item(&only.node).one_line();
+                    let content = format!("{header} {{ {item} }}");
                     self.line(
                         indent,
                         span.start as usize,
@@ -376,7 +507,7 @@ impl<'a> Printer<'a> {
         }
         self.block(indent, span, &header, header_end, s.items.is_empty(), |p| {
             for it in &s.items {
-                p.item_line(indent + 1, it.span, &r::stage_item(&it.node), Blank::Keep);
+                p.shaped(indent + 1, it.span, r::stage_item(&it.node), Blank::Keep);
             }
         });
     }
@@ -400,12 +531,12 @@ impl<'a> Printer<'a> {
                     },
                 );
             }
-            other => self.item_line(indent, it.span, &r::cadence_line(other), Blank::Keep),
+            other => self.shaped(indent, it.span, r::cadence_item(other), Blank::Keep),
         }
     }
 
-    /// `step NAME CHANNEL ["title"] [template] [timing] [assign] [priority]`, then each
-    /// `variant`, `on` and `otherwise` on its own line one level deeper, in source order.
+    /// `step NAME CHANNEL ["title"] [template] [timing] [assign] [priority]` on one line, then
+    /// each `variant`, `on` and `otherwise` on its own line one level deeper, in source order.
     fn step(&mut self, indent: usize, step: &Step) {
         let mut header = format!("step {} {}", step.name.name, step.channel.name);
         let mut header_end = self.code_end(step.channel.span);
@@ -416,7 +547,7 @@ impl<'a> Printer<'a> {
         }
         for attr in header_attrs(&step.attrs) {
             header.push(' ');
-            header.push_str(&r::step_attr(&attr.node));
+            header.push_str(&r::step_attr(&attr.node).one_line());
             header_end = header_end.max(self.code_end(attr.span));
         }
         self.line(
@@ -431,12 +562,7 @@ impl<'a> Printer<'a> {
             .iter()
             .filter(|a| r::header_rank(&a.node).is_none())
         {
-            self.item_line(
-                indent + 1,
-                attr.span,
-                &r::step_attr(&attr.node),
-                Blank::Drop,
-            );
+            self.shaped(indent + 1, attr.span, r::step_attr(&attr.node), Blank::Drop);
         }
     }
 
@@ -457,7 +583,7 @@ impl<'a> Printer<'a> {
                         },
                     );
                 }
-                other => self.item_line(indent, it.span, &r::leads_line(other), Blank::Keep),
+                other => self.shaped(indent, it.span, r::leads_item(other), Blank::Keep),
             }
         }
     }
@@ -466,6 +592,27 @@ impl<'a> Printer<'a> {
 /// Whitespace as the grammar sees it (it also skips a byte-order mark).
 fn is_blank(c: char) -> bool {
     c.is_whitespace() || c == '\u{FEFF}'
+}
+
+/// Display width: East Asian wide characters (CJK, Hangul, full-width forms) take two columns.
+pub fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The attributes that go on a step's header line. When each kind appears at most once they

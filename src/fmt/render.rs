@@ -1,7 +1,85 @@
-//! One-line renderings of the parts of items: literals, conditions, effects, distributions.
-//! Everything here is pure: tree in, text out. Layout and comments live in `printer.rs`.
+//! The text of items: literals, conditions, effects, distributions, and the shape of each
+//! line-level item (one line, a line that may wrap, or a `{ ... }` list that may open into a
+//! block). Everything here is pure: tree in, text out. Layout and comments live in `printer.rs`.
 
+use crate::source::Span;
 use crate::syntax::ast::*;
+
+/// A piece of a line where the printer may break it: a list element (with its `,` when one
+/// follows) or an operand of a top-level `and`/`or` (with the operator before it).
+pub struct Part {
+    pub text: String,
+    /// the source of the piece (without a `,` or `)` that follows; the printer finds those)
+    pub span: Span,
+}
+
+/// How a line-level item is printed.
+pub enum Shape {
+    /// Always one line.
+    Line(String),
+    /// `head part part ...`, wrapped after a part that has a trailing comment, before a part
+    /// preceded by a comment, or when the line would exceed the width; continuation lines
+    /// line up with the first part.
+    Wrap { head: String, parts: Vec<Part> },
+    /// `head { part, part }` on one line, or opened into a block with the parts inside when a
+    /// comment sits between the braces or the line would exceed the width. `open_after` is
+    /// the source offset after which the `{` follows.
+    Braces {
+        head: String,
+        parts: Vec<Part>,
+        open_after: usize,
+    },
+}
+
+impl Shape {
+    /// The item on one line.
+    pub fn one_line(&self) -> String {
+        match self {
+            Shape::Line(s) => s.clone(),
+            Shape::Wrap { head, parts } => {
+                let mut s = head.clone();
+                for p in parts {
+                    s.push(' ');
+                    s.push_str(&p.text);
+                }
+                s
+            }
+            Shape::Braces { head, parts, .. } => braces_text(head, parts),
+        }
+    }
+}
+
+/// `head { a, b }`, or `head {}`.
+pub fn braces_text(head: &str, parts: &[Part]) -> String {
+    if parts.is_empty() {
+        return format!("{head} {{}}");
+    }
+    let inner: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
+    format!("{head} {{ {} }}", inner.join(" "))
+}
+
+/// Parts of a comma-separated list: every element but the last gets its `,`.
+fn list<T>(items: &[T], text: impl Fn(&T) -> String, span: impl Fn(&T) -> Span) -> Vec<Part> {
+    let n = items.len();
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let mut t = text(x);
+            if i + 1 < n {
+                t.push(',');
+            }
+            Part {
+                text: t,
+                span: span(x),
+            }
+        })
+        .collect()
+}
+
+fn ident_parts(list_of: &[Ident]) -> Vec<Part> {
+    list(list_of, |i| i.name.clone(), |i| i.span)
+}
 
 /// A string literal with its quotes, re-escaped (`\"`, `\\`, `\n`, `\t`).
 pub fn string(value: &str) -> String {
@@ -72,11 +150,6 @@ pub fn literal(l: &Literal) -> String {
     }
 }
 
-/// Names joined with `, `.
-pub fn idents(list: &[Ident]) -> String {
-    join(list.iter().map(|i| i.name.clone()))
-}
-
 pub fn join(parts: impl Iterator<Item = String>) -> String {
     parts.collect::<Vec<_>>().join(", ")
 }
@@ -101,6 +174,33 @@ pub fn expr(e: &Expr) -> String {
     let mut out = String::new();
     write_expr(e, &mut out);
     out
+}
+
+/// The condition cut before each operator of its top-level `or` or `and`: `a`, `or b`, `or c`.
+pub fn cond_parts(e: &Expr) -> Vec<Part> {
+    let (parts, op, own) = match &e.kind {
+        ExprKind::Or(parts) => (parts, "or ", 1),
+        ExprKind::And(parts) => (parts, "and ", 2),
+        _ => {
+            return vec![Part {
+                text: expr(e),
+                span: e.span,
+            }]
+        }
+    };
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut text = if i == 0 {
+                String::new()
+            } else {
+                op.to_string()
+            };
+            write_operand(p, precedence(p) <= own, &mut text);
+            Part { text, span: p.span }
+        })
+        .collect()
 }
 
 fn write_expr(e: &Expr, out: &mut String) {
@@ -163,67 +263,90 @@ pub fn effect(e: &Effect) -> String {
     }
 }
 
-/// `-> a, b` (with its leading space), or nothing for an empty list.
-pub fn effects(list: &[Effect]) -> String {
-    if list.is_empty() {
-        String::new()
-    } else {
-        format!(" -> {}", join(list.iter().map(effect)))
+/// `head -> a, b` (just `head` without effects).
+fn with_effects(mut head: String, effects: &[Effect]) -> Shape {
+    if effects.is_empty() {
+        return Shape::Line(head);
+    }
+    head.push_str(" ->");
+    Shape::Wrap {
+        head,
+        parts: list(effects, effect, |e| e.span),
     }
 }
 
 // ───────────── calendar, pipeline, stage ─────────────
 
-pub fn calendar_item(item: &CalendarItem) -> String {
+pub fn calendar_item(item: &CalendarItem) -> Shape {
+    let wrap = |head: &str, parts| Shape::Wrap {
+        head: head.to_string(),
+        parts,
+    };
     match item {
-        CalendarItem::Timezone(s) => format!("timezone {}", str_lit(s)),
-        CalendarItem::Workdays(days) => format!(
-            "workdays {}",
-            join(days.iter().map(|d| match &d.to {
-                Some(to) => format!("{}..{}", d.from.name, to.name),
-                None => d.from.name.clone(),
-            }))
+        CalendarItem::Timezone(s) => Shape::Line(format!("timezone {}", str_lit(s))),
+        CalendarItem::Workdays(days) => wrap(
+            "workdays",
+            list(
+                days,
+                |d| match &d.to {
+                    Some(to) => format!("{}..{}", d.from.name, to.name),
+                    None => d.from.name.clone(),
+                },
+                |d| d.span,
+            ),
         ),
-        CalendarItem::Hours(ranges) => format!(
-            "hours {}",
-            join(
-                ranges
-                    .iter()
-                    .map(|r| format!("{}..{}", clock(&r.from), clock(&r.to)))
-            )
+        CalendarItem::Hours(ranges) => wrap(
+            "hours",
+            list(
+                ranges,
+                |r| format!("{}..{}", clock(&r.from), clock(&r.to)),
+                |r| r.span,
+            ),
         ),
-        CalendarItem::Holidays(dates) => format!("holidays {}", date_ranges(dates)),
-        CalendarItem::MakeupWorkdays(dates) => format!("workday {}", date_ranges(dates)),
+        CalendarItem::Holidays(dates) => wrap("holidays", date_ranges(dates)),
+        CalendarItem::MakeupWorkdays(dates) => wrap("workday", date_ranges(dates)),
     }
 }
 
-fn date_ranges(list: &[DateRange]) -> String {
-    join(list.iter().map(|d| match &d.to {
-        Some(to) => format!("{}..{}", d.from.text, to.text),
-        None => d.from.text.clone(),
-    }))
+fn date_ranges(dates: &[DateRange]) -> Vec<Part> {
+    list(
+        dates,
+        |d| match &d.to {
+            Some(to) => format!("{}..{}", d.from.text, to.text),
+            None => d.from.text.clone(),
+        },
+        |d| d.span,
+    )
 }
 
 /// A pipeline item other than a block (`facts`, `stage`).
-pub fn pipeline_line(item: &PipelineItem) -> String {
+pub fn pipeline_item(item: &PipelineItem) -> Shape {
+    let line = Shape::Line;
     match item {
-        PipelineItem::Title(s) => format!("title {}", str_lit(s)),
-        PipelineItem::Calendar(i) => format!("calendar {}", i.name),
-        PipelineItem::Events(list) => format!("events {}", idents(list)),
-        PipelineItem::Roles(list) => format!("roles {}", idents(list)),
-        PipelineItem::MaxGap(d) => format!("max_gap {}", duration(d)),
-        PipelineItem::NoSkip => "no_skip".to_string(),
-        PipelineItem::NoBackward(list) if list.is_empty() => "no_backward".to_string(),
-        PipelineItem::NoBackward(list) => format!(
-            "no_backward except {}",
-            join(
-                list.iter()
-                    .map(|t| format!("{} -> {}", t.from.name, t.to.name))
-            )
-        ),
+        PipelineItem::Title(s) => line(format!("title {}", str_lit(s))),
+        PipelineItem::Calendar(i) => line(format!("calendar {}", i.name)),
+        PipelineItem::Events(list) => Shape::Wrap {
+            head: "events".to_string(),
+            parts: ident_parts(list),
+        },
+        PipelineItem::Roles(list) => Shape::Wrap {
+            head: "roles".to_string(),
+            parts: ident_parts(list),
+        },
+        PipelineItem::MaxGap(d) => line(format!("max_gap {}", duration(d))),
+        PipelineItem::NoSkip => line("no_skip".to_string()),
+        PipelineItem::NoBackward(list) if list.is_empty() => line("no_backward".to_string()),
+        PipelineItem::NoBackward(transitions) => Shape::Wrap {
+            head: "no_backward except".to_string(),
+            parts: list(
+                transitions,
+                |t| format!("{} -> {}", t.from.name, t.to.name),
+                |t| t.span,
+            ),
+        },
         // blocks are laid out by the printer; these arms only serve as a fallback
-        PipelineItem::Facts(_) => "facts {}".to_string(),
-        PipelineItem::Stage(s) => format!("stage {} {{}}", s.name.name),
+        PipelineItem::Facts(_) => line("facts {}".to_string()),
+        PipelineItem::Stage(s) => line(format!("stage {} {{}}", s.name.name)),
     }
 }
 
@@ -234,53 +357,65 @@ pub fn fact_decl(f: &FactDecl) -> String {
     }
 }
 
-pub fn stage_item(item: &StageItem) -> String {
+pub fn stage_item(item: &StageItem) -> Shape {
     match item {
-        StageItem::RespondWithin(d) => format!("respond within {}", duration(d)),
-        StageItem::Require(paths) => {
-            format!("require {}", join(paths.iter().map(|p| p.text.clone())))
-        }
+        StageItem::RespondWithin(d) => Shape::Line(format!("respond within {}", duration(d))),
+        StageItem::Require(paths) => Shape::Wrap {
+            head: "require".to_string(),
+            parts: list(paths, |p| p.text.clone(), |p| p.span),
+        },
         StageItem::Exit(x) => {
-            let mut s = format!("exit to {} when {}", x.target.name, expr(&x.when));
+            let mut parts = cond_parts(&x.when);
             if let Some(label) = &x.label {
-                s.push_str(" as ");
-                s.push_str(&str_lit(label));
+                parts.push(Part {
+                    text: format!("as {}", str_lit(label)),
+                    span: label.span,
+                });
             }
-            s
+            Shape::Wrap {
+                head: format!("exit to {} when", x.target.name),
+                parts,
+            }
         }
         StageItem::Escalate(x) => {
-            let mut s = format!("escalate {} when {}", x.role.name, expr(&x.when));
+            let mut parts = cond_parts(&x.when);
             if let Some(task) = &x.task {
-                s.push_str(" then task ");
-                s.push_str(&str_lit(task));
+                parts.push(Part {
+                    text: format!("then task {}", str_lit(task)),
+                    span: task.span,
+                });
             }
-            s
+            Shape::Wrap {
+                head: format!("escalate {} when", x.role.name),
+                parts,
+            }
         }
-        StageItem::Outcome(i) => format!("outcome {}", i.name),
+        StageItem::Outcome(i) => Shape::Line(format!("outcome {}", i.name)),
     }
 }
 
 // ───────────── cadence ─────────────
 
 /// A cadence item other than a block (`step`, `track`).
-pub fn cadence_line(item: &CadenceItem) -> String {
+pub fn cadence_item(item: &CadenceItem) -> Shape {
     match item {
-        CadenceItem::Title(s) => format!("title {}", str_lit(s)),
-        CadenceItem::Works { pipeline, stage } => match stage {
+        CadenceItem::Title(s) => Shape::Line(format!("title {}", str_lit(s))),
+        CadenceItem::Works { pipeline, stage } => Shape::Line(match stage {
             Some(st) => format!("pipeline {} stage {}", pipeline.name, st.name),
             None => format!("pipeline {}", pipeline.name),
+        }),
+        CadenceItem::Calendar(i) => Shape::Line(format!("calendar {}", i.name)),
+        CadenceItem::Enroll(e) => Shape::Wrap {
+            head: "enroll when".to_string(),
+            parts: cond_parts(e),
         },
-        CadenceItem::Calendar(i) => format!("calendar {}", i.name),
-        CadenceItem::Enroll(e) => format!("enroll when {}", expr(e)),
-        CadenceItem::Exit(x) => format!(
-            "exit {} on {}{}",
-            x.reason.name,
-            x.event.name,
-            effects(&x.effects)
+        CadenceItem::Exit(x) => with_effects(
+            format!("exit {} on {}", x.reason.name, x.event.name),
+            &x.effects,
         ),
         // laid out by the printer; fallbacks only
-        CadenceItem::Step(s) => format!("step {} {}", s.name.name, s.channel.name),
-        CadenceItem::Track(t) => format!("track {} {{}}", t.name.name),
+        CadenceItem::Step(s) => Shape::Line(format!("step {} {}", s.name.name, s.channel.name)),
+        CadenceItem::Track(t) => Shape::Line(format!("track {} {{}}", t.name.name)),
     }
 }
 
@@ -307,13 +442,14 @@ pub fn header_rank(attr: &StepAttr) -> Option<u8> {
     }
 }
 
-pub fn step_attr(attr: &StepAttr) -> String {
+pub fn step_attr(attr: &StepAttr) -> Shape {
+    let line = Shape::Line;
     match attr {
-        StepAttr::Template(s) => format!("template {}", str_lit(s)),
-        StepAttr::Timing(t) => timing(t),
-        StepAttr::Assign(i) => format!("assign {}", i.name),
-        StepAttr::Priority(i) => format!("priority {}", i.name),
-        StepAttr::Variant(v) => match &v.template {
+        StepAttr::Template(s) => line(format!("template {}", str_lit(s))),
+        StepAttr::Timing(t) => line(timing(t)),
+        StepAttr::Assign(i) => line(format!("assign {}", i.name)),
+        StepAttr::Priority(i) => line(format!("priority {}", i.name)),
+        StepAttr::Variant(v) => line(match &v.template {
             Some(t) => format!(
                 "variant {} {} template {}",
                 v.name.name,
@@ -321,19 +457,18 @@ pub fn step_attr(attr: &StepAttr) -> String {
                 str_lit(t)
             ),
             None => format!("variant {} {}", v.name.name, v.share.raw),
-        },
+        }),
         StepAttr::On(r) => {
-            let mut s = format!("on {}", r.outcome.name);
+            let mut head = format!("on {}", r.outcome.name);
             if let Some(n) = &r.times {
-                s.push_str(&format!(" {} times", n.raw));
+                head.push_str(&format!(" {} times", n.raw));
             }
             if let Some(d) = &r.within {
-                s.push_str(&format!(" within {}", duration(d)));
+                head.push_str(&format!(" within {}", duration(d)));
             }
-            s.push_str(&effects(&r.effects));
-            s
+            with_effects(head, &r.effects)
         }
-        StepAttr::Otherwise(list) => format!("otherwise{}", effects(list)),
+        StepAttr::Otherwise(list) => with_effects("otherwise".to_string(), list),
     }
 }
 
@@ -363,49 +498,51 @@ pub fn distribution(d: &Distribution) -> String {
 }
 
 /// A leads item other than a block (`segment`).
-pub fn leads_line(item: &LeadsItem) -> String {
+pub fn leads_item(item: &LeadsItem) -> Shape {
+    let line = Shape::Line;
     match item {
-        LeadsItem::Title(s) => format!("title {}", str_lit(s)),
-        LeadsItem::Count(n) => format!("count {}", n.raw),
-        LeadsItem::Arrivals { rate, per } => format!("arrivals {} per {}", rate.raw, per.name),
-        LeadsItem::Timezone(s) => format!("timezone {}", str_lit(s)),
-        LeadsItem::Fact { path, dist } => format!("fact {} = {}", path.text, distribution(dist)),
+        LeadsItem::Title(s) => line(format!("title {}", str_lit(s))),
+        LeadsItem::Count(n) => line(format!("count {}", n.raw)),
+        LeadsItem::Arrivals { rate, per } => {
+            line(format!("arrivals {} per {}", rate.raw, per.name))
+        }
+        LeadsItem::Timezone(s) => line(format!("timezone {}", str_lit(s))),
+        LeadsItem::Fact { path, dist } => {
+            line(format!("fact {} = {}", path.text, distribution(dist)))
+        }
         LeadsItem::Respond { target, rates } => {
-            let target = match target {
-                RespondTarget::Channel(i) => i.name.clone(),
-                RespondTarget::Template(s) => format!("template {}", str_lit(s)),
-                RespondTarget::Step(p) => format!("step {}", p.text),
+            let (head, open_after) = match target {
+                RespondTarget::Channel(i) => (i.name.clone(), i.span.end),
+                RespondTarget::Template(s) => (format!("template {}", str_lit(s)), s.span.end),
+                RespondTarget::Step(p) => (format!("step {}", p.text), p.span.end),
             };
-            if rates.is_empty() {
-                format!("respond {target} {{}}")
-            } else {
-                format!(
-                    "respond {target} {{ {} }}",
-                    join(
-                        rates
-                            .iter()
-                            .map(|r| format!("{} {}", r.outcome.name, r.share.raw))
-                    )
-                )
+            Shape::Braces {
+                head: format!("respond {head}"),
+                parts: list(
+                    rates,
+                    |r| format!("{} {}", r.outcome.name, r.share.raw),
+                    |r| r.span,
+                ),
+                open_after: open_after as usize,
             }
         }
-        LeadsItem::Responsiveness(d) => format!("responsiveness {}", distribution(d)),
-        LeadsItem::Fatigue(n) => format!("fatigue {} per touch", n.raw),
-        LeadsItem::ReplyAfter(d) => format!("reply_after {}", distribution(d)),
+        LeadsItem::Responsiveness(d) => line(format!("responsiveness {}", distribution(d))),
+        LeadsItem::Fatigue(n) => line(format!("fatigue {} per touch", n.raw)),
+        LeadsItem::ReplyAfter(d) => line(format!("reply_after {}", distribution(d))),
         LeadsItem::Milestone {
             event,
             stage,
             share,
             delay,
-        } => format!(
+        } => line(format!(
             "milestone {} in {} {} after {}",
             event.name,
             stage.name,
             share.raw,
             distribution(delay)
-        ),
+        )),
         // laid out by the printer; fallback only
-        LeadsItem::Segment(s) => format!("segment {} {} {{}}", s.name.name, s.share.raw),
+        LeadsItem::Segment(s) => line(format!("segment {} {} {{}}", s.name.name, s.share.raw)),
     }
 }
 
@@ -429,27 +566,36 @@ fn at(t: &Option<TimePoint>) -> String {
     }
 }
 
-pub fn test_item(item: &TestItem) -> String {
+/// `span` is the item's own span: `lead {` is found from its start.
+pub fn test_item(item: &TestItem, span: Span) -> Shape {
+    let line = Shape::Line;
     match item {
-        TestItem::Cadence(i) => format!("cadence {}", i.name),
-        TestItem::Lead(facts) if facts.is_empty() => "lead {}".to_string(),
-        TestItem::Lead(facts) => format!(
-            "lead {{ {} }}",
-            join(
-                facts
-                    .iter()
-                    .map(|f| format!("{} = {}", f.path.text, literal(&f.value)))
-            )
-        ),
-        TestItem::Enroll(d) => format!("enroll at {}", datetime(d)),
-        TestItem::When { what, at } => format!("when {} at {}", what.text, time_point(at)),
+        TestItem::Cadence(i) => line(format!("cadence {}", i.name)),
+        TestItem::Lead(facts) => Shape::Braces {
+            head: "lead".to_string(),
+            parts: list(
+                facts,
+                |f| format!("{} = {}", f.path.text, literal(&f.value)),
+                |f| f.span,
+            ),
+            open_after: span.start as usize + "lead".len(),
+        },
+        TestItem::Enroll(d) => line(format!("enroll at {}", datetime(d))),
+        TestItem::When { what, at } => line(format!("when {} at {}", what.text, time_point(at))),
         TestItem::Expect(x) => match x {
-            Expectation::Exit { reason, at: t } => format!("expect exit {}{}", reason.name, at(t)),
-            Expectation::Stage { stage, at: t } => format!("expect stage {}{}", stage.name, at(t)),
-            Expectation::Touches(n) => format!("expect touches {}", n.raw),
-            Expectation::Path(list) => format!("expect path {}", idents(list)),
+            Expectation::Exit { reason, at: t } => {
+                line(format!("expect exit {}{}", reason.name, at(t)))
+            }
+            Expectation::Stage { stage, at: t } => {
+                line(format!("expect stage {}{}", stage.name, at(t)))
+            }
+            Expectation::Touches(n) => line(format!("expect touches {}", n.raw)),
+            Expectation::Path(list) => Shape::Wrap {
+                head: "expect path".to_string(),
+                parts: ident_parts(list),
+            },
             Expectation::Escalation { role, at: t } => {
-                format!("expect escalation {}{}", role.name, at(t))
+                line(format!("expect escalation {}{}", role.name, at(t)))
             }
         },
     }
