@@ -151,6 +151,25 @@ impl Checker {
         }
         engine.holidays = holiday_set;
         engine.makeup_workdays = makeups.iter().map(|(d, _)| *d).collect();
+        if let Some((from, to)) = longest_closed_stretch(&engine) {
+            let span = holidays.first().map(|(_, s)| *s).unwrap_or(c.name.span);
+            self.push(
+                Diagnostic::new(
+                    &codes::E0705,
+                    span,
+                    format!(
+                        "calendar `{}` has no working day from {from} to {to}",
+                        c.name.name
+                    ),
+                )
+                .with_label(format!(
+                    "{} days without a working day",
+                    (to - from).num_days() + 1
+                ))
+                .with_help("check the holiday ranges for a mistyped year or month"),
+            );
+            self.closed_calendars.insert(c.name.name.clone());
+        }
         if self.is_registered(&self.names.calendars, &c.name) {
             self.model.calendars.push(model::Calendar {
                 name: c.name.name.clone(),
@@ -215,4 +234,31 @@ fn is_full_day(s: &str) -> bool {
         s,
         "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
     )
+}
+
+/// The first stretch of more than 92 consecutive non-working days among the listed holidays.
+fn longest_closed_stretch(cal: &Engine) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    if !cal.workdays.iter().any(|w| *w) {
+        return None; // reported as a missing or empty `workdays` instead
+    }
+    let first = *cal.holidays.iter().next()?;
+    let last = *cal.holidays.iter().next_back()?;
+    let mut run_start: Option<chrono::NaiveDate> = None;
+    for d in first
+        .iter_days()
+        .take_while(|d| *d <= last + chrono::Duration::days(7))
+    {
+        if cal.is_working_day(d) {
+            if let Some(st) = run_start.take() {
+                if (d - st).num_days() > 92 {
+                    return Some((st, d.pred_opt().unwrap_or(d)));
+                }
+            }
+        } else if run_start.is_none() {
+            run_start = Some(d);
+        }
+    }
+    run_start
+        .filter(|st| (last - *st).num_days() > 92)
+        .map(|st| (st, last))
 }

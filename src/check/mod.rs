@@ -39,6 +39,7 @@ pub fn check(project: &Project) -> Checked {
         pending_unreachable_stages: Vec::new(),
         stage_effect_targets: Default::default(),
         produced_events: Default::default(),
+        closed_calendars: Default::default(),
     };
     let items: Vec<&Item> = project
         .files
@@ -103,6 +104,8 @@ struct Checker {
     stage_effect_targets: std::collections::HashSet<(usize, usize)>,
     /// events set by a cadence or produced by a lead model's milestone
     produced_events: std::collections::HashSet<String>,
+    /// calendars closed for months (E0705): timing analyses over them are skipped
+    closed_calendars: std::collections::HashSet<String>,
 }
 
 impl Checker {
@@ -278,8 +281,15 @@ fn unit_minutes(unit: ast::DurationUnit) -> f64 {
 const MAX_MINUTES: f64 = 3660.0 * 1440.0;
 
 impl Checker {
-    /// A duration as a calendar delay; reports impossible values.
+    /// A duration as a calendar delay; reports impossible values (then a zero wait).
     fn delay(&mut self, d: &ast::Duration) -> crate::calendar::Delay {
+        self.checked_delay(d)
+            .unwrap_or(crate::calendar::Delay::Zero)
+    }
+
+    /// A duration as a calendar delay, or None when it is impossible (reported). Limits such as
+    /// `respond within` use this so that a rejected value is not taken as a limit of zero.
+    fn checked_delay(&mut self, d: &ast::Duration) -> Option<crate::calendar::Delay> {
         use crate::calendar::Delay;
         let minutes = d.amount * unit_minutes(d.unit);
         if minutes > MAX_MINUTES {
@@ -288,7 +298,7 @@ impl Checker {
                     .with_label("too long")
                     .with_help("cadence waits and windows are at most ten years"),
             );
-            return Delay::Zero;
+            return None;
         }
         match d.unit {
             ast::DurationUnit::BusinessDay => {
@@ -303,20 +313,25 @@ impl Checker {
                         .with_help("write `1 business day` or use business hours"),
                     );
                 }
-                Delay::BusinessDays(d.amount as u32)
+                Some(Delay::BusinessDays(d.amount as u32))
             }
             ast::DurationUnit::BusinessHour => {
-                Delay::BusinessMinutes((d.amount * 60.0).round() as u64)
+                Some(Delay::BusinessMinutes((d.amount * 60.0).round() as u64))
             }
-            _ if minutes == 0.0 => Delay::Zero,
-            _ => Delay::Wall {
+            _ if minutes == 0.0 => Some(Delay::Zero),
+            _ => Some(Delay::Wall {
                 minutes: minutes.round() as u64,
-            },
+            }),
         }
     }
 
     /// A wall-clock duration in minutes; business units are refused where wall time is meant.
     fn wall_minutes(&mut self, d: &ast::Duration, what: &str) -> u64 {
+        self.checked_wall_minutes(d, what).unwrap_or(0)
+    }
+
+    /// Like `wall_minutes`, but None when the value was rejected.
+    fn checked_wall_minutes(&mut self, d: &ast::Duration, what: &str) -> Option<u64> {
         if d.unit.is_business() {
             self.push(
                 Diagnostic::new(
@@ -335,9 +350,9 @@ impl Checker {
                     .with_label("too long")
                     .with_help("durations are at most ten years"),
             );
-            return 0;
+            return None;
         }
-        m.round() as u64
+        Some(m.round() as u64)
     }
 
     /// A date literal; reports dates that do not exist.

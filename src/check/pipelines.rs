@@ -103,8 +103,7 @@ impl Checker {
                     }
                 }
                 PipelineItem::MaxGap(d) => {
-                    let m = self.wall_minutes(d, "`max_gap`");
-                    p.max_gap_minutes = Some(m);
+                    p.max_gap_minutes = self.checked_wall_minutes(d, "`max_gap`");
                 }
                 PipelineItem::NoSkip => p.no_skip = true,
                 PipelineItem::NoBackward(_) => {}
@@ -266,7 +265,7 @@ impl Checker {
                         continue;
                     }
                     sla_span = Some(item.span);
-                    p.stages[si].respond_within = Some(self.delay(d));
+                    p.stages[si].respond_within = self.checked_delay(d);
                 }
                 StageItem::Require(paths) => {
                     for path in paths {

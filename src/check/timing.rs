@@ -20,8 +20,10 @@ fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
         .chain(cal.makeup_workdays.iter())
         .map(|d| d.year());
     let lo = years.clone().min().unwrap_or(REFERENCE_YEAR);
-    let hi = years.max().unwrap_or(REFERENCE_YEAR).min(lo + 4);
-    let from = NaiveDate::from_ymd_opt(lo, 1, 1).unwrap_or_default();
+    // at most two years, to bound the cost; a month early so that a touch just before the first
+    // listed holiday is seen too
+    let hi = years.max().unwrap_or(REFERENCE_YEAR).min(lo + 1);
+    let from = NaiveDate::from_ymd_opt(lo - 1, 12, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(hi, 12, 31).unwrap_or_default();
     (from, to)
 }
@@ -92,6 +94,12 @@ impl Checker {
             let cal_name = cal_id
                 .and_then(|i| self.model.calendars.get(i))
                 .map(|k| k.name.clone());
+            if cal_name
+                .as_ref()
+                .is_some_and(|n| self.closed_calendars.contains(n))
+            {
+                continue;
+            }
             let mut found: Vec<Diagnostic> = Vec::new();
             // max_gap: every edge of the step graph is a wait between two touches.
             if let Some(limit) = p.max_gap_minutes {

@@ -336,6 +336,11 @@ W0703 Warning "redundant-workday" "a make-up workday is already a working day"
 "`workday` lists weekend dates that are worked (调休). This date is a working day anyway.";
 E0704 Error "holiday-and-workday" "a date is both a holiday and a make-up workday"
 "A date cannot be both; remove it from one of the lists.";
+E0705 Error "calendar-closed" "a calendar has no working day for months"
+"Between the listed holidays there is a stretch of more than 92 days without a single working
+day. No sales team closes for a quarter: a holiday range is probably mistyped
+(`2026-10-01..2027-10-07` for `2026-10-01..2026-10-07`). Timing checks (`max_gap`,
+`respond within`) are skipped for this calendar until it is fixed.";
 
 // ───── simulations and tests ─────
 E0801 Error "invalid-test-step" "a test names an outcome or step that cannot happen"

@@ -132,13 +132,14 @@ fn precheck(file: FileId, text: &str) -> Option<Diagnostic> {
             ),
         );
     }
-    if let Some(pos) =
-        text.find(|c: char| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+    if let Some((pos, c)) = text
+        .char_indices()
+        .find(|(_, c)| *c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
     {
         return Some(
             Diagnostic::new(
                 &codes::E0003,
-                Span::new(file, pos, pos + 1),
+                Span::new(file, pos, pos + c.len_utf8()),
                 "file contains binary data",
             )
             .with_label("control character here")
@@ -146,6 +147,9 @@ fn precheck(file: FileId, text: &str) -> Option<Diagnostic> {
         );
     }
     let mut depth = 0usize;
+    // `not not not ... x` recurses in the grammar like brackets do; count runs of `not` as depth
+    let mut nots = 0usize;
+    let mut word_start: Option<usize> = None;
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
@@ -153,6 +157,30 @@ fn precheck(file: FileId, text: &str) -> Option<Diagnostic> {
         if in_comment {
             in_comment = c != '\n';
             continue;
+        }
+        let is_word = !in_string && (c.is_alphanumeric() || c == '_');
+        match (word_start, is_word) {
+            (None, true) => word_start = Some(i),
+            (Some(st), false) => {
+                word_start = None;
+                if &text[st..i] == "not" {
+                    nots += 1;
+                    if depth + nots > MAX_NESTING {
+                        return Some(
+                            Diagnostic::new(
+                                &codes::E0004,
+                                Span::new(file, st, i),
+                                format!("conditions are nested more than {MAX_NESTING} deep"),
+                            )
+                            .with_label("too deep here")
+                            .with_help("`not not x` is `x`: simplify the condition"),
+                        );
+                    }
+                } else {
+                    nots = 0;
+                }
+            }
+            _ => {}
         }
         if in_string {
             match c {
@@ -690,7 +718,7 @@ impl Builder<'_> {
             .parse::<f64>()
             .map(|v| v * mult)
             .unwrap_or(f64::INFINITY);
-        if !v.is_finite() || v > 1e15 {
+        if !v.is_finite() || v >= 1e15 {
             self.diagnostics.push(
                 Diagnostic::new(&codes::E0103, span, format!("number `{raw}` is too large"))
                     .with_label("out of range")
