@@ -19,7 +19,22 @@ pub struct Project {
 }
 
 /// Collect `.cadence` files under `dir`, sorted, skipping hidden folders and `target`.
+/// Each folder is visited once, so symlink cycles (`loop -> .`) do not repeat files.
 pub fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, io_errors: &mut Vec<String>) {
+    let mut visited = std::collections::HashSet::new();
+    walk(dir, out, io_errors, &mut visited);
+}
+
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    io_errors: &mut Vec<String>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) {
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(canonical) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -35,7 +50,7 @@ pub fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, io_errors: &mut Vec<Strin
             continue;
         }
         if p.is_dir() {
-            collect_dir(&p, out, io_errors);
+            walk(&p, out, io_errors, visited);
         } else if p.extension().and_then(|e| e.to_str()) == Some("cadence") {
             out.push(p);
         }

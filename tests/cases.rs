@@ -258,3 +258,74 @@ fn cli_check_github_annotations() {
         .lines()
         .all(|l| l.starts_with("::error file=") || l.starts_with("::warning file=")));
 }
+
+/// The shipped library is one project and must check with no diagnostics at all.
+#[test]
+fn shipped_cadence_library_checks_clean() {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    cadence::project::collect_dir(Path::new("cadences"), &mut files, &mut errors);
+    assert!(errors.is_empty() && files.len() >= 10, "{errors:?}");
+    let project = Project::load(&files);
+    let checked = cadence::check::check(&project);
+    let rendered = render_human(&project.sources, &checked.diagnostics, ColorChoice::Never);
+    assert!(checked.diagnostics.is_empty(), "{rendered}");
+    // every scenario has a lead model, a simulation and tests
+    assert!(checked.model.leads.len() >= 10);
+    assert!(checked.model.simulations.len() >= 10);
+    assert!(checked.model.tests.len() >= 20);
+}
+
+/// Each teaching example is a self-contained project that checks with no diagnostics.
+#[test]
+fn every_example_checks_clean_on_its_own() {
+    let examples = case_files("examples");
+    assert!(examples.len() >= 10);
+    for path in examples {
+        let (rendered, _) = diagnostics_of(&path);
+        assert!(rendered.is_empty(), "{}:\n{rendered}", path.display());
+    }
+}
+
+/// Lead facts and milestones resolve in the pipelines their simulations use, so two pipelines
+/// may declare the same event name with different stages.
+#[test]
+fn milestones_resolve_in_the_simulated_pipeline() {
+    let text = r#"
+pipeline a {
+  events signed
+  stage open { exit to won when signed }
+  stage won { outcome won }
+}
+pipeline b {
+  events signed
+  stage deposit { exit to closed when signed }
+  stage closed { outcome won }
+}
+cadence ca {
+  pipeline a stage open
+  step t task "Call" immediately
+    on completed -> set signed
+}
+cadence cb {
+  pipeline b stage deposit
+  step t task "Call" immediately
+}
+leads lb {
+  count 100
+  milestone signed in deposit 50% after 3d
+}
+simulation sb {
+  cadence cb
+  leads lb
+}
+"#;
+    let checked = cadence::check::check(&Project::from_texts(&[("two.cadence", text)]));
+    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.code).collect();
+    assert!(codes.is_empty(), "{codes:?}");
+    // without the milestone, `signed` in pipeline b is produced by nothing (a's producer does not count)
+    let without = text.replace("milestone signed in deposit 50% after 3d", "");
+    let checked = cadence::check::check(&Project::from_texts(&[("two.cadence", &without)]));
+    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.code).collect();
+    assert_eq!(codes, ["W0410"]);
+}

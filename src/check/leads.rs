@@ -18,6 +18,10 @@ const PLAUSIBLE: [(Channel, &str, f64); 4] = [
 
 impl Checker {
     pub(super) fn leads(&mut self, decl: &LeadsDecl) {
+        self.lead_scope = match self.lead_pipelines.get(&decl.name.name) {
+            Some(ps) if !ps.is_empty() => ps.clone(),
+            _ => (0..self.model.pipelines.len()).collect(),
+        };
         let mut m = model::LeadModel {
             name: decl.name.name.clone(),
             title: None,
@@ -153,8 +157,17 @@ impl Checker {
         }
     }
 
+    /// A probability as a fraction; out-of-range values are reported and then count as 0.
     fn percent_range(&mut self, p: &ast::Percent) -> f64 {
-        if !(0.0..=100.0).contains(&p.value) {
+        self.checked_percent(p).unwrap_or(0.0)
+    }
+
+    /// A probability as a fraction, or None when it is outside 0%..100% (reported), so that a
+    /// rejected value does not feed sums and benchmark checks.
+    fn checked_percent(&mut self, p: &ast::Percent) -> Option<f64> {
+        if (0.0..=100.0).contains(&p.value) {
+            Some(p.value / 100.0)
+        } else {
             self.push(
                 Diagnostic::new(
                     &codes::E0308,
@@ -164,8 +177,8 @@ impl Checker {
                 .with_label("outside 0%..100%")
                 .with_help("shares and rates lie between 0% and 100%"),
             );
+            None
         }
-        p.value.clamp(0.0, 100.0) / 100.0
     }
 
     /// Items that make up a population (base or segment); false for items that do not.
@@ -206,22 +219,38 @@ impl Checker {
                 delay,
             } => {
                 let p = self.percent_range(share);
-                let owner = self
-                    .model
-                    .pipelines
+                // the pipelines in scope that declare the event; the milestone belongs to the one
+                // that also has the stage
+                let owners: Vec<usize> = self
+                    .lead_scope
                     .iter()
-                    .find(|pl| pl.events.contains(&event.name))
-                    .cloned();
-                match owner {
-                    Some(pl) => {
-                        self.stage_ref(&pl, stage);
-                        self.produced_events.insert(event.name.clone());
-                    }
-                    None => {
-                        let all: Vec<String> = self
-                            .model
+                    .copied()
+                    .filter(|i| {
+                        self.model
                             .pipelines
+                            .get(*i)
+                            .is_some_and(|pl| pl.events.contains(&event.name))
+                    })
+                    .collect();
+                let with_stage = owners.iter().copied().find(|i| {
+                    self.model.pipelines[*i]
+                        .stages
+                        .iter()
+                        .any(|s| s.name == stage.name)
+                });
+                match (with_stage, owners.first()) {
+                    (Some(pi), _) => {
+                        self.produced_events.insert((pi, event.name.clone()));
+                    }
+                    (None, Some(first)) => {
+                        let pl = self.model.pipelines[*first].clone();
+                        self.stage_ref(&pl, stage);
+                    }
+                    (None, None) => {
+                        let all: Vec<String> = self
+                            .lead_scope
                             .iter()
+                            .filter_map(|i| self.model.pipelines.get(*i))
                             .flat_map(|p| p.events.iter().cloned())
                             .collect();
                         self.unknown(
@@ -250,9 +279,9 @@ impl Checker {
     /// The type of a fact declared by any pipeline of the project.
     fn fact_type_anywhere(&mut self, path: &ast::Path) -> Option<Ty> {
         let found = self
-            .model
-            .pipelines
+            .lead_scope
             .iter()
+            .filter_map(|i| self.model.pipelines.get(*i))
             .find_map(|p| p.facts.iter().find(|f| f.path == path.text).map(|f| f.ty));
         match found {
             Some(t) => Some(Ty::of_fact(t)),
@@ -395,7 +424,9 @@ impl Checker {
                 self.push(d);
                 continue;
             }
-            let p = self.percent_range(&r.share);
+            let Some(p) = self.checked_percent(&r.share) else {
+                continue;
+            };
             if let RespondTarget::Channel(ch) = target {
                 if let Some((_, _, lim)) = PLAUSIBLE
                     .iter()
@@ -430,7 +461,7 @@ impl Checker {
                     .map(|(o, _, _)| o.as_str())
                     .collect();
                 self.push(
-                    Diagnostic::new(&codes::E0601, span, format!("{} add up to {:.4}%", named.join(" + "), total * 100.0).replace(".0000%", "%"))
+                    Diagnostic::new(&codes::E0601, span, format!("{} add up to {}%", named.join(" + "), percent_text(total)))
                         .with_label("more than 100% of touches")
                         .with_help(format!("one of {} happens per touch at most; their shares must add up to at most 100%", group.join(", "))),
                 );
@@ -786,4 +817,10 @@ fn ty_name(t: &Ty) -> &'static str {
         Ty::Text => "text",
         Ty::Error => "?",
     }
+}
+
+/// A fraction as a percentage without float noise: 0.065 → `6.5`.
+fn percent_text(fraction: f64) -> String {
+    let s = format!("{:.4}", fraction * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

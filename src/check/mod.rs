@@ -39,6 +39,8 @@ pub fn check(project: &Project) -> Checked {
         pending_unreachable_stages: Vec::new(),
         stage_effect_targets: Default::default(),
         produced_events: Default::default(),
+        lead_scope: Vec::new(),
+        lead_pipelines: HashMap::new(),
         closed_calendars: Default::default(),
     };
     let items: Vec<&Item> = project
@@ -62,6 +64,7 @@ pub fn check(project: &Project) -> Checked {
             cx.cadence(c);
         }
     }
+    cx.lead_pipelines = lead_pipelines(&cx, &items);
     for item in &items {
         if let Item::Leads(l) = item {
             cx.leads(l);
@@ -81,6 +84,39 @@ pub fn check(project: &Project) -> Checked {
         model: cx.model,
         diagnostics: cx.diags,
     }
+}
+
+/// For each lead model, the pipelines of the cadences that simulations run it against.
+fn lead_pipelines(cx: &Checker, items: &[&Item]) -> HashMap<String, Vec<usize>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    for item in items {
+        let Item::Simulation(s) = item else { continue };
+        let mut cadence = None;
+        let mut leads = None;
+        for it in &s.items {
+            match &it.node {
+                ast::SimulationItem::Cadence(c) => cadence = Some(&c.name),
+                ast::SimulationItem::Leads(l) => leads = Some(&l.name),
+                _ => {}
+            }
+        }
+        let (Some(c), Some(l)) = (cadence, leads) else {
+            continue;
+        };
+        let pipeline = cx
+            .names
+            .cadences
+            .get(c)
+            .and_then(|(i, _)| cx.model.cadences.get(*i))
+            .and_then(|c| c.pipeline);
+        if let Some(p) = pipeline {
+            let v = out.entry(l.clone()).or_default();
+            if !v.contains(&p) {
+                v.push(p);
+            }
+        }
+    }
+    out
 }
 
 /// Project-wide names per kind: name → (index in the model, declaring span).
@@ -103,7 +139,12 @@ struct Checker {
     /// (pipeline, stage) that some cadence moves deals into
     stage_effect_targets: std::collections::HashSet<(usize, usize)>,
     /// events set by a cadence or produced by a lead model's milestone
-    produced_events: std::collections::HashSet<String>,
+    produced_events: std::collections::HashSet<(usize, String)>,
+    /// the pipelines a lead model is simulated against (via its simulations); lead facts and
+    /// milestones resolve there, or in every pipeline when no simulation uses the model
+    lead_scope: Vec<usize>,
+    /// lead model name → pipelines of the cadences its simulations run
+    lead_pipelines: HashMap<String, Vec<usize>>,
     /// calendars closed for months (E0705): timing analyses over them are skipped
     closed_calendars: std::collections::HashSet<String>,
 }

@@ -377,14 +377,15 @@ impl Checker {
     /// Events that nothing produces, and stages nothing reaches (needs cadences and lead models).
     pub(super) fn events_produced(&mut self, items: &[&Item]) {
         for c in &self.model.cadences {
-            let Some(p) = c.pipeline.and_then(|i| self.model.pipelines.get(i)) else {
+            let Some(pi) = c.pipeline else { continue };
+            let Some(p) = self.model.pipelines.get(pi) else {
                 continue;
             };
             for s in &c.steps {
                 for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
                     for ev in &e.set {
                         if let Some(name) = p.events.get(*ev) {
-                            self.produced_events.insert(name.clone());
+                            self.produced_events.insert((pi, name.clone()));
                         }
                     }
                 }
@@ -392,7 +393,7 @@ impl Checker {
             for x in &c.exits {
                 for ev in &x.effects.set {
                     if let Some(name) = p.events.get(*ev) {
-                        self.produced_events.insert(name.clone());
+                        self.produced_events.insert((pi, name.clone()));
                     }
                 }
             }
@@ -431,7 +432,7 @@ impl Checker {
                     };
                     for (name, span) in paths {
                         if events.iter().any(|e| e == name)
-                            && !self.produced_events.contains(name)
+                            && !self.produced_events.contains(&(pm, name.to_string()))
                             && reported.insert(name)
                         {
                             found.push(

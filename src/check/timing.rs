@@ -83,6 +83,9 @@ impl Checker {
                 continue;
             };
             let Some(pi) = c.pipeline else { continue };
+            if let Some(si) = c.stage {
+                sla_covered.insert((pi, si));
+            }
             let Some(p) = self.model.pipelines.get(pi) else {
                 continue;
             };

@@ -30,6 +30,7 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
     let mut b = Builder {
         file,
         text,
+        comments: comment_offsets(text),
         diagnostics: Vec::new(),
     };
     let result = pairs
@@ -68,6 +69,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
     let mut b = Builder {
         file,
         text,
+        comments: comment_offsets(text),
         diagnostics: Vec::new(),
     };
     let entry = pairs.next().ok_or(Bug);
@@ -94,6 +96,7 @@ pub fn parse_duration(file: FileId, text: &str) -> Result<Duration, Diagnostic> 
     let mut b = Builder {
         file,
         text,
+        comments: comment_offsets(text),
         diagnostics: Vec::new(),
     };
     let d = pairs
@@ -592,54 +595,59 @@ fn is_keyword(r: Rule) -> bool {
 struct Builder<'t> {
     file: FileId,
     text: &'t str,
+    comments: Vec<usize>,
     diagnostics: Vec<Diagnostic>,
 }
 
 /// pest's implicit whitespace lets a rule that ends in an optional part swallow the blanks and
-/// comments after it; a span ends at its last real character instead.
-fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
+/// comments after it; a span ends at its last real character instead. `comments` holds the byte
+/// offsets of every comment's `#`, sorted, so trimming costs a binary search, not a line scan.
+fn trim_end(text: &str, comments: &[usize], start: usize, mut end: usize) -> usize {
+    let bytes = text.as_bytes();
     loop {
-        let before = end;
-        while end > start
-            && text
-                .as_bytes()
-                .get(end - 1)
-                .is_some_and(|b| b.is_ascii_whitespace())
-        {
+        while end > start && bytes.get(end - 1).is_some_and(|b| b.is_ascii_whitespace()) {
             end -= 1;
         }
-        let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        if let Some(hash) = comment_start(&text[line_start..end]) {
-            if line_start + hash >= start {
-                end = line_start + hash;
-            }
-        }
-        if end == before {
-            return end;
+        // the last comment that starts inside the span
+        let k = comments.partition_point(|c| *c < end);
+        match k.checked_sub(1).map(|k| comments[k]) {
+            // it reaches the span's end only if no line break lies between
+            Some(c) if c >= start && !bytes[c..end].contains(&b'\n') => end = c,
+            _ => return end,
         }
     }
 }
 
-/// Byte offset of a `#` comment in one line, ignoring `#` inside strings.
-fn comment_start(line: &str) -> Option<usize> {
+/// Byte offsets of the `#` of every comment (outside strings), in order.
+fn comment_offsets(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
     let mut in_string = false;
+    let mut in_comment = false;
     let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_string => escaped = true,
-            '"' => in_string = !in_string,
-            '#' if !in_string => return Some(i),
-            _ => {}
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+        } else if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+        } else if c == '#' {
+            in_comment = true;
+            out.push(i);
+        } else if c == '"' {
+            in_string = true;
         }
     }
-    None
+    out
 }
 
 impl Builder<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        let end = trim_end(self.text, s.start(), s.end());
+        let end = trim_end(self.text, &self.comments, s.start(), s.end());
         Span::new(self.file, s.start(), end)
     }
 
