@@ -12,6 +12,7 @@
 //!
 //! Every run of the binary has a deadline, so a hang fails the test instead of blocking the suite.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
