@@ -170,6 +170,7 @@ fn main() {
         bytes as f64 / 1e6
     );
     println!("  diagnostics found: {diagnostics} (expected 0)");
+    assert_eq!(diagnostics, 0, "the generated project must check clean");
     println!(
         "  in memory (parse + check): {:.0} ms  ({:.0} lines/s)",
         best_mem * 1e3,

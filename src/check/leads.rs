@@ -18,10 +18,14 @@ const PLAUSIBLE: [(Channel, &str, f64); 4] = [
 
 impl Checker {
     pub(super) fn leads(&mut self, decl: &LeadsDecl) {
-        self.lead_scope = match self.lead_pipelines.get(&decl.name.name) {
-            Some(ps) if !ps.is_empty() => ps.clone(),
-            _ => (0..self.model.pipelines.len()).collect(),
-        };
+        if self.event_index.is_empty() && self.fact_index.is_empty() {
+            self.index_pipelines();
+        }
+        self.lead_scope = self
+            .lead_pipelines
+            .get(&decl.name.name)
+            .filter(|ps| !ps.is_empty())
+            .cloned();
         let mut m = model::LeadModel {
             name: decl.name.name.clone(),
             title: None,
@@ -222,36 +226,42 @@ impl Checker {
                 // the pipelines in scope that declare the event; the milestone belongs to the one
                 // that also has the stage
                 let owners: Vec<usize> = self
-                    .lead_scope
+                    .event_index
+                    .get(&event.name)
+                    .map(|ps| ps.iter().copied().filter(|i| self.in_scope(*i)).collect())
+                    .unwrap_or_default();
+                let with_stage: Vec<usize> = owners
                     .iter()
                     .copied()
                     .filter(|i| {
-                        self.model
-                            .pipelines
-                            .get(*i)
-                            .is_some_and(|pl| pl.events.contains(&event.name))
+                        self.model.pipelines[*i]
+                            .stages
+                            .iter()
+                            .any(|s| s.name == stage.name)
                     })
                     .collect();
-                let with_stage = owners.iter().copied().find(|i| {
-                    self.model.pipelines[*i]
-                        .stages
-                        .iter()
-                        .any(|s| s.name == stage.name)
-                });
-                match (with_stage, owners.first()) {
-                    (Some(pi), _) => {
-                        self.produced_events.insert((pi, event.name.clone()));
+                match (with_stage.is_empty(), owners.first()) {
+                    (false, _) if self.lead_scope.is_some() => {
+                        for pi in with_stage {
+                            self.produced_events.insert((pi, event.name.clone()));
+                        }
                     }
-                    (None, Some(first)) => {
+                    (false, _) => {
+                        // a model no simulation uses may feed any pipeline with this event
+                        self.produced_anywhere.insert(event.name.clone());
+                    }
+                    (true, Some(first)) => {
                         let pl = self.model.pipelines[*first].clone();
                         self.stage_ref(&pl, stage);
                     }
-                    (None, None) => {
+                    (true, None) => {
                         let all: Vec<String> = self
-                            .lead_scope
+                            .model
+                            .pipelines
                             .iter()
-                            .filter_map(|i| self.model.pipelines.get(*i))
-                            .flat_map(|p| p.events.iter().cloned())
+                            .enumerate()
+                            .filter(|(i, _)| self.in_scope(*i))
+                            .flat_map(|(_, p)| p.events.iter().cloned())
                             .collect();
                         self.unknown(
                             &codes::E0207,
@@ -276,13 +286,36 @@ impl Checker {
         true
     }
 
-    /// The type of a fact declared by any pipeline of the project.
+    /// Index facts and events by name once, so lead models resolve without scanning pipelines.
+    fn index_pipelines(&mut self) {
+        for (i, p) in self.model.pipelines.iter().enumerate() {
+            for e in &p.events {
+                self.event_index.entry(e.clone()).or_default().push(i);
+            }
+            for f in &p.facts {
+                self.fact_index
+                    .entry(f.path.clone())
+                    .or_default()
+                    .push((i, f.ty));
+            }
+        }
+    }
+
+    /// Whether a pipeline is one the current lead model is simulated against (all are, when no
+    /// simulation uses the model).
+    fn in_scope(&self, pipeline: usize) -> bool {
+        self.lead_scope
+            .as_ref()
+            .is_none_or(|s| s.contains(&pipeline))
+    }
+
+    /// The type of a fact declared by a pipeline in scope.
     fn fact_type_anywhere(&mut self, path: &ast::Path) -> Option<Ty> {
-        let found = self
-            .lead_scope
-            .iter()
-            .filter_map(|i| self.model.pipelines.get(*i))
-            .find_map(|p| p.facts.iter().find(|f| f.path == path.text).map(|f| f.ty));
+        let found = self.fact_index.get(&path.text).and_then(|ps| {
+            ps.iter()
+                .find(|(i, _)| self.in_scope(*i))
+                .map(|(_, ty)| *ty)
+        });
         match found {
             Some(t) => Some(Ty::of_fact(t)),
             None => {

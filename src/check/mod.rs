@@ -39,7 +39,10 @@ pub fn check(project: &Project) -> Checked {
         pending_unreachable_stages: Vec::new(),
         stage_effect_targets: Default::default(),
         produced_events: Default::default(),
-        lead_scope: Vec::new(),
+        lead_scope: None,
+        produced_anywhere: Default::default(),
+        event_index: HashMap::new(),
+        fact_index: HashMap::new(),
         lead_pipelines: HashMap::new(),
         closed_calendars: Default::default(),
     };
@@ -142,7 +145,12 @@ struct Checker {
     produced_events: std::collections::HashSet<(usize, String)>,
     /// the pipelines a lead model is simulated against (via its simulations); lead facts and
     /// milestones resolve there, or in every pipeline when no simulation uses the model
-    lead_scope: Vec<usize>,
+    lead_scope: Option<Vec<usize>>,
+    /// events produced by milestones of lead models that no simulation uses (any pipeline)
+    produced_anywhere: std::collections::HashSet<String>,
+    /// event name → pipelines declaring it; fact path → (pipeline, type)
+    event_index: HashMap<String, Vec<usize>>,
+    fact_index: HashMap<String, Vec<(usize, crate::model::FactType)>>,
     /// lead model name → pipelines of the cadences its simulations run
     lead_pipelines: HashMap<String, Vec<usize>>,
     /// calendars closed for months (E0705): timing analyses over them are skipped

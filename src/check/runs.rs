@@ -433,6 +433,7 @@ impl Checker {
                     for (name, span) in paths {
                         if events.iter().any(|e| e == name)
                             && !self.produced_events.contains(&(pm, name.to_string()))
+                            && !self.produced_anywhere.contains(name)
                             && reported.insert(name)
                         {
                             found.push(
