@@ -1,9 +1,7 @@
 //! Cadences: steps and tracks, channels and outcomes, effects, the step graph (reachability,
 //! bounded loops), variants, and compliance exits.
 
-use std::collections::HashMap;
-
-use super::{Checker, LocalNames};
+use super::{Checker, LocalNames, Settings};
 use crate::calendar::{Delay, Timing};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::{
@@ -53,7 +51,7 @@ impl Checker {
             steps: Vec::new(),
             span: decl.name.span,
         };
-        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        let mut settings = Settings::default();
         // Settings first: the pipeline is needed to resolve everything else.
         for item in &decl.items {
             let key = match &item.node {
@@ -63,11 +61,9 @@ impl Checker {
                 CadenceItem::Enroll(_) => "enroll",
                 _ => continue,
             };
-            if let Some(first) = settings.get(key) {
-                self.duplicate_setting(key, item.span, *first);
+            if !settings.first(self, key, item.span) {
                 continue;
             }
-            settings.insert(key, item.span);
             match &item.node {
                 CadenceItem::Title(s) => c.title = Some(s.value.clone()),
                 CadenceItem::Works { pipeline, stage } => {
@@ -297,7 +293,7 @@ impl Checker {
             otherwise: None,
             span: s.name.span,
         };
-        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        let mut settings = Settings::default();
         let mut variants = LocalNames::new("variant");
         let mut share_total = 0.0;
         let mut first_variant: Option<Span> = None;
@@ -311,11 +307,9 @@ impl Checker {
                 _ => None,
             };
             if let Some(k) = key {
-                if let Some(first) = settings.get(k) {
-                    self.duplicate_setting(k, attr.span, *first);
+                if !settings.first(self, k, attr.span) {
                     continue;
                 }
-                settings.insert(k, attr.span);
             }
             match &attr.node {
                 StepAttr::Template(t) => step.template = Some(t.value.clone()),

@@ -2,7 +2,7 @@
 //! segments, milestones and behaviour settings.
 
 use super::conditions::{literal_value, Ty};
-use super::{Checker, LocalNames};
+use super::{Checker, LocalNames, Settings};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::{self, Channel, Dist, Population, RespondTarget, Value};
 use crate::source::Span;
@@ -35,7 +35,7 @@ impl Checker {
             base: Population::default(),
             segments: Vec::new(),
         };
-        let mut settings = std::collections::HashMap::new();
+        let mut settings = Settings::default();
         let mut segments = LocalNames::new("segment");
         let mut seg_total = 0.0;
         for item in &decl.items {
@@ -47,11 +47,9 @@ impl Checker {
                 _ => None,
             };
             if let Some(k) = key {
-                if let Some(first) = settings.get(k) {
-                    self.duplicate_setting(k, item.span, *first);
+                if !settings.first(self, k, item.span) {
                     continue;
                 }
-                settings.insert(k, item.span);
             }
             match &item.node {
                 LeadsItem::Title(s) => m.title = Some(s.value.clone()),
@@ -144,7 +142,7 @@ impl Checker {
         }
     }
 
-    fn count(&mut self, n: &ast::Number) -> Option<u64> {
+    pub(super) fn count(&mut self, n: &ast::Number) -> Option<u64> {
         if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e12 {
             self.push(
                 Diagnostic::new(

@@ -284,6 +284,26 @@ pub fn suggest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     best.map(|(c, _)| c)
 }
 
+/// Settings seen in one block, so that a second `timezone`, `title` or timing is reported.
+#[derive(Default)]
+struct Settings(HashMap<&'static str, Span>);
+
+impl Settings {
+    /// True the first time `key` is given in the block; reports E0219 on any later one.
+    fn first(&mut self, cx: &mut Checker, key: &'static str, span: Span) -> bool {
+        match self.0.get(key) {
+            Some(first) => {
+                cx.duplicate_setting(key, span, *first);
+                false
+            }
+            None => {
+                self.0.insert(key, span);
+                true
+            }
+        }
+    }
+}
+
 /// Track names declared within one block: reports duplicates, returns whether `name` was new.
 struct LocalNames {
     kind: &'static str,

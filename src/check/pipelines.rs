@@ -1,8 +1,6 @@
 //! Pipelines: facts, events, roles, stages with exits and escalations, and the rules between stages.
 
-use std::collections::HashMap;
-
-use super::{Checker, LocalNames};
+use super::{Checker, LocalNames, Settings};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::{self, Builtin, Cmp, Cond, FactType, Operand, Pipeline, StageOutcome, Value};
 use crate::source::Span;
@@ -23,7 +21,7 @@ impl Checker {
             stages: Vec::new(),
             span: decl.name.span,
         };
-        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        let mut settings = Settings::default();
         let mut facts = LocalNames::new("fact");
         let mut events = LocalNames::new("event");
         let mut roles = LocalNames::new("role");
@@ -40,11 +38,9 @@ impl Checker {
                 _ => None,
             };
             if let Some(k) = key {
-                if let Some(first) = settings.get(k) {
-                    self.duplicate_setting(k, item.span, *first);
+                if !settings.first(self, k, item.span) {
                     continue;
                 }
-                settings.insert(k, item.span);
             }
             match &item.node {
                 PipelineItem::Title(s) => p.title = Some(s.value.clone()),

@@ -1,10 +1,8 @@
 //! Simulations and tests: references to cadences, lead models, steps, outcomes and stages;
 //! then project-wide checks that need everything (events produced, stages reached).
 
-use std::collections::HashMap;
-
 use super::conditions::{literal_value, Ty};
-use super::Checker;
+use super::{Checker, Settings};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::{self, TimeRef};
 use crate::source::Span;
@@ -34,7 +32,7 @@ impl Checker {
     }
 
     pub(super) fn simulation(&mut self, s: &SimulationDecl) {
-        let mut settings: HashMap<&'static str, Span> = HashMap::new();
+        let mut settings = Settings::default();
         let (mut cadence, mut leads) = (None, None);
         let mut sim = model::Simulation {
             name: s.name.name.clone(),
@@ -54,11 +52,9 @@ impl Checker {
                 SimulationItem::Horizon(_) => "horizon",
                 SimulationItem::Seed(_) => "seed",
             };
-            if let Some(first) = settings.get(key) {
-                self.duplicate_setting(key, item.span, *first);
+            if !settings.first(self, key, item.span) {
                 continue;
             }
-            settings.insert(key, item.span);
             match &item.node {
                 SimulationItem::Cadence(c) => cadence = Some(self.cadence_ref(c)),
                 SimulationItem::Leads(l) => {
@@ -78,7 +74,7 @@ impl Checker {
                         }
                     })
                 }
-                SimulationItem::Count(n) => sim.count = self.count_value(n),
+                SimulationItem::Count(n) => sim.count = self.count(n),
                 SimulationItem::Start(dt) => sim.start = self.datetime(dt),
                 SimulationItem::Horizon(d) => {
                     let m = self.wall_minutes(d, "`horizon`");
@@ -111,23 +107,6 @@ impl Checker {
             sim.cadence = c;
             sim.leads = l;
             self.model.simulations.push(sim);
-        }
-    }
-
-    fn count_value(&mut self, n: &ast::Number) -> Option<u64> {
-        if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e12 {
-            self.push(
-                Diagnostic::new(
-                    &codes::E0308,
-                    n.span,
-                    format!("`{}` is not a valid count", n.raw),
-                )
-                .with_label("a count is a whole number from 1 to 10^12")
-                .with_help("write e.g. `count 100_000`"),
-            );
-            None
-        } else {
-            Some(n.value as u64)
         }
     }
 

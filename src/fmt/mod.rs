@@ -53,11 +53,10 @@
 //! `format(format(x)) == format(x)`. The only change to the tree is the order of a step's
 //! header attributes (see [`canonical_step_attrs`]).
 
-mod comments;
 mod printer;
 mod render;
 
-pub use comments::{scan_comments, Comment};
+pub use crate::syntax::comments::{scan_comments, Comment};
 pub use printer::MAX_WIDTH;
 
 use crate::diagnostics::Diagnostic;

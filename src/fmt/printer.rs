@@ -11,10 +11,10 @@
 //! Lists and conditions may wrap (see [`Shape`]): a comment after one of their parts stays with
 //! that part, which then ends its line.
 
-use super::comments::Comment;
 use super::render::{self as r, Part, Shape};
 use crate::source::Span;
 use crate::syntax::ast::*;
+use crate::syntax::comments::Comment;
 
 const INDENT: &str = "  ";
 /// Lines longer than this (in columns, CJK characters counting two) wrap where they can.

@@ -30,7 +30,10 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
     let mut b = Builder {
         file,
         text,
-        comments: comment_offsets(text),
+        comments: super::comments::scan_comments(text)
+            .iter()
+            .map(|c| c.start)
+            .collect(),
         diagnostics: Vec::new(),
     };
     let result = pairs
@@ -69,7 +72,10 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
     let mut b = Builder {
         file,
         text,
-        comments: comment_offsets(text),
+        comments: super::comments::scan_comments(text)
+            .iter()
+            .map(|c| c.start)
+            .collect(),
         diagnostics: Vec::new(),
     };
     let entry = pairs.next().ok_or(Bug);
@@ -96,7 +102,10 @@ pub fn parse_duration(file: FileId, text: &str) -> Result<Duration, Diagnostic> 
     let mut b = Builder {
         file,
         text,
-        comments: comment_offsets(text),
+        comments: super::comments::scan_comments(text)
+            .iter()
+            .map(|c| c.start)
+            .collect(),
         diagnostics: Vec::new(),
     };
     let d = pairs
@@ -616,32 +625,6 @@ fn trim_end(text: &str, comments: &[usize], start: usize, mut end: usize) -> usi
             _ => return end,
         }
     }
-}
-
-/// Byte offsets of the `#` of every comment (outside strings), in order.
-fn comment_offsets(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-        } else if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
-            }
-        } else if c == '#' {
-            in_comment = true;
-            out.push(i);
-        } else if c == '"' {
-            in_string = true;
-        }
-    }
-    out
 }
 
 impl Builder<'_> {

@@ -1,5 +1,6 @@
-//! Finding `#` comments in source text. The parser drops comments, so the formatter scans for
-//! them itself: a `#` outside a string starts a comment that runs to the end of its line.
+//! Finding `#` comments in source text: a `#` outside a string starts a comment that runs to the
+//! end of its line. The grammar skips comments; the parser uses these offsets to end spans before
+//! trailing comments, and the formatter to put every comment back.
 
 /// One `#` comment: byte offsets into the source and its text (from `#`, trailing whitespace
 /// removed, so `end` is the offset just after the last non-blank character).
