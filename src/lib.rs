@@ -39,5 +39,6 @@ pub mod diagnostics;
 pub mod fmt;
 pub mod model;
 pub mod project;
+pub mod simulate;
 pub mod source;
 pub mod syntax;

@@ -1,7 +1,8 @@
 //! Stage 4: the checked model. Names are resolved to indices, units normalised (durations in
 //! minutes, percentages as fractions), types known. Build targets and the simulator read only this.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Delay, Timing};
 use crate::source::Span;
@@ -16,7 +17,7 @@ pub type StepId = usize;
 pub type TrackId = usize;
 pub type CadenceId = usize;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Model {
     pub calendars: Vec<Calendar>,
     pub pipelines: Vec<Pipeline>,
@@ -26,7 +27,7 @@ pub struct Model {
     pub tests: Vec<Test>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Calendar {
     pub name: String,
     #[serde(skip)]
@@ -35,7 +36,7 @@ pub struct Calendar {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FactType {
     Money,
@@ -59,21 +60,21 @@ impl FactType {
     ];
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Fact {
     pub path: String,
     pub ty: FactType,
     pub crm_field: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StageOutcome {
     Won,
     Lost,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Pipeline {
     pub name: String,
     pub title: Option<String>,
@@ -90,7 +91,7 @@ pub struct Pipeline {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Stage {
     pub name: String,
     pub title: Option<String>,
@@ -103,7 +104,7 @@ pub struct Stage {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct StageExit {
     pub target: StageId,
     pub when: Cond,
@@ -112,14 +113,14 @@ pub struct StageExit {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Escalation {
     pub role: RoleId,
     pub when: Cond,
     pub task: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Builtin {
     Dwell,
@@ -128,7 +129,7 @@ pub enum Builtin {
     Touches,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Cmp {
     Eq,
     Ne,
@@ -139,7 +140,7 @@ pub enum Cmp {
 }
 
 /// A typed constant. Durations in minutes; business durations keep their unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "type", content = "value")]
 pub enum Value {
     Number(f64),
@@ -152,7 +153,7 @@ pub enum Value {
     Bool(bool),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operand {
     Fact(FactId),
@@ -161,7 +162,7 @@ pub enum Operand {
 }
 
 /// A checked condition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cond {
     True,
@@ -179,7 +180,7 @@ pub enum Cond {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Email,
@@ -262,14 +263,14 @@ pub const BUILTIN_TRIGGERS: [&str; 5] = [
     "stage_change",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     Builtin(String),
     Event(EventId),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Flow {
     Continue,
@@ -277,13 +278,13 @@ pub enum Flow {
     Exit(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Task {
     pub title: String,
     pub assign: Option<RoleId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Effects {
     pub set: Vec<EventId>,
     pub stage: Option<StageId>,
@@ -291,21 +292,21 @@ pub struct Effects {
     pub flow: Flow,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct CadenceExit {
     pub reason: String,
     pub trigger: Trigger,
     pub effects: Effects,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Variant {
     pub name: String,
     pub share: f64,
     pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct OnRule {
     pub outcome: String,
     pub times: u32,
@@ -313,7 +314,7 @@ pub struct OnRule {
     pub effects: Effects,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     High,
@@ -321,7 +322,7 @@ pub enum Priority {
     Low,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Step {
     pub name: String,
     pub track: TrackId,
@@ -338,14 +339,14 @@ pub struct Step {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Track {
     /// `main` for the steps outside any `track`
     pub name: String,
     pub steps: Vec<StepId>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Cadence {
     pub name: String,
     pub title: Option<String>,
@@ -362,7 +363,7 @@ pub struct Cadence {
 
 /// A distribution as written, with parameters normalised (durations in minutes, money amounts,
 /// percentages as fractions). The simulator samples from these.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Dist {
     Const { value: Value },
@@ -377,7 +378,7 @@ pub enum Dist {
     Choice { options: Vec<(Value, f64)> },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RespondTarget {
     Channel(Channel),
@@ -385,14 +386,14 @@ pub enum RespondTarget {
     Step { cadence: CadenceId, step: StepId },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct RespondBlock {
     pub target: RespondTarget,
     /// outcome name → probability (fraction)
     pub rates: Vec<(String, f64)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Milestone {
     pub event: String,
     pub stage: String,
@@ -400,7 +401,7 @@ pub struct Milestone {
     pub delay_minutes: Dist,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, JsonSchema)]
 pub struct Population {
     pub facts: Vec<(String, Dist)>,
     pub respond: Vec<RespondBlock>,
@@ -410,14 +411,14 @@ pub struct Population {
     pub milestones: Vec<Milestone>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Segment {
     pub name: String,
     pub share: f64,
     pub overrides: Population,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct LeadModel {
     pub name: String,
     pub title: Option<String>,
@@ -429,7 +430,7 @@ pub struct LeadModel {
     pub segments: Vec<Segment>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Simulation {
     pub name: String,
     pub cadence: CadenceId,
@@ -441,7 +442,7 @@ pub struct Simulation {
     pub seed: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Test {
     pub name: String,
     pub cadence: CadenceId,
@@ -451,21 +452,21 @@ pub struct Test {
     pub expectations: Vec<TestExpectation>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct TestEvent {
     /// `step.outcome` or an event name
     pub what: String,
     pub at: TimeRef,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeRef {
     AfterEnrollMinutes(u64),
     At(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TestExpectation {
     Exit { reason: String, at: Option<TimeRef> },

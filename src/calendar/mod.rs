@@ -59,7 +59,17 @@ pub struct Calendar {
 }
 
 /// How long to wait before a touch. `Timing` = delay, then optionally the next given local clock time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum Delay {
     /// no delay
     Zero,
@@ -72,7 +82,17 @@ pub enum Delay {
 }
 
 /// When a touch happens relative to the previous event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Timing {
     pub delay: Delay,
     /// local minute of day

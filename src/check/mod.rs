@@ -36,7 +36,6 @@ pub fn check(project: &Project) -> Checked {
         model: Model::default(),
         names: Names::default(),
         flows: Vec::new(),
-        pending_unreachable_stages: Vec::new(),
         stage_effect_targets: Default::default(),
         produced_events: Default::default(),
         lead_scope: None,
@@ -137,8 +136,6 @@ struct Checker {
     names: Names,
     /// step graphs kept for the timing analyses
     flows: Vec<cadences::CadenceFlow>,
-    /// (pipeline, stage, span) of stages no exit reaches, until cadence `stage` effects are known
-    pending_unreachable_stages: Vec<(String, usize, Span)>,
     /// (pipeline, stage) that some cadence moves deals into
     stage_effect_targets: std::collections::HashSet<(usize, usize)>,
     /// events set by a cadence or produced by a lead model's milestone
@@ -331,6 +328,11 @@ impl LocalNames {
             true
         }
     }
+}
+
+/// A duration literal in minutes (business units counted as wall time).
+pub fn duration_minutes(d: &ast::Duration) -> f64 {
+    d.amount * unit_minutes(d.unit)
 }
 
 /// Minutes in a wall-clock duration unit (a month counts as 30 days).

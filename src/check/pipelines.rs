@@ -423,27 +423,8 @@ impl Checker {
             }
             self.exit_logic(p, si);
         }
-        // Reachability from the first stage through exits.
-        if p.stages.is_empty() {
-            return;
-        }
-        let mut seen = vec![false; p.stages.len()];
-        let mut stack = vec![0usize];
-        seen[0] = true;
-        while let Some(s) = stack.pop() {
-            for ex in &p.stages[s].exits {
-                if !seen[ex.target] {
-                    seen[ex.target] = true;
-                    stack.push(ex.target);
-                }
-            }
-        }
-        for (i, ok) in seen.iter().enumerate() {
-            if !ok {
-                self.pending_unreachable_stages
-                    .push((p.name.clone(), i, decls[i].name.span));
-            }
-        }
+        // Reachability needs the cadences (their `stage` effects and worked stages): see
+        // `unreachable_stages`, run after every cadence is checked.
     }
 
     fn exit_logic(&mut self, p: &Pipeline, si: usize) {

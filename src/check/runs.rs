@@ -426,27 +426,53 @@ impl Checker {
             }
             self.diags.extend(found);
         }
-        let pending = std::mem::take(&mut self.pending_unreachable_stages);
-        for (pname, si, span) in pending {
-            let pi = self.names.pipelines.get(&pname).map(|(i, _)| *i);
-            if pi.is_some_and(|pi| self.stage_effect_targets.contains(&(pi, si))) {
+        self.unreachable_stages();
+    }
+
+    /// Stages no deal can reach: deals enter at the first stage, at any stage a cadence works or
+    /// moves deals into (`-> stage X`), and from there through exits.
+    fn unreachable_stages(&mut self) {
+        let mut found = Vec::new();
+        for (pi, p) in self.model.pipelines.iter().enumerate() {
+            if p.stages.is_empty() {
                 continue;
             }
-            let name = pi
-                .and_then(|pi| self.model.pipelines.get(pi))
-                .and_then(|p| p.stages.get(si))
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
-            self.diags.push(
-                Diagnostic::new(
-                    &codes::W0402,
-                    span,
-                    format!("no exit leads to stage `{name}`"),
-                )
-                .with_label("unreachable")
-                .with_help("add an `exit to` this stage from an earlier one, or remove it"),
+            let mut seen = vec![false; p.stages.len()];
+            let mut stack = vec![0usize];
+            stack.extend(
+                self.stage_effect_targets
+                    .iter()
+                    .filter(|(x, _)| *x == pi)
+                    .map(|(_, s)| *s),
             );
+            stack.extend(
+                self.model
+                    .cadences
+                    .iter()
+                    .filter(|c| c.pipeline == Some(pi))
+                    .filter_map(|c| c.stage),
+            );
+            while let Some(s) = stack.pop() {
+                if std::mem::replace(&mut seen[s], true) {
+                    continue;
+                }
+                stack.extend(p.stages[s].exits.iter().map(|e| e.target));
+            }
+            for (si, ok) in seen.iter().enumerate() {
+                if !ok {
+                    found.push(
+                        Diagnostic::new(
+                            &codes::W0402,
+                            p.stages[si].span,
+                            format!("no exit leads to stage `{}`", p.stages[si].name),
+                        )
+                        .with_label("unreachable")
+                        .with_help("add an `exit to` this stage from an earlier one, or remove it"),
+                    );
+                }
+            }
         }
+        self.diags.extend(found);
     }
 }
 

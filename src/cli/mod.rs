@@ -1,5 +1,7 @@
 //! The command line: small verbs over the library. Exit codes live in [`Exit`].
 
+mod simulate;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -78,6 +80,8 @@ pub enum Command {
         check: bool,
     },
     /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
+    /// Monte Carlo simulation of a cadence over a lead model
+    Simulate(simulate::SimulateArgs),
     Explain {
         /// a code such as E0412, or `all` to list every code
         code: String,
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> Exit {
         } => cmd_check(&paths, format, deny_warnings, color),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Explain { code } => cmd_explain(&code),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 
@@ -373,6 +378,29 @@ fn cmd_explain(code: &str) -> Exit {
             eprintln!("error: unknown diagnostic code `{code}`");
             eprintln!("help: `cadence explain all` lists every code");
             Exit::Usage
+        }
+    }
+}
+
+/// Print the diagnostics of a failed load in the requested format (used by verbs that need a
+/// clean project first).
+pub(crate) fn render_failure(runs: &[(SourceMap, Vec<Diagnostic>)], format: Format) {
+    match format {
+        Format::Json => {
+            let view: Vec<(&SourceMap, &[Diagnostic])> =
+                runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
+            print!("{}", render_json(&view));
+        }
+        Format::Github => {
+            for (map, diags) in runs {
+                print!("{}", diagnostics::render_github(map, diags));
+            }
+        }
+        Format::Human => {
+            let choice = color_choice(Color::Auto);
+            for (map, diags) in runs {
+                eprint!("{}", render_human(map, diags, choice));
+            }
         }
     }
 }

@@ -1,0 +1,305 @@
+//! `cadence simulate`: load and check a project, pick a simulation (or a cadence and a lead
+//! model), run it, print the report. Progress goes to stderr, only on a terminal.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDateTime, TimeZone};
+
+use super::{render_failure, Exit, Format};
+use crate::model::Model;
+use crate::project::Project;
+use crate::simulate::{self, report, Config, Program};
+
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    /// files or folders forming one project (default: the current folder)
+    pub paths: Vec<PathBuf>,
+    /// the `simulation` block to run (default: every simulation of the project)
+    #[arg(long, conflicts_with_all = ["cadence", "leads"])]
+    pub simulation: Option<String>,
+    /// run this cadence (with --leads) instead of a simulation block
+    #[arg(long, requires = "leads")]
+    pub cadence: Option<String>,
+    /// the lead model for --cadence
+    #[arg(long, requires = "cadence")]
+    pub leads: Option<String>,
+    /// number of leads (overrides the simulation's `count`)
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// random seed (overrides the simulation's `seed`)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// horizon such as `180d` (overrides the simulation's `horizon`)
+    #[arg(long)]
+    pub horizon: Option<String>,
+    /// worker threads (default: all cores); results do not depend on it
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// add leads until the conversion interval's half-width is below this (e.g. 0.005)
+    #[arg(long)]
+    pub precision: Option<f64>,
+    #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
+    pub format: Format,
+}
+
+/// One run to do: which cadence and lead model, with its settings.
+pub struct Plan {
+    pub name: String,
+    pub cadence: usize,
+    pub leads: usize,
+    pub config: Config,
+    pub start_text: String,
+}
+
+const DEFAULT_START: &str = "2026-01-05 09:00";
+
+/// Load, check and compile; returns the model or the exit code after printing diagnostics.
+pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    let (runs, io_failed) = super::check_paths(&paths);
+    let errors = runs.iter().flat_map(|(_, d)| d).any(|d| d.is_error());
+    if io_failed || errors || runs.len() != 1 {
+        render_failure(&runs, format);
+        if runs.len() > 1 {
+            eprintln!(
+                "error: simulate takes one project (one folder, or files that form one project)"
+            );
+        }
+        return Err(if io_failed || runs.len() > 1 {
+            Exit::Usage
+        } else {
+            Exit::Findings
+        });
+    }
+    // check again to get the model (check_paths keeps only diagnostics)
+    let mut files = Vec::new();
+    let mut errs = Vec::new();
+    for p in &paths {
+        if p.is_dir() {
+            crate::project::collect_dir(p, &mut files, &mut errs);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let project = Project::load(&files);
+    Ok(crate::check::check(&project).model)
+}
+
+pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
+    let horizon_override = match &a.horizon {
+        Some(h) => Some(parse_horizon(h)?),
+        None => None,
+    };
+    let mut out = Vec::new();
+    let mk = |name: String,
+              cadence: usize,
+              leads: usize,
+              count: Option<u64>,
+              start: Option<&str>,
+              horizon: Option<u64>,
+              seed: Option<u64>|
+     -> Result<Plan, String> {
+        let start_text = start.unwrap_or(DEFAULT_START).to_string();
+        let lead_count = model.leads.get(leads).and_then(|l| l.count);
+        let config = Config {
+            seed: a.seed.or(seed).unwrap_or(1),
+            count: a.count.or(count).or(lead_count).unwrap_or(10_000),
+            start: 0.0,
+            horizon_minutes: horizon_override.or(horizon).unwrap_or(180 * 1440) as f64,
+            precision: a.precision,
+            max_count: 100_000_000,
+        };
+        Ok(Plan {
+            name,
+            cadence,
+            leads,
+            config,
+            start_text,
+        })
+    };
+    if let (Some(c), Some(l)) = (&a.cadence, &a.leads) {
+        let ci = model
+            .cadences
+            .iter()
+            .position(|x| x.name == *c)
+            .ok_or_else(|| format!("no cadence `{c}` in the project"))?;
+        let li = model
+            .leads
+            .iter()
+            .position(|x| x.name == *l)
+            .ok_or_else(|| format!("no lead model `{l}` in the project"))?;
+        out.push(mk(format!("{c} × {l}"), ci, li, None, None, None, None)?);
+        return Ok(out);
+    }
+    for s in &model.simulations {
+        if a.simulation.as_ref().is_some_and(|n| *n != s.name) {
+            continue;
+        }
+        out.push(mk(
+            s.name.clone(),
+            s.cadence,
+            s.leads,
+            s.count,
+            s.start.as_deref(),
+            s.horizon_minutes,
+            s.seed,
+        )?);
+    }
+    if out.is_empty() {
+        return Err(match &a.simulation {
+            Some(n) => {
+                let names: Vec<&str> = model.simulations.iter().map(|s| s.name.as_str()).collect();
+                match crate::check::suggest(n, &names) {
+                    Some(s) => format!("no simulation `{n}` in the project; did you mean `{s}`?"),
+                    None => format!("no simulation `{n}` in the project"),
+                }
+            }
+            None => "the project has no `simulation` block; name one with --cadence and --leads"
+                .to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_horizon(text: &str) -> Result<u64, String> {
+    let d = crate::syntax::parse_duration(crate::source::FileId(0), text)
+        .map_err(|_| format!("`{text}` is not a duration (write e.g. `180d`)"))?;
+    if d.unit.is_business() {
+        return Err("the horizon is wall-clock time: write it in `d`, `w` or `mo`".into());
+    }
+    let mins = crate::check::duration_minutes(&d);
+    if !(1.0..=3660.0 * 1440.0).contains(&mins) {
+        return Err(format!(
+            "horizon `{text}` must be between 1 minute and ten years"
+        ));
+    }
+    Ok(mins as u64)
+}
+
+/// The start as minutes since the epoch, read in the calendar's time zone (UTC without one).
+fn start_minutes(p: &Program, text: &str) -> Result<f64, String> {
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .map_err(|_| format!("bad start `{text}`"))?;
+    let tz = p.calendar.as_ref().map(|c| c.tz).unwrap_or(chrono_tz::UTC);
+    let local = tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or_else(|| format!("start `{text}` does not exist in {tz}"))?;
+    Ok(local.timestamp() as f64 / 60.0)
+}
+
+/// Working days in the simulated period (Mon–Fri without a calendar).
+fn working_days(p: &Program, start: f64, horizon: f64) -> f64 {
+    let first = chrono::DateTime::from_timestamp((start * 60.0) as i64, 0).map(|d| d.date_naive());
+    let Some(first) = first else { return 1.0 };
+    let days = (horizon / 1440.0).ceil() as usize;
+    first
+        .iter_days()
+        .take(days)
+        .filter(|d| match &p.calendar {
+            Some(c) => c.is_working_day(*d),
+            None => d.weekday().num_days_from_monday() < 5,
+        })
+        .count() as f64
+}
+
+pub fn run(a: SimulateArgs) -> Exit {
+    let model = match load_model(&a.paths, a.format) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
+    let plans = match plans(&model, &a) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Exit::Usage;
+        }
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return Exit::Usage;
+        }
+    };
+    let show_progress = a.format == Format::Human && std::io::stderr().is_terminal();
+    let mut json_reports = Vec::new();
+    for plan in plans {
+        let program = match simulate::compile(&model, plan.cadence, plan.leads) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: cannot simulate `{}`: {}", plan.name, e.0);
+                return Exit::Usage;
+            }
+        };
+        let mut cfg = plan.config.clone();
+        cfg.start = match start_minutes(&program, &plan.start_text) {
+            Ok(s) => s,
+            Err(m) => {
+                eprintln!("error: {m}");
+                return Exit::Usage;
+            }
+        };
+        let bar = show_progress.then(|| {
+            let b = indicatif::ProgressBar::new(cfg.count);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len} leads ({per_sec})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_message(plan.name.clone());
+            b
+        });
+        let tally = pool.install(|| {
+            simulate::simulate(&program, &cfg, |done, total| {
+                if let Some(b) = &bar {
+                    b.set_length(total);
+                    b.set_position(done);
+                }
+            })
+        });
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let info = report::RunInfo {
+            name: plan.name.clone(),
+            cadence: program.cadence_name.clone(),
+            leads: model
+                .leads
+                .get(plan.leads)
+                .map(|l| l.name.clone())
+                .unwrap_or_default(),
+            seed: cfg.seed,
+            start: plan.start_text.clone(),
+            horizon_days: cfg.horizon_minutes / 1440.0,
+            working_days: working_days(&program, cfg.start, cfg.horizon_minutes),
+        };
+        let r = report::Report {
+            program: &program,
+            tally: &tally,
+            info,
+        };
+        match a.format {
+            Format::Json => json_reports.push(r.to_json()),
+            _ => println!("{}", r.to_text()),
+        }
+    }
+    if a.format == Format::Json {
+        let doc = serde_json::json!({
+            "format_version": report::SIM_FORMAT_VERSION,
+            "compiler_version": env!("CARGO_PKG_VERSION"),
+            "runs": json_reports,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    Exit::Clean
+}

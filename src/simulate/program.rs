@@ -1,0 +1,618 @@
+//! A simulation program: the checked model compiled for one (cadence, lead model) pair, with
+//! names resolved to indices, outcome rates resolved per (segment, step, variant), text interned
+//! and conditions turned into flat numeric comparisons. Built once, read by every lead.
+
+use std::collections::HashMap;
+
+use crate::calendar::{Calendar, Delay, Timing};
+use crate::model::{
+    Builtin, Cadence, Channel, Cmp, Cond, Dist, Effects, FactType, Flow, LeadModel, Model, Operand,
+    Pipeline, Population, RespondTarget, Trigger, Value,
+};
+
+use super::random::site;
+
+/// A channel's draw: mutually exclusive outcomes in a fixed order, and what happens otherwise.
+pub struct ChannelShape {
+    /// indices into `Channel::outcomes()` drawn exclusively, in this order
+    pub exclusive: &'static [usize],
+    /// the outcome when none of the exclusive ones happens (None: nothing happens)
+    pub remainder: Option<usize>,
+}
+
+pub fn shape(ch: Channel) -> ChannelShape {
+    // indices follow Channel::outcomes()
+    match ch {
+        // delivered opened clicked replied bounced unsubscribed
+        Channel::Email => ChannelShape {
+            exclusive: &[4, 5, 3],
+            remainder: None,
+        },
+        // connected voicemail no_answer bad_number
+        Channel::Call => ChannelShape {
+            exclusive: &[3, 0, 1],
+            remainder: Some(2),
+        },
+        // delivered replied failed opted_out
+        Channel::Sms | Channel::Whatsapp => ChannelShape {
+            exclusive: &[2, 3, 1],
+            remainder: None,
+        },
+        // accepted replied
+        Channel::Linkedin => ChannelShape {
+            exclusive: &[1, 0],
+            remainder: None,
+        },
+        // booked held no_show cancelled
+        Channel::Meeting => ChannelShape {
+            exclusive: &[3, 2, 1, 0],
+            remainder: None,
+        },
+        // completed skipped
+        Channel::Task => ChannelShape {
+            exclusive: &[1],
+            remainder: Some(0),
+        },
+    }
+}
+
+/// Outcomes that responsiveness and fatigue scale (the lead engaging).
+pub fn is_positive(ch: Channel, outcome: usize) -> bool {
+    matches!(
+        ch.outcomes().get(outcome).copied(),
+        Some("opened" | "clicked" | "replied" | "connected" | "accepted" | "booked" | "held")
+    )
+}
+
+/// Outcome index by name within a channel.
+pub fn outcome_index(ch: Channel, name: &str) -> Option<usize> {
+    ch.outcomes().iter().position(|o| *o == name)
+}
+
+/// A condition compiled to numbers.
+#[derive(Debug, Clone)]
+pub enum CCond {
+    True,
+    And(Vec<CCond>),
+    Or(Vec<CCond>),
+    Not(Box<CCond>),
+    Fact(usize),
+    Event(usize),
+    Cmp {
+        lhs: COperand,
+        op: Cmp,
+        rhs: COperand,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum COperand {
+    Fact(usize),
+    Builtin(Builtin),
+    Num(f64),
+    /// a business duration: compared with timers through the calendar
+    BusinessDays(u32),
+    BusinessMinutes(u64),
+}
+
+pub struct StageExitP {
+    pub target: usize,
+    pub when: CCond,
+    pub text: String,
+    /// the text of each conjunct of `when` (the gate report names the one that held deals back)
+    pub parts: Vec<String>,
+}
+
+pub struct EscalationP {
+    pub role: usize,
+    pub when: CCond,
+    pub task: bool,
+}
+
+pub struct StageP {
+    pub name: String,
+    pub site: u64,
+    pub terminal: Option<bool>, // Some(true) won, Some(false) lost
+    pub require: Vec<CCond>,
+    pub exits: Vec<StageExitP>,
+    pub escalations: Vec<EscalationP>,
+}
+
+pub struct RuleP {
+    pub outcome: usize,
+    pub times: u32,
+    pub within: Option<Delay>,
+    pub effects: Effects,
+}
+
+pub struct StepP {
+    pub name: String,
+    pub site: u64,
+    pub channel: Channel,
+    pub timing: Timing,
+    pub next_in_track: Option<usize>,
+    pub rules: Vec<RuleP>,
+    pub otherwise: Option<Effects>,
+    /// variant shares (cumulative) and their indices; empty when the step has no variants
+    pub variant_cum: Vec<f64>,
+}
+
+/// Outcome probabilities for one (segment, step, variant), indexed like `Channel::outcomes()`.
+pub type Rates = [f64; 6];
+
+pub struct MilestoneP {
+    pub event: usize,
+    pub stage: usize,
+    pub site: u64,
+    pub p: f64,
+    pub delay: Dist,
+}
+
+pub struct PopulationP {
+    /// per pipeline fact: the distribution (None: not drawn, stays 0)
+    pub facts: Vec<Option<Dist>>,
+    pub responsiveness: Option<Dist>,
+    pub fatigue: f64,
+    pub reply_after: Option<Dist>,
+    pub milestones: Vec<MilestoneP>,
+    /// rates[step][variant or 0]
+    pub rates: Vec<Vec<Rates>>,
+}
+
+pub struct Program {
+    pub cadence_name: String,
+    pub steps: Vec<StepP>,
+    pub entry: Option<usize>,
+    pub stages: Vec<StageP>,
+    pub start_stage: usize,
+    pub cadence_stage: Option<usize>,
+    pub events: Vec<String>,
+    pub roles: Vec<String>,
+    pub fact_names: Vec<String>,
+    pub fact_sites: Vec<u64>,
+    /// for text facts drawn by `choice`: option index → interned text id
+    pub fact_choice_text: Vec<Vec<f64>>,
+    pub texts: Vec<String>,
+    pub enroll: CCond,
+    pub exits: Vec<(String, Trigger, Effects)>,
+    pub reasons: Vec<String>,
+    pub calendar: Option<Calendar>,
+    pub calendar_name: Option<String>,
+    /// segment shares (cumulative); population 0 is the base, i + 1 is segment i
+    pub segment_cum: Vec<f64>,
+    pub segment_names: Vec<String>,
+    pub populations: Vec<PopulationP>,
+    pub arrivals_per_day: Option<f64>,
+}
+
+impl Program {
+    pub fn reason_id(&self, name: &str) -> usize {
+        self.reasons.iter().position(|r| r == name).unwrap_or(0)
+    }
+}
+
+struct Interner {
+    texts: Vec<String>,
+    ids: HashMap<String, usize>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> f64 {
+        if let Some(i) = self.ids.get(s) {
+            return *i as f64;
+        }
+        self.texts.push(s.to_string());
+        self.ids.insert(s.to_string(), self.texts.len() - 1);
+        (self.texts.len() - 1) as f64
+    }
+}
+
+fn value_num(v: &Value, interner: &mut Interner) -> COperand {
+    match v {
+        Value::Number(x) | Value::Percent(x) | Value::Minutes(x) => COperand::Num(*x),
+        Value::Money { amount, .. } => COperand::Num(*amount),
+        Value::BusinessDays(d) => COperand::BusinessDays(d.round() as u32),
+        Value::BusinessMinutes(m) => COperand::BusinessMinutes(m.round() as u64),
+        Value::Text(s) => COperand::Num(interner.id(s)),
+        Value::Bool(b) => COperand::Num(f64::from(u8::from(*b))),
+    }
+}
+
+fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
+    match c {
+        Cond::True => CCond::True,
+        Cond::And(v) => CCond::And(v.iter().map(|x| compile_cond(x, interner)).collect()),
+        Cond::Or(v) => CCond::Or(v.iter().map(|x| compile_cond(x, interner)).collect()),
+        Cond::Not(x) => CCond::Not(Box::new(compile_cond(x, interner))),
+        Cond::Fact(f) => CCond::Fact(*f),
+        Cond::Event(e) => CCond::Event(*e),
+        Cond::Compare { lhs, op, rhs } => {
+            let conv = |o: &Operand, i: &mut Interner| match o {
+                Operand::Fact(f) => COperand::Fact(*f),
+                Operand::Builtin(b) => COperand::Builtin(*b),
+                Operand::Value(v) => value_num(v, i),
+            };
+            CCond::Cmp {
+                lhs: conv(lhs, interner),
+                op: *op,
+                rhs: conv(rhs, interner),
+            }
+        }
+    }
+}
+
+/// Render a condition back to text (for "which gate held deals back").
+pub fn cond_text(c: &Cond, p: &Pipeline) -> String {
+    let operand = |o: &Operand| match o {
+        Operand::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
+        Operand::Builtin(b) => format!("{b:?}").to_lowercase(),
+        Operand::Value(v) => match v {
+            Value::Number(x) => format!("{x}"),
+            Value::Percent(x) => format!("{}%", x * 100.0),
+            Value::Money { amount, currency } => format!("{amount} {currency}"),
+            Value::Minutes(m) => super::report::duration_text(*m),
+            Value::BusinessDays(d) => format!("{d} business days"),
+            Value::BusinessMinutes(m) => format!("{} business hours", m / 60.0),
+            Value::Text(s) => format!("{s:?}"),
+            Value::Bool(b) => format!("{b}"),
+        },
+    };
+    match c {
+        Cond::True => "true".into(),
+        Cond::And(v) => v
+            .iter()
+            .map(|x| cond_text(x, p))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Cond::Or(v) => format!(
+            "({})",
+            v.iter()
+                .map(|x| cond_text(x, p))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        Cond::Not(x) => format!("not {}", cond_text(x, p)),
+        Cond::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
+        Cond::Event(e) => p.events.get(*e).cloned().unwrap_or_default(),
+        Cond::Compare { lhs, op, rhs } => {
+            let op = match op {
+                Cmp::Eq => "==",
+                Cmp::Ne => "!=",
+                Cmp::Lt => "<",
+                Cmp::Le => "<=",
+                Cmp::Gt => ">",
+                Cmp::Ge => ">=",
+            };
+            format!("{} {op} {}", operand(lhs), operand(rhs))
+        }
+    }
+}
+
+/// The conjuncts of a condition, for the gate report.
+pub fn conjuncts(c: &Cond) -> Vec<&Cond> {
+    match c {
+        Cond::And(v) => v.iter().flat_map(conjuncts).collect(),
+        other => vec![other],
+    }
+}
+
+/// Why a program cannot be built (the model is checked, so these are rare).
+#[derive(Debug)]
+pub struct ProgramError(pub String);
+
+pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Program, ProgramError> {
+    let cad: &Cadence = model
+        .cadences
+        .get(cadence_id)
+        .ok_or_else(|| ProgramError("no such cadence".into()))?;
+    let leads: &LeadModel = model
+        .leads
+        .get(leads_id)
+        .ok_or_else(|| ProgramError("no such lead model".into()))?;
+    let empty = Pipeline {
+        name: String::new(),
+        title: None,
+        calendar: None,
+        facts: Vec::new(),
+        events: Vec::new(),
+        roles: vec!["owner".into()],
+        max_gap_minutes: None,
+        no_skip: false,
+        no_backward: None,
+        stages: Vec::new(),
+        span: Default::default(),
+    };
+    let pipeline = cad
+        .pipeline
+        .and_then(|i| model.pipelines.get(i))
+        .unwrap_or(&empty);
+    let mut interner = Interner {
+        texts: Vec::new(),
+        ids: HashMap::new(),
+    };
+    let mut stages: Vec<StageP> = pipeline
+        .stages
+        .iter()
+        .map(|s| StageP {
+            name: s.name.clone(),
+            site: site(&format!("stage:{}", s.name)),
+            terminal: s.outcome.map(|o| o == crate::model::StageOutcome::Won),
+            require: s
+                .require
+                .iter()
+                .map(|c| compile_cond(c, &mut interner))
+                .collect(),
+            exits: s
+                .exits
+                .iter()
+                .map(|e| StageExitP {
+                    target: e.target,
+                    when: compile_cond(&e.when, &mut interner),
+                    text: cond_text(&e.when, pipeline),
+                    parts: conjuncts(&e.when)
+                        .iter()
+                        .map(|c| cond_text(c, pipeline))
+                        .collect(),
+                })
+                .collect(),
+            escalations: s
+                .escalations
+                .iter()
+                .map(|e| EscalationP {
+                    role: e.role,
+                    when: compile_cond(&e.when, &mut interner),
+                    task: e.task.is_some(),
+                })
+                .collect(),
+        })
+        .collect();
+    if stages.is_empty() {
+        // a cadence without a pipeline still runs: one open stage that nothing leaves
+        stages.push(StageP {
+            name: "open".into(),
+            site: site("stage:open"),
+            terminal: None,
+            require: Vec::new(),
+            exits: Vec::new(),
+            escalations: Vec::new(),
+        });
+    }
+    let mut steps: Vec<StepP> = Vec::new();
+    for s in &cad.steps {
+        let track = &cad.tracks[s.track].steps;
+        let pos = track.iter().position(|x| std::ptr::eq(&cad.steps[*x], s));
+        let next_in_track = pos.and_then(|p| track.get(p + 1)).copied();
+        let mut cum = 0.0;
+        let variant_cum = s
+            .variants
+            .iter()
+            .map(|v| {
+                cum += v.share;
+                cum
+            })
+            .collect();
+        steps.push(StepP {
+            name: s.name.clone(),
+            site: site(&format!("step:{}", s.name)),
+            channel: s.channel,
+            timing: s.timing,
+            next_in_track,
+            rules: s
+                .rules
+                .iter()
+                .filter_map(|r| {
+                    Some(RuleP {
+                        outcome: outcome_index(s.channel, &r.outcome)?,
+                        times: r.times.max(1),
+                        within: r.within_minutes,
+                        effects: r.effects.clone(),
+                    })
+                })
+                .collect(),
+            otherwise: s.otherwise.clone(),
+            variant_cum,
+        });
+    }
+    let entry = cad.tracks.iter().find_map(|t| t.steps.first().copied());
+    let calendar_id = cad.calendar.or(pipeline.calendar);
+    let calendar = calendar_id.and_then(|i| model.calendars.get(i));
+    // populations: base, then one per segment (segment items override the base)
+    let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
+    let mut fact_choice_text = vec![Vec::new(); fact_names.len()];
+    let mut populations = Vec::new();
+    let base = population(
+        cadence_id,
+        &leads.base,
+        None,
+        pipeline,
+        cad,
+        &mut fact_choice_text,
+        &mut interner,
+    );
+    populations.push(base);
+    let mut segment_cum = Vec::new();
+    let mut acc = 0.0;
+    for seg in &leads.segments {
+        acc += seg.share;
+        segment_cum.push(acc);
+        populations.push(population(
+            cadence_id,
+            &leads.base,
+            Some(&seg.overrides),
+            pipeline,
+            cad,
+            &mut fact_choice_text,
+            &mut interner,
+        ));
+    }
+    let enroll = cad
+        .enroll
+        .as_ref()
+        .map(|c| compile_cond(c, &mut interner))
+        .unwrap_or(CCond::True);
+    let mut reasons: Vec<String> =
+        vec!["exhausted".into(), "stage_changed".into(), "active".into()];
+    for e in &cad.exits {
+        if !reasons.contains(&e.reason) {
+            reasons.push(e.reason.clone());
+        }
+    }
+    for s in &cad.steps {
+        for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
+            if let Flow::Exit(r) = &e.flow {
+                if !reasons.contains(r) {
+                    reasons.push(r.clone());
+                }
+            }
+        }
+    }
+    let start_stage = cad.stage.unwrap_or(0);
+    Ok(Program {
+        cadence_name: cad.name.clone(),
+        steps,
+        entry,
+        stages,
+        start_stage,
+        cadence_stage: cad.stage,
+        events: pipeline.events.clone(),
+        roles: pipeline.roles.clone(),
+        fact_sites: fact_names
+            .iter()
+            .map(|f| site(&format!("fact:{f}")))
+            .collect(),
+        fact_names,
+        fact_choice_text,
+        texts: interner.texts,
+        enroll,
+        exits: cad
+            .exits
+            .iter()
+            .map(|e| (e.reason.clone(), e.trigger.clone(), e.effects.clone()))
+            .collect(),
+        reasons,
+        calendar: calendar.map(|c| c.engine.clone()),
+        calendar_name: calendar.map(|c| c.name.clone()),
+        segment_cum,
+        segment_names: leads.segments.iter().map(|s| s.name.clone()).collect(),
+        populations,
+        arrivals_per_day: leads.arrivals_per_day,
+    })
+}
+
+/// Resolve one population: base items, overridden by a segment's items where it gives them.
+fn population(
+    cadence_id: usize,
+    base: &Population,
+    seg: Option<&Population>,
+    pipeline: &Pipeline,
+    cad: &Cadence,
+    fact_choice_text: &mut [Vec<f64>],
+    interner: &mut Interner,
+) -> PopulationP {
+    let mut facts: Vec<Option<Dist>> = vec![None; pipeline.facts.len()];
+    for pop in std::iter::once(base).chain(seg) {
+        for (path, d) in &pop.facts {
+            if let Some(i) = pipeline.facts.iter().position(|f| f.path == *path) {
+                if let (FactType::Text, Dist::Choice { options }) = (pipeline.facts[i].ty, d) {
+                    fact_choice_text[i] = options
+                        .iter()
+                        .map(|(v, _)| match v {
+                            Value::Text(s) => interner.id(s),
+                            _ => -1.0,
+                        })
+                        .collect();
+                }
+                let d = match (pipeline.facts[i].ty, d) {
+                    (
+                        FactType::Text,
+                        Dist::Const {
+                            value: Value::Text(s),
+                        },
+                    ) => Dist::Const {
+                        value: Value::Number(interner.id(s)),
+                    },
+                    _ => d.clone(),
+                };
+                facts[i] = Some(d);
+            }
+        }
+    }
+    let pick = |f: fn(&Population) -> Option<&Dist>| seg.and_then(f).or_else(|| f(base)).cloned();
+    let responsiveness = pick(|p| p.responsiveness.as_ref());
+    let reply_after = pick(|p| p.reply_after_minutes.as_ref());
+    let fatigue = seg.and_then(|s| s.fatigue).or(base.fatigue).unwrap_or(1.0);
+    let mut milestones: Vec<MilestoneP> = Vec::new();
+    let seg_events: Vec<&str> = seg
+        .map(|s| s.milestones.iter().map(|m| m.event.as_str()).collect())
+        .unwrap_or_default();
+    let chosen = base
+        .milestones
+        .iter()
+        .filter(|m| !seg_events.contains(&m.event.as_str()))
+        .chain(seg.iter().flat_map(|s| s.milestones.iter()));
+    for m in chosen {
+        let (Some(event), Some(stage)) = (
+            pipeline.events.iter().position(|e| *e == m.event),
+            pipeline.stages.iter().position(|s| s.name == m.stage),
+        ) else {
+            continue;
+        };
+        milestones.push(MilestoneP {
+            event,
+            stage,
+            site: site(&format!("milestone:{}:{}", m.event, m.stage)),
+            p: m.probability,
+            delay: m.delay_minutes.clone(),
+        });
+    }
+    // outcome rates per step and variant: most specific block wins, outcome by outcome;
+    // at one level of specificity a segment's block wins over the base's
+    let rates = cad
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(si, s)| {
+            let templates: Vec<Option<&str>> = if s.variants.is_empty() {
+                vec![s.template.as_deref()]
+            } else {
+                s.variants
+                    .iter()
+                    .map(|v| v.template.as_deref().or(s.template.as_deref()))
+                    .collect()
+            };
+            templates
+                .iter()
+                .map(|tpl| {
+                    let mut r: Rates = [f64::NAN; 6];
+                    let levels: [&dyn Fn(&RespondTarget) -> bool; 3] = [
+                        &|t| matches!(t, RespondTarget::Step { cadence, step } if *cadence == cadence_id && *step == si),
+                        &|t| matches!((t, tpl), (RespondTarget::Template(x), Some(y)) if x == y),
+                        &|t| matches!(t, RespondTarget::Channel(c) if *c == s.channel),
+                    ];
+                    for matches in levels {
+                        for pop in seg.iter().copied().chain(std::iter::once(base)) {
+                            for b in pop.respond.iter().filter(|b| matches(&b.target)) {
+                                for (o, p) in &b.rates {
+                                    if let Some(i) = outcome_index(s.channel, o) {
+                                        if r[i].is_nan() {
+                                            r[i] = *p;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    r.map(|x| if x.is_nan() { 0.0 } else { x })
+                })
+                .collect()
+        })
+        .collect();
+    PopulationP {
+        facts,
+        responsiveness,
+        fatigue,
+        reply_after,
+        milestones,
+        rates,
+    }
+}

@@ -1,0 +1,306 @@
+//! Statistics from tallies: Wilson intervals, percentiles from hourly histograms, and the report
+//! a sales manager reads (text) or a machine reads (JSON, versioned).
+
+use serde_json::{json, Value};
+
+use super::engine::Tally;
+use super::program::Program;
+
+/// Bumped whenever the JSON shape of a simulation report changes incompatibly.
+pub const SIM_FORMAT_VERSION: u32 = 1;
+
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson score interval for k successes out of n (95%).
+pub fn wilson(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let z2 = Z95 * Z95;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+pub fn wilson_half_width(k: u64, n: u64) -> f64 {
+    let (lo, hi) = wilson(k, n);
+    (hi - lo) / 2.0
+}
+
+/// The q-quantile (0..1) of an hourly histogram, in hours (bin midpoints).
+pub fn quantile_hours(hist: &[u64], q: f64) -> Option<f64> {
+    let n: u64 = hist.iter().sum();
+    if n == 0 {
+        return None;
+    }
+    let target = (q * n as f64).ceil().max(1.0) as u64;
+    let mut acc = 0;
+    for (h, c) in hist.iter().enumerate() {
+        acc += c;
+        if acc >= target {
+            return Some(h as f64 + 0.5);
+        }
+    }
+    Some(hist.len() as f64)
+}
+
+/// `8.9d`, `5h`, `30min`.
+pub fn duration_text(minutes: f64) -> String {
+    if minutes >= 1440.0 {
+        format!("{}d", trim(minutes / 1440.0, 1))
+    } else if minutes >= 60.0 {
+        format!("{}h", trim(minutes / 60.0, 1))
+    } else {
+        format!("{}min", trim(minutes, 0))
+    }
+}
+
+fn trim(x: f64, digits: usize) -> String {
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn pct(k: u64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        k as f64 / n as f64
+    }
+}
+
+/// What a simulation run was, for the report header.
+pub struct RunInfo {
+    pub name: String,
+    pub cadence: String,
+    pub leads: String,
+    pub seed: u64,
+    pub start: String,
+    pub horizon_days: f64,
+    pub working_days: f64,
+}
+
+pub struct Report<'a> {
+    pub program: &'a Program,
+    pub tally: &'a Tally,
+    pub info: RunInfo,
+}
+
+impl Report<'_> {
+    pub fn to_json(&self) -> Value {
+        let p = self.program;
+        let t = self.tally;
+        let (lo, hi) = wilson(t.won, t.enrolled);
+        let days = |h: Option<f64>| h.map(|h| (h / 24.0 * 1000.0).round() / 1000.0);
+        let mean_cycle = if t.won > 0 {
+            Some(t.cycle_minutes_sum as f64 / t.won as f64 / 1440.0)
+        } else {
+            None
+        };
+        let channels = crate::model::Channel::ALL;
+        json!({
+            "format_version": SIM_FORMAT_VERSION,
+            "compiler_version": env!("CARGO_PKG_VERSION"),
+            "simulation": self.info.name,
+            "cadence": self.info.cadence,
+            "leads_model": self.info.leads,
+            "seed": self.info.seed,
+            "start": self.info.start,
+            "horizon_days": self.info.horizon_days,
+            "leads": t.leads,
+            "enrolled": t.enrolled,
+            "won": t.won,
+            "lost": t.lost,
+            "open_at_horizon": t.open,
+            "conversion": {
+                "rate": pct(t.won, t.enrolled),
+                "wilson95": [lo, hi],
+                "converted_by_days": {
+                    "30": pct(t.won_by[0], t.enrolled), "60": pct(t.won_by[1], t.enrolled),
+                    "90": pct(t.won_by[2], t.enrolled), "180": pct(t.won_by[3], t.enrolled),
+                },
+            },
+            "cycle_time_days": {
+                "mean": mean_cycle,
+                "median": days(quantile_hours(&t.cycle_hist, 0.5)),
+                "p10": days(quantile_hours(&t.cycle_hist, 0.1)),
+                "p90": days(quantile_hours(&t.cycle_hist, 0.9)),
+            },
+            "exit_reasons": p.reasons.iter().zip(&t.reasons).filter(|(_, c)| **c > 0)
+                .map(|(r, c)| json!({"reason": r, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
+            "final_stages": p.stages.iter().zip(&t.final_stage).filter(|(_, c)| **c > 0)
+                .map(|(s, c)| json!({"stage": s.name, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
+            "steps": p.steps.iter().enumerate().map(|(i, s)| json!({
+                "step": s.name,
+                "channel": s.channel.name(),
+                "reached": t.step_reached[i],
+                "outcomes": s.channel.outcomes().iter().enumerate()
+                    .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+            "stages": p.stages.iter().enumerate().map(|(i, s)| json!({
+                "stage": s.name,
+                "entries": t.stage_entries[i],
+                "dwell_days": {"median": days(quantile_hours(&t.dwell_hist[i], 0.5)), "p90": days(quantile_hours(&t.dwell_hist[i], 0.9))},
+                "exits": p.stages.iter().enumerate().filter(|(j, _)| t.stage_exits[i][*j] > 0)
+                    .map(|(j, x)| (x.name.clone(), json!(t.stage_exits[i][j]))).collect::<serde_json::Map<_, _>>(),
+                "escalations": p.roles.iter().enumerate().filter(|(r, _)| t.escalations[i].get(*r).is_some_and(|c| *c > 0))
+                    .map(|(r, x)| (x.clone(), json!(t.escalations[i][r]))).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+            "held_back_most": self.held_back().map(|(stage, cond, n)| json!({"stage": stage, "condition": cond, "leads": n})),
+            "touches_per_lead": pct(t.touches, t.enrolled),
+            "tasks_created": t.tasks,
+            "workload_per_working_day": channels.iter().filter(|(_, c)| t.touches_by_channel[*c as usize] > 0)
+                .map(|(n, c)| (n.to_string(), json!((t.touches_by_channel[*c as usize] as f64 / self.info.working_days.max(1.0) * 10.0).round() / 10.0)))
+                .collect::<serde_json::Map<_, _>>(),
+        })
+    }
+
+    /// The gate condition that was false for the most leads still open at the horizon.
+    pub fn held_back(&self) -> Option<(String, String, u64)> {
+        let mut best: Option<(String, String, u64)> = None;
+        for (si, s) in self.program.stages.iter().enumerate() {
+            for (ei, e) in s.exits.iter().enumerate() {
+                for (j, text) in e.parts.iter().enumerate().take(16) {
+                    let n = self.tally.held_back[si][ei][j];
+                    if n > 0 && best.as_ref().is_none_or(|b| n > b.2) {
+                        best = Some((s.name.clone(), text.clone(), n));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    pub fn to_text(&self) -> String {
+        let p = self.program;
+        let t = self.tally;
+        let mut o = String::new();
+        let (lo, hi) = wilson(t.won, t.enrolled);
+        o.push_str(&format!(
+            "simulation {} — cadence `{}` on leads `{}`\n  {} leads, {} enrolled, seed {}, start {}, horizon {}d\n\n",
+            self.info.name, self.info.cadence, self.info.leads, t.leads, t.enrolled, self.info.seed, self.info.start, self.info.horizon_days
+        ));
+        o.push_str(&format!(
+            "conversion   {:.2}%  (95% CI {:.2}%–{:.2}%)   won {}, lost {}, open at horizon {}\n",
+            100.0 * pct(t.won, t.enrolled),
+            100.0 * lo,
+            100.0 * hi,
+            t.won,
+            t.lost,
+            t.open
+        ));
+        o.push_str(&format!(
+            "converted by 30d {:.2}%  60d {:.2}%  90d {:.2}%  180d {:.2}%\n",
+            100.0 * pct(t.won_by[0], t.enrolled),
+            100.0 * pct(t.won_by[1], t.enrolled),
+            100.0 * pct(t.won_by[2], t.enrolled),
+            100.0 * pct(t.won_by[3], t.enrolled)
+        ));
+        if t.won > 0 {
+            let d = |q| {
+                quantile_hours(&t.cycle_hist, q)
+                    .map(|h| format!("{:.1}d", h / 24.0))
+                    .unwrap_or_default()
+            };
+            o.push_str(&format!(
+                "cycle time   mean {:.1}d  median {}  p10 {}  p90 {}  (won leads)\n",
+                t.cycle_minutes_sum as f64 / t.won as f64 / 1440.0,
+                d(0.5),
+                d(0.1),
+                d(0.9)
+            ));
+        }
+        o.push_str(&format!(
+            "touches      {:.2} per lead, {} tasks created\n",
+            pct(t.touches, t.enrolled),
+            t.tasks
+        ));
+        o.push_str("\ncadence ended\n");
+        for (r, c) in p.reasons.iter().zip(&t.reasons).filter(|(_, c)| **c > 0) {
+            o.push_str(&format!(
+                "  {:<22} {:>9}  {:>6.2}%\n",
+                r,
+                c,
+                100.0 * pct(*c, t.enrolled)
+            ));
+        }
+        o.push_str("\nper step (reached, outcomes)\n");
+        for (i, s) in p.steps.iter().enumerate() {
+            let outs: Vec<String> = s
+                .channel
+                .outcomes()
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| t.step_outcomes[i][*k] > 0)
+                .map(|(k, n)| format!("{n} {}", t.step_outcomes[i][k]))
+                .collect();
+            o.push_str(&format!(
+                "  {:<14} {:<8} {:>9}  {}\n",
+                s.name,
+                s.channel.name(),
+                t.step_reached[i],
+                outs.join(", ")
+            ));
+        }
+        o.push_str("\nper stage (entries, dwell median/p90, exits, escalations)\n");
+        for (i, s) in p.stages.iter().enumerate() {
+            let d = |q| {
+                quantile_hours(&t.dwell_hist[i], q)
+                    .map(|h| format!("{:.1}d", h / 24.0))
+                    .unwrap_or_else(|| "-".into())
+            };
+            let exits: Vec<String> = p
+                .stages
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| t.stage_exits[i][*j] > 0)
+                .map(|(j, x)| format!("→{} {}", x.name, t.stage_exits[i][j]))
+                .collect();
+            let esc: Vec<String> = p
+                .roles
+                .iter()
+                .enumerate()
+                .filter(|(r, _)| t.escalations[i].get(*r).is_some_and(|c| *c > 0))
+                .map(|(r, x)| format!("{x} {}", t.escalations[i][r]))
+                .collect();
+            o.push_str(&format!(
+                "  {:<14} {:>9}  {:>7}/{:<7} {}{}\n",
+                s.name,
+                t.stage_entries[i],
+                d(0.5),
+                d(0.9),
+                exits.join(" "),
+                if esc.is_empty() {
+                    String::new()
+                } else {
+                    format!("  escalated: {}", esc.join(", "))
+                }
+            ));
+        }
+        if let Some((stage, cond, n)) = self.held_back() {
+            o.push_str(&format!(
+                "\nheld back most: `{cond}` in stage `{stage}` ({n} open leads)\n"
+            ));
+        }
+        let per_day: Vec<String> = crate::model::Channel::ALL
+            .iter()
+            .filter(|(_, c)| t.touches_by_channel[*c as usize] > 0)
+            .map(|(n, c)| {
+                format!(
+                    "{n} {:.1}",
+                    t.touches_by_channel[*c as usize] as f64 / self.info.working_days.max(1.0)
+                )
+            })
+            .collect();
+        o.push_str(&format!(
+            "workload per working day: {}\n",
+            per_day.join(", ")
+        ));
+        o
+    }
+}
