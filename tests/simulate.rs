@@ -332,3 +332,59 @@ fn wilson_interval_coverage_over_seeds() {
         "coverage {share}"
     );
 }
+
+/// The simulation clock answers exactly as the calendar engine, to the minute, for random start
+/// instants and timings — on a holiday calendar and across DST changes.
+#[test]
+fn sim_clock_matches_the_calendar_engine() {
+    use cadence::calendar::{Delay, Timing};
+    use cadence::simulate::clock::SimClock;
+    use proptest::prelude::*;
+    let calendars = [
+        r#"calendar c { timezone "Asia/Shanghai" workdays mon..fri hours 09:00..12:00, 13:30..18:00
+             holidays 2026-10-01..2026-10-07 workday 2026-09-27, 2026-10-10 }"#,
+        r#"calendar c { timezone "America/New_York" workdays mon..fri hours 00:30..03:00, 09:00..17:00 }"#,
+        r#"calendar c { timezone "Europe/Berlin" workdays mon..sat hours 08:00..24:00 }"#,
+    ];
+    for text in calendars {
+        let engine = model_of(text).calendars[0].engine.clone();
+        // 2025-12-18 00:00 UTC in minutes: a year of start instants around the holidays
+        let base = 29_434_560.0;
+        let clock = SimClock::for_run(engine.clone(), base, 400.0);
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 3000,
+            ..ProptestConfig::default()
+        });
+        let strategy = (
+            0u32..(365 * 1440),
+            0u8..4,
+            0u64..5000,
+            proptest::option::of(0u32..1440),
+        );
+        runner
+            .run(&strategy, |(offset, kind, amount, at_clock)| {
+                let from = base + f64::from(offset);
+                let delay = match kind {
+                    0 => Delay::Zero,
+                    1 => Delay::Wall {
+                        minutes: amount * 7,
+                    },
+                    2 => Delay::BusinessDays((amount % 20) as u32),
+                    _ => Delay::BusinessMinutes(amount),
+                };
+                let timing = Timing { delay, at_clock };
+                let fast = clock.schedule(from, timing);
+                let dt = chrono::DateTime::from_timestamp((from * 60.0) as i64, 0).unwrap();
+                let exact = engine
+                    .schedule(dt, timing)
+                    .map(|t| t.timestamp() as f64 / 60.0)
+                    .unwrap_or(f64::INFINITY);
+                prop_assert!(
+                    (fast - exact).abs() < 1e-6,
+                    "{text}: from {dt} {timing:?}: fast {fast} engine {exact}"
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+}

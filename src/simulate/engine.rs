@@ -4,8 +4,9 @@
 //! over any split of the leads (any thread count) are identical.
 
 use crate::calendar::{Delay, Timing};
-use crate::model::{Builtin, Channel, Cmp, Effects, Flow, Trigger};
+use crate::model::{Builtin, Channel, Cmp, Effects, Flow};
 
+use super::clock::SimClock;
 use super::program::{shape, CCond, COperand, Program};
 use super::random::{LeadRng, Purpose};
 
@@ -154,6 +155,7 @@ pub struct Scratch {
 
 struct Lead<'p> {
     p: &'p Program,
+    clock: Option<&'p SimClock>,
     rng: LeadRng,
     pop: usize,
     responsiveness: f64,
@@ -174,17 +176,29 @@ struct Lead<'p> {
 
 const MIN_PER_DAY: f64 = 1440.0;
 
+// indices into BUILTIN_TRIGGERS
+const REPLY: usize = 0;
+const BOUNCE: usize = 1;
+const UNSUBSCRIBE: usize = 2;
+const MEETING_BOOKED: usize = 3;
+const STAGE_CHANGE: usize = 4;
+
 /// Run one lead and count it into `t`. `start` is the simulation start; `horizon` in minutes.
-pub fn run_lead(
-    p: &Program,
-    seed: u64,
-    index: u64,
-    start: Time,
-    horizon: f64,
-    t: &mut Tally,
-    s: &mut Scratch,
-) -> LeadResult {
-    let rng = LeadRng::new(seed, index);
+/// What every lead of one run shares.
+pub struct RunCtx<'a> {
+    pub program: &'a Program,
+    /// the calendar precomputed for the run's window (None: the cadence has no calendar)
+    pub clock: Option<&'a SimClock>,
+    pub seed: u64,
+    /// minutes since the epoch
+    pub start: Time,
+    /// minutes
+    pub horizon: f64,
+}
+
+pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) -> LeadResult {
+    let (p, clock, start, horizon) = (ctx.program, ctx.clock, ctx.start, ctx.horizon);
+    let rng = LeadRng::new(ctx.seed, index);
     t.leads += 1;
     let enroll = match p.arrivals_per_day {
         Some(rate) if rate > 0.0 => {
@@ -224,6 +238,7 @@ pub fn run_lead(
         .unwrap_or(1.0);
     let mut lead = Lead {
         p,
+        clock,
         rng,
         pop,
         responsiveness,
@@ -452,35 +467,37 @@ impl Lead<'_> {
     fn next_timer(&self, _s: &Scratch) -> Option<Time> {
         let st = &self.p.stages[self.stage];
         let mut best: Option<Time> = None;
-        let now = self.now;
-        let mut visit = |c: &CCond| {
-            let mut stack = vec![c];
-            while let Some(c) = stack.pop() {
-                match c {
-                    CCond::And(v) | CCond::Or(v) => stack.extend(v.iter()),
-                    CCond::Not(x) => stack.push(x),
-                    CCond::Cmp {
-                        lhs,
-                        op: Cmp::Gt | Cmp::Ge,
-                        rhs,
-                    } => {
-                        if let Some(at) = self.threshold(*lhs, *rhs) {
-                            if at > now && best.is_none_or(|b| at < b) {
-                                best = Some(at);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        };
         for e in &st.exits {
-            visit(&e.when);
+            self.timers_in(&e.when, &mut best);
         }
         for e in &st.escalations {
-            visit(&e.when);
+            self.timers_in(&e.when, &mut best);
         }
         best.filter(|b| *b <= self.horizon_end)
+    }
+
+    /// The earliest timer threshold after now in a condition (no allocation: plain recursion).
+    fn timers_in(&self, c: &CCond, best: &mut Option<Time>) {
+        match c {
+            CCond::And(v) | CCond::Or(v) => {
+                for x in v {
+                    self.timers_in(x, best);
+                }
+            }
+            CCond::Not(x) => self.timers_in(x, best),
+            CCond::Cmp {
+                lhs,
+                op: Cmp::Gt | Cmp::Ge,
+                rhs,
+            } => {
+                if let Some(at) = self.threshold(*lhs, *rhs) {
+                    if at > self.now && best.is_none_or(|b| at < b) {
+                        *best = Some(at);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     fn schedule(&self, from: Time, timing: Timing) -> Time {
@@ -506,15 +523,10 @@ impl Lead<'_> {
                     None => t,
                 }
             }
-            Some(cal) => {
-                let secs = (from * 60.0).round() as i64;
-                let Some(dt) = chrono::DateTime::from_timestamp(secs, 0) else {
-                    return f64::INFINITY;
-                };
-                cal.schedule(dt, timing)
-                    .map(|r| r.timestamp() as f64 / 60.0)
-                    .unwrap_or(f64::INFINITY)
-            }
+            Some(_) => match self.clock {
+                Some(c) => c.schedule(from, timing),
+                None => f64::INFINITY,
+            },
         }
     }
 
@@ -602,7 +614,7 @@ impl Lead<'_> {
         }
         if let Some(cs) = self.p.cadence_stage {
             if self.stage != cs {
-                if !self.fire_exit(&Trigger::Builtin("stage_change".into()), now, t, s, reason) {
+                if !self.fire_exit(self.p.builtin_exit[STAGE_CHANGE], now, t, s, reason) {
                     self.end_cadence(reason, self.p.reason_id("stage_changed"), s);
                 }
             }
@@ -622,7 +634,7 @@ impl Lead<'_> {
     /// A cadence-wide exit listening for `trigger`: apply its effects and end the cadence.
     fn fire_exit(
         &mut self,
-        trigger: &Trigger,
+        exit: Option<usize>,
         now: Time,
         t: &mut Tally,
         s: &mut Scratch,
@@ -632,7 +644,7 @@ impl Lead<'_> {
             return false;
         }
         let p = self.p;
-        let Some((name, _, effects)) = p.exits.iter().find(|(_, tr, _)| tr == trigger) else {
+        let Some((name, _, effects)) = exit.and_then(|i| p.exits.get(i)) else {
             return false;
         };
         let id = p.reason_id(name);
@@ -653,7 +665,13 @@ impl Lead<'_> {
             if !*slot {
                 *slot = true;
                 self.last_activity = self.last_activity.max(now);
-                self.fire_exit(&Trigger::Event(ev), now, t, s, reason);
+                self.fire_exit(
+                    self.p.event_exit.get(ev).copied().flatten(),
+                    now,
+                    t,
+                    s,
+                    reason,
+                );
             }
         }
     }
@@ -768,21 +786,12 @@ impl Lead<'_> {
                         });
                     pending_reply = Some((now + delay, step, i, rule_ok));
                 }
-                "bounced" => {
-                    fired |= self.fire_exit(&Trigger::Builtin("bounce".into()), now, t, s, reason)
-                }
+                "bounced" => fired |= self.fire_exit(p.builtin_exit[BOUNCE], now, t, s, reason),
                 "unsubscribed" | "opted_out" => {
-                    fired |=
-                        self.fire_exit(&Trigger::Builtin("unsubscribe".into()), now, t, s, reason)
+                    fired |= self.fire_exit(p.builtin_exit[UNSUBSCRIBE], now, t, s, reason)
                 }
                 "booked" | "held" => {
-                    fired |= self.fire_exit(
-                        &Trigger::Builtin("meeting_booked".into()),
-                        now,
-                        t,
-                        s,
-                        reason,
-                    )
+                    fired |= self.fire_exit(p.builtin_exit[MEETING_BOOKED], now, t, s, reason)
                 }
                 _ => {}
             }
@@ -804,8 +813,8 @@ impl Lead<'_> {
             if s.counts[step * 6 + r.outcome] < r.times {
                 continue;
             }
-            let effects = r.effects.clone();
-            self.apply(&effects, Some((step, k)), now, t, s, reason);
+            let effects = &r.effects;
+            self.apply(effects, Some((step, k)), now, t, s, reason);
             rule_fired = true;
             break;
         }
@@ -814,8 +823,7 @@ impl Lead<'_> {
         }
         if !rule_fired && !reply_has_rule {
             if let Some(o) = &sp.otherwise {
-                let o = o.clone();
-                self.apply(&o, Some((step, 7)), now, t, s, reason);
+                self.apply(o, Some((step, 7)), now, t, s, reason);
             }
         }
         // fall through to the next step of the track unless a rule jumped or ended the cadence
@@ -843,7 +851,7 @@ impl Lead<'_> {
             return;
         }
         self.last_activity = now;
-        if self.fire_exit(&Trigger::Builtin("reply".into()), now, t, s, reason) {
+        if self.fire_exit(self.p.builtin_exit[REPLY], now, t, s, reason) {
             return;
         }
         let p = self.p;
@@ -857,10 +865,10 @@ impl Lead<'_> {
             .enumerate()
             .find(|(_, r)| r.outcome == outcome)
         {
-            let effects = r.effects.clone();
+            let effects = &r.effects;
             // a jump replaces the touch already planned; `continue` (or a refused jump) keeps it
             let planned = self.next_touch.take();
-            self.apply(&effects, Some((step, k)), now, t, s, reason);
+            self.apply(effects, Some((step, k)), now, t, s, reason);
             if self.cadence_active && self.next_touch.is_none() {
                 self.next_touch = planned;
             }

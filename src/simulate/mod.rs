@@ -1,10 +1,12 @@
 //! Stage 6: Monte Carlo simulation of a cadence over a lead model, on the checked model.
 //!
-//! `program` compiles the model for one (cadence, leads) pair; `engine` runs each lead as a small
-//! discrete-event process; `random` keys every draw by meaning; `report` turns integer tallies
-//! into statistics. Leads run in parallel (rayon); every aggregate is an integer, so the result
-//! is the same bytes on any thread count.
+//! `program` compiles the model for one (cadence, leads) pair; `clock` precomputes the calendar
+//! for the run's window; `engine` runs each lead as a small discrete-event process; `random`
+//! keys every draw by meaning; `report` turns integer tallies into statistics. Leads run in
+//! parallel (rayon); every aggregate is an integer, so the result is the same bytes on any
+//! thread count.
 
+pub mod clock;
 pub mod engine;
 pub mod program;
 pub mod random;
@@ -13,7 +15,7 @@ pub mod report;
 use rayon::prelude::*;
 
 use crate::model::{Model, Value};
-pub use engine::{LeadResult, Tally};
+pub use engine::{LeadResult, RunCtx, Tally};
 pub use program::{compile, Program, ProgramError};
 pub use report::Report;
 
@@ -45,9 +47,37 @@ pub struct Config {
 /// Leads per unit of parallel work.
 const CHUNK: u64 = 4096;
 
+fn hist_hours(cfg: &Config) -> usize {
+    (cfg.horizon_minutes / 60.0).ceil() as usize + 1
+}
+
+/// The calendar precomputed over every instant the run can reach: arrivals plus the horizon.
+pub fn clock_for(p: &Program, cfg: &Config) -> Option<clock::SimClock> {
+    let cal = p.calendar.clone()?;
+    let count = cfg.max_count.max(cfg.count) as f64;
+    let arrival_days = p
+        .arrivals_per_day
+        .filter(|r| *r > 0.0)
+        .map(|r| count / r)
+        .unwrap_or(0.0);
+    // beyond the window the engine answers, so the window's size is only a speed matter
+    let days = (arrival_days + cfg.horizon_minutes / 1440.0 + 60.0).min(20_000.0);
+    Some(clock::SimClock::for_run(cal, cfg.start, days))
+}
+
+pub fn ctx<'a>(p: &'a Program, clock: Option<&'a clock::SimClock>, cfg: &Config) -> RunCtx<'a> {
+    RunCtx {
+        program: p,
+        clock,
+        seed: cfg.seed,
+        start: cfg.start,
+        horizon: cfg.horizon_minutes,
+    }
+}
+
 /// Run leads `from..to` and return their tally (in parallel; integer sums, so order-free).
-pub fn run_range(p: &Program, cfg: &Config, from: u64, to: u64) -> Tally {
-    let hours = (cfg.horizon_minutes / 60.0).ceil() as usize + 1;
+pub fn run_range(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Tally {
+    let p = ctx.program;
     let chunks: Vec<(u64, u64)> = (from..to)
         .step_by(CHUNK as usize)
         .map(|a| (a, (a + CHUNK).min(to)))
@@ -58,15 +88,7 @@ pub fn run_range(p: &Program, cfg: &Config, from: u64, to: u64) -> Tally {
             let mut t = Tally::new(p, hours);
             let mut s = engine::Scratch::default();
             for i in *a..*b {
-                engine::run_lead(
-                    p,
-                    cfg.seed,
-                    i,
-                    cfg.start,
-                    cfg.horizon_minutes,
-                    &mut t,
-                    &mut s,
-                );
+                engine::run_lead(ctx, i, &mut t, &mut s);
             }
             t
         })
@@ -81,15 +103,24 @@ pub fn run_range(p: &Program, cfg: &Config, from: u64, to: u64) -> Tally {
 
 /// Run a whole simulation: `count` leads, or until `precision` is reached.
 pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -> Tally {
-    let mut total = run_range(p, cfg, 0, cfg.count);
-    progress(cfg.count, cfg.count);
+    let clock = clock_for(p, cfg);
+    let ctx = ctx(p, clock.as_ref(), cfg);
+    let hours = hist_hours(cfg);
+    // in slices, so that a progress bar moves; slicing changes no count
+    let step = cfg.count.div_ceil(20).max(CHUNK);
+    let mut total = Tally::new(p, hours);
+    let mut done = 0;
+    while done < cfg.count {
+        let next = (done + step).min(cfg.count);
+        total.merge(&run_range(&ctx, hours, done, next));
+        done = next;
+        progress(done, cfg.count);
+    }
     if let Some(target) = cfg.precision {
-        let mut done = cfg.count;
         while done < cfg.max_count && report::wilson_half_width(total.won, total.enrolled) > target
         {
-            let next = (done * 2).min(cfg.max_count);
-            let more = run_range(p, cfg, done, next);
-            total.merge(&more);
+            let next = (done * 2).max(CHUNK).min(cfg.max_count);
+            total.merge(&run_range(&ctx, hours, done, next));
             done = next;
             progress(done, cfg.max_count);
         }
@@ -98,13 +129,13 @@ pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -
 }
 
 /// Per-lead results for leads `from..to`, in lead order (for paired comparisons).
-pub fn results(p: &Program, cfg: &Config, from: u64, to: u64) -> Vec<LeadResult> {
-    let hours = (cfg.horizon_minutes / 60.0).ceil() as usize + 1;
+pub fn results(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Vec<LeadResult> {
+    let p = ctx.program;
     (from..to)
         .into_par_iter()
         .map_init(
             || (Tally::new(p, hours), engine::Scratch::default()),
-            |(t, s), i| engine::run_lead(p, cfg.seed, i, cfg.start, cfg.horizon_minutes, t, s),
+            |(t, s), i| engine::run_lead(ctx, i, t, s),
         )
         .collect()
 }

@@ -175,6 +175,10 @@ pub struct Program {
     pub texts: Vec<String>,
     pub enroll: CCond,
     pub exits: Vec<(String, Trigger, Effects)>,
+    /// the cadence exit listening for each built-in trigger (see `BUILTIN_TRIGGERS`)
+    pub builtin_exit: [Option<usize>; 5],
+    /// the cadence exit listening for each pipeline event
+    pub event_exit: Vec<Option<usize>>,
     pub reasons: Vec<String>,
     pub calendar: Option<Calendar>,
     pub calendar_name: Option<String>,
@@ -488,6 +492,18 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             .exits
             .iter()
             .map(|e| (e.reason.clone(), e.trigger.clone(), e.effects.clone()))
+            .collect(),
+        builtin_exit: std::array::from_fn(|i| {
+            cad.exits.iter().position(|e| {
+                e.trigger == Trigger::Builtin(crate::model::BUILTIN_TRIGGERS[i].to_string())
+            })
+        }),
+        event_exit: (0..pipeline.events.len())
+            .map(|ev| {
+                cad.exits
+                    .iter()
+                    .position(|e| e.trigger == Trigger::Event(ev))
+            })
             .collect(),
         reasons,
         calendar: calendar.map(|c| c.engine.clone()),

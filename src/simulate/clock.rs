@@ -1,0 +1,205 @@
+//! The calendar, precomputed for a simulation window: local midnights, working days and open
+//! intervals as minutes since the epoch, all produced by the exact calendar engine once. Then
+//! scheduling a touch is a few binary searches instead of time-zone arithmetic. On a day whose
+//! length is not 24 hours (a DST change) or outside the window, it asks the engine, so results
+//! are the engine's to the minute (a property test checks that).
+
+use chrono::NaiveDate;
+
+use crate::calendar::{Calendar, Delay, Timing};
+
+pub struct SimClock {
+    engine: Calendar,
+    /// UTC minutes of local midnight of each day of the window (one more than the days)
+    midnight: Vec<f64>,
+    working: Vec<bool>,
+    /// working days strictly before day i
+    ordinal: Vec<u32>,
+    /// the indices of working days, in order
+    work_days: Vec<u32>,
+    /// open intervals [start, end), sorted, and business minutes before each
+    open: Vec<(f64, f64)>,
+    cum: Vec<f64>,
+}
+
+fn minutes(t: chrono::DateTime<chrono::Utc>) -> f64 {
+    t.timestamp() as f64 / 60.0 + f64::from(t.timestamp_subsec_nanos()) / 60e9
+}
+
+fn instant(m: f64) -> Option<chrono::DateTime<chrono::Utc>> {
+    let secs = m * 60.0;
+    let whole = secs.floor();
+    chrono::DateTime::from_timestamp(whole as i64, ((secs - whole) * 1e9) as u32)
+}
+
+impl SimClock {
+    /// Precompute `days` days from `first` (local dates).
+    pub fn new(engine: Calendar, first: NaiveDate, days: u32) -> SimClock {
+        let mut midnight = Vec::with_capacity(days as usize + 1);
+        let mut working = Vec::with_capacity(days as usize);
+        let mut open = Vec::new();
+        for d in first.iter_days().take(days as usize + 1) {
+            midnight.push(engine.local_instant(d, 0).map(minutes).unwrap_or(f64::NAN));
+        }
+        for d in first.iter_days().take(days as usize) {
+            let w = engine.is_working_day(d);
+            working.push(w);
+            if w {
+                for (a, b) in &engine.hours {
+                    let s = engine.local_instant(d, *a).map(minutes);
+                    let e = if *b >= 1440 {
+                        d.succ_opt()
+                            .and_then(|n| engine.local_instant(n, 0))
+                            .map(minutes)
+                    } else {
+                        engine.local_instant(d, *b).map(minutes)
+                    };
+                    if let (Some(s), Some(e)) = (s, e) {
+                        if e > s {
+                            open.push((s, e));
+                        }
+                    }
+                }
+            }
+        }
+        let mut ordinal = Vec::with_capacity(working.len());
+        let mut work_days = Vec::new();
+        for (i, w) in working.iter().enumerate() {
+            ordinal.push(work_days.len() as u32);
+            if *w {
+                work_days.push(i as u32);
+            }
+        }
+        let mut cum = Vec::with_capacity(open.len());
+        let mut acc = 0.0;
+        for (s, e) in &open {
+            cum.push(acc);
+            acc += e - s;
+        }
+        SimClock {
+            engine,
+            midnight,
+            working,
+            ordinal,
+            work_days,
+            open,
+            cum,
+        }
+    }
+
+    /// The window for a simulation: from a week before `start` to `days_after` days after it.
+    pub fn for_run(engine: Calendar, start: f64, days_after: f64) -> SimClock {
+        let first = instant(start)
+            .map(|t| t.with_timezone(&engine.tz).date_naive())
+            .unwrap_or_default()
+            - chrono::Duration::days(7);
+        let days = (days_after + 14.0).clamp(30.0, 20_000.0) as u32;
+        SimClock::new(engine, first, days)
+    }
+
+    pub fn engine(&self) -> &Calendar {
+        &self.engine
+    }
+
+    /// The index of the local day holding `t`, if it is inside the window.
+    fn day_of(&self, t: f64) -> Option<usize> {
+        let k = self.midnight.partition_point(|m| *m <= t);
+        (k >= 1 && k < self.midnight.len()).then(|| k - 1)
+    }
+
+    /// A day of exactly 24 hours: local clock = minutes since local midnight.
+    fn plain(&self, d: usize) -> bool {
+        match (self.midnight.get(d), self.midnight.get(d + 1)) {
+            (Some(a), Some(b)) => (b - a - 1440.0).abs() < 1e-9,
+            _ => false,
+        }
+    }
+
+    fn next_opening(&self, t: f64) -> Option<f64> {
+        let k = self.open.partition_point(|iv| iv.1 <= t);
+        self.open.get(k).map(|iv| iv.0.max(t))
+    }
+
+    fn add_business_minutes(&self, t: f64, n: u64) -> Option<f64> {
+        if n == 0 {
+            return Some(t);
+        }
+        let k = self.open.partition_point(|iv| iv.1 <= t);
+        let (s, _) = *self.open.get(k)?;
+        let target = self.cum[k] + (t - s).max(0.0) + n as f64;
+        // the first interval whose end reaches the target
+        let j = self.cum.partition_point(|c| *c < target).max(1) - 1;
+        let j = (j..self.open.len())
+            .find(|j| self.cum[*j] + (self.open[*j].1 - self.open[*j].0) >= target - 1e-9)?;
+        Some(self.open[j].0 + (target - self.cum[j]))
+    }
+
+    fn add_business_days(&self, t: f64, n: u32) -> Option<f64> {
+        if n == 0 {
+            return None;
+        }
+        let d = self.day_of(t)?;
+        if !self.plain(d) {
+            return None;
+        }
+        let clock = t - self.midnight[d];
+        let before_or_on = self.ordinal[d] + u32::from(self.working[d]);
+        let e = *self.work_days.get((before_or_on + n - 1) as usize)? as usize;
+        if !self.plain(e) {
+            return None;
+        }
+        self.next_opening(self.midnight[e] + clock)
+    }
+
+    fn next_clock(&self, t: f64, minute: u32) -> Option<f64> {
+        let d = self.day_of(t)?;
+        if !self.plain(d) {
+            return None;
+        }
+        let cand = self.midnight[d] + f64::from(minute);
+        if cand >= t {
+            return Some(cand);
+        }
+        (self.plain(d + 1)).then(|| self.midnight[d + 1] + f64::from(minute))
+    }
+
+    fn fast(&self, from: f64, timing: Timing) -> Option<f64> {
+        let t = match timing.delay {
+            Delay::Zero => from,
+            Delay::Wall { minutes } => from + minutes as f64,
+            Delay::BusinessMinutes(n) => self.add_business_minutes(from, n)?,
+            Delay::BusinessDays(n) => {
+                return self
+                    .add_business_days(from, n)
+                    .and_then(|t| self.clock_then_open(t, timing))
+            }
+        };
+        self.clock_then_open(t, timing)
+    }
+
+    fn clock_then_open(&self, t: f64, timing: Timing) -> Option<f64> {
+        let t = match timing.at_clock {
+            Some(c) => self.next_clock(t, c)?,
+            None => t,
+        };
+        self.next_opening(t)
+    }
+
+    /// When a touch planned with `timing` from `from` happens (minutes since the epoch);
+    /// infinity when the calendar never opens again.
+    pub fn schedule(&self, from: f64, timing: Timing) -> f64 {
+        if let Some(t) = self.fast(from, timing) {
+            return t;
+        }
+        instant(from)
+            .and_then(|dt| self.engine.schedule(dt, timing))
+            .map(minutes)
+            .unwrap_or(f64::INFINITY)
+    }
+
+    /// Days of the window that are working days (for workload per working day).
+    pub fn working_days_between(&self, from: f64, to: f64) -> Option<f64> {
+        let (a, b) = (self.day_of(from)?, self.day_of(to)?);
+        Some(self.working[a..=b].iter().filter(|w| **w).count() as f64)
+    }
+}
