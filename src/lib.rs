@@ -32,6 +32,7 @@
 //! let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.code).collect();
 //! assert_eq!(codes, ["E0501"]);
 //! ```
+pub mod build;
 pub mod calendar;
 pub mod check;
 pub mod cli;

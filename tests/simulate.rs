@@ -388,3 +388,96 @@ fn sim_clock_matches_the_calendar_engine() {
             .unwrap();
     }
 }
+
+fn paired(base: &str, cand: &str, count: u64) -> simulate::compare::Paired {
+    let files = vec![std::path::PathBuf::from("tests/sim/whatif/whatif.cadence")];
+    let model = cadence::check::check(&Project::load(&files)).model;
+    let prog = |name: &str| {
+        let s = model.simulations.iter().find(|s| s.name == name).unwrap();
+        simulate::compile(&model, s.cadence, s.leads).unwrap()
+    };
+    let (pb, pc) = (prog(base), prog(cand));
+    let cfg = Config {
+        seed: 7,
+        count,
+        start: 29_453_760.0,
+        horizon_minutes: 120.0 * 1440.0,
+        precision: None,
+        max_count: count,
+    };
+    let (cb, cc) = (
+        simulate::ctx(&pb, None, &cfg),
+        simulate::ctx(&pc, None, &cfg),
+    );
+    let mut p = simulate::compare::Paired::default();
+    for k in 0..20 {
+        let (a, b) = (count * k / 20, count * (k + 1) / 20);
+        p.add_batch(
+            &simulate::results(&cb, 2881, a, b),
+            &simulate::results(&cc, 2881, a, b),
+        );
+    }
+    p
+}
+
+#[test]
+fn comparing_a_version_with_itself_changes_nothing() {
+    let p = paired("base_sim", "base_sim", 40_000);
+    assert_eq!((p.only_base, p.only_candidate), (0, 0));
+    let (d, lo, hi) = p.difference();
+    assert_eq!(d, 0.0);
+    // with no discordant pairs Newcombe's interval is not degenerate (the Wilson intervals it
+    // is built from are asymmetric), but it is a small fraction of an independent interval
+    let (p1, _) = p.rates();
+    let independent = 1.96 * (2.0 * p1 * (1.0 - p1) / p.n() as f64).sqrt();
+    assert!(hi - lo < 0.1 * independent, "{lo} {hi} vs {independent}");
+    assert_eq!(p.changed(), 0.0);
+    let (m, l, h) = p.percentile_difference(0).unwrap();
+    assert_eq!((m, l, h), (0.0, 0.0, 0.0));
+}
+
+#[test]
+fn paired_interval_is_narrower_than_an_independent_one_and_covers_the_difference() {
+    let p = paired("base_sim", "call_sim", 100_000);
+    let (d, lo, hi) = p.difference();
+    assert!(lo < d && d < hi);
+    assert!(d > 0.0, "adding a call should lift conversion here: {d}");
+    // the independent-samples (Wald) interval of the same difference
+    let n = p.n() as f64;
+    let (p1, p2) = p.rates();
+    let independent = 1.96 * (p1 * (1.0 - p1) / n + p2 * (1.0 - p2) / n).sqrt();
+    assert!(
+        (hi - lo) / 2.0 < 0.8 * independent,
+        "paired {} vs independent {independent}",
+        (hi - lo) / 2.0
+    );
+}
+
+#[test]
+fn compare_cli_reports_json() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cadence"))
+        .args([
+            "compare",
+            "base_sim",
+            "call_sim",
+            "--path",
+            "tests/sim/whatif",
+            "--count",
+            "20000",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["leads"], 20000);
+    let ci = v["conversion"]["ci95_paired_newcombe"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= v["conversion"]["difference"].as_f64().unwrap());
+}

@@ -1,5 +1,7 @@
 //! The command line: small verbs over the library. Exit codes live in [`Exit`].
 
+mod build;
+mod compare;
 mod simulate;
 
 use std::io::{IsTerminal, Write};
@@ -79,9 +81,36 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Compile a checked project to neutral JSON or CRM request bodies (see docs/targets.md)
+    Build {
+        /// files or folders (default: the current folder)
+        paths: Vec<PathBuf>,
+        /// what to build
+        #[arg(long, value_enum)]
+        target: build::BuildTarget,
+        /// write the files to DIR/TARGET/ (default: stdout, for a single output)
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// build what the target cannot express anyway, with a warning for each loss
+        #[arg(long)]
+        allow_lossy: bool,
+        /// the ids file mapping templates, roles, actions and views to CRM ids
+        #[arg(long, value_name = "FILE")]
+        ids: Option<PathBuf>,
+        /// a CRM id missing from the ids file is an error (default: a marked placeholder)
+        #[arg(long)]
+        strict: bool,
+        /// colour in human output
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
+    },
+    /// Print the JSON Schema of the neutral JSON format (`build --target json`)
+    Schema,
     /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
     /// Monte Carlo simulation of a cadence over a lead model
     Simulate(simulate::SimulateArgs),
+    /// Paired what-if: two versions on the same synthetic leads
+    Compare(compare::CompareArgs),
     Explain {
         /// a code such as E0412, or `all` to list every code
         code: String,
@@ -115,7 +144,26 @@ pub fn run(cli: Cli) -> Exit {
         } => cmd_check(&paths, format, deny_warnings, color),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Explain { code } => cmd_explain(&code),
+        Command::Build {
+            paths,
+            target,
+            out,
+            allow_lossy,
+            ids,
+            strict,
+            color,
+        } => build::cmd_build(build::BuildArgs {
+            paths,
+            target,
+            out,
+            allow_lossy,
+            ids,
+            strict,
+            color,
+        }),
+        Command::Schema => build::cmd_schema(),
         Command::Simulate(args) => simulate::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 
@@ -128,13 +176,13 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// A group of paths checked as one project, or a path that could not be read.
-enum Group {
+pub(crate) enum Group {
     Project(Vec<PathBuf>),
     Unreadable(PathBuf, String),
     Empty(PathBuf),
 }
 
-fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
+pub(crate) fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
     let mut groups = Vec::new();
     let mut loose = Vec::new();
     for p in default_paths(paths) {
@@ -162,7 +210,7 @@ fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
 }
 
 /// A diagnostic about a path itself, located at the start of a stand-in file named after it.
-fn path_diagnostic(
+pub(crate) fn path_diagnostic(
     map: &mut SourceMap,
     path: &std::path::Path,
     code: &'static codes::CodeInfo,
@@ -172,7 +220,7 @@ fn path_diagnostic(
     Diagnostic::new(code, Span::new(id, 0, 0), msg)
 }
 
-fn color_choice(color: Color) -> ColorChoice {
+pub(crate) fn color_choice(color: Color) -> ColorChoice {
     match color {
         Color::Always => ColorChoice::Always,
         Color::Never => ColorChoice::Never,
@@ -283,7 +331,7 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
     }
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {

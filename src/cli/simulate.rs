@@ -166,7 +166,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
     Ok(out)
 }
 
-fn parse_horizon(text: &str) -> Result<u64, String> {
+pub(super) fn parse_horizon(text: &str) -> Result<u64, String> {
     let d = crate::syntax::parse_duration(crate::source::FileId(0), text)
         .map_err(|_| format!("`{text}` is not a duration (write e.g. `180d`)"))?;
     if d.unit.is_business() {
@@ -182,7 +182,7 @@ fn parse_horizon(text: &str) -> Result<u64, String> {
 }
 
 /// The start as minutes since the epoch, read in the calendar's time zone (UTC without one).
-fn start_minutes(p: &Program, text: &str) -> Result<f64, String> {
+pub(super) fn start_minutes(p: &Program, text: &str) -> Result<f64, String> {
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
         .map_err(|_| format!("bad start `{text}`"))?;
     let tz = p.calendar.as_ref().map(|c| c.tz).unwrap_or(chrono_tz::UTC);

@@ -349,4 +349,35 @@ E0801 Error "invalid-test-step" "a test names an outcome or step that cannot hap
 E0802 Error "cadence-not-in-pipeline" "a simulation mixes parts that do not fit"
 "A simulation's lead model gives facts that the cadence's pipeline does not declare,
 or a milestone names a stage of another pipeline.";
+
+// ───── build ─────
+E0901 Error "not-expressible" "the build target cannot express part of the project"
+"`cadence build --target T` writes what T accepts, field for field. A branch in a linear
+HubSpot or Salesloft sequence, an A/B variant, an SMS step, an outcome rule Zoho has no trigger
+for, a delay beyond the target's range or a stage rule outside the target's pipeline body cannot
+be written there. The message names the construct, the help names the target's limit. Change the
+cadence, or build with `--allow-lossy`, which writes the nearest body and warns (W0902) about
+each loss. docs/targets.md lists, per target, what maps to what and what cannot be expressed.";
+W0902 Warning "lossy-build" "a lossy build dropped or approximated part of the project"
+"`--allow-lossy` builds what a target cannot express (E0901) anyway: the label says what was
+done instead (left out, sent as a task, shortened, rounded). Review each one: what runs in the
+CRM is not exactly what the cadence says.";
+E0903 Error "missing-crm-id" "a CRM id is missing from the ids file (strict build)"
+"Under `--strict`, every template, action, role, layout and custom view a body refers to must
+have an id in the ids file (`--ids cadence.ids.toml`). Add the key the help names, under the
+target's table (`[zoho.templates]`) or the shared one (`[templates]`).";
+W0904 Warning "placeholder-id" "a placeholder stands for a missing CRM id"
+"Without `--strict`, a missing id is written as a clearly marked placeholder (`0` for Zoho's
+numeric ids, listed in the cadence's description; `PLACEHOLDER:…` for HubSpot; a placeholder
+body for Salesloft email templates). The body is well-formed, but the CRM will refuse or
+misroute it until the id is filled in: add it to the ids file and build again.";
+E0905 Error "invalid-build-output" "a built body breaks the vendor's documented rules"
+"Before it writes a body, `cadence build` checks it against the vendor's documented request
+rules (closed objects, required keys, enums, ranges, tree references). A failure is a bug in the
+build: please report it with the input. The body is not written.";
+E0906 Error "invalid-ids-file" "the ids file cannot be used"
+"The ids file is TOML with the tables `templates`, `roles`, `modules`, `actions`, `views` and
+`layouts`, at the top level (all targets) or under `[zoho]`, `[salesloft]` or `[hubspot]`. Each
+entry maps a name to a non-empty id (a string or a whole number). docs/targets.md shows an
+example.";
 }

@@ -7,7 +7,7 @@ use crate::calendar::{Delay, Timing};
 use crate::model::{Builtin, Channel, Cmp, Effects, Flow};
 
 use super::clock::SimClock;
-use super::program::{shape, CCond, COperand, Program};
+use super::program::{is_positive, shape, CCond, COperand, Kind, Program};
 use super::random::{LeadRng, Purpose};
 
 /// Minutes since the Unix epoch.
@@ -309,7 +309,8 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 which = i;
             }
         }
-        if let Some(tt) = lead.next_timer(s) {
+        let timer = lead.next_timer(s);
+        if let Some(tt) = timer {
             if tt < next {
                 next = tt;
                 kind = 4;
@@ -613,10 +614,10 @@ impl Lead<'_> {
             return;
         }
         if let Some(cs) = self.p.cadence_stage {
-            if self.stage != cs {
-                if !self.fire_exit(self.p.builtin_exit[STAGE_CHANGE], now, t, s, reason) {
-                    self.end_cadence(reason, self.p.reason_id("stage_changed"), s);
-                }
+            if self.stage != cs
+                && !self.fire_exit(self.p.builtin_exit[STAGE_CHANGE], now, t, s, reason)
+            {
+                self.end_cadence(reason, self.p.reason_id("stage_changed"), s);
             }
         }
         if self.outcome.is_some() && self.cadence_active {
@@ -749,7 +750,9 @@ impl Lead<'_> {
             * p.populations[self.pop]
                 .fatigue
                 .powi(self.touches as i32 - 1);
-        let outcomes = draw(sp.channel, &rates, mult, &self.rng, sp.site, visit);
+        let outcomes = draw(
+            sp.channel, &sp.kinds, &rates, mult, &self.rng, sp.site, visit,
+        );
         // count and react
         let mut fired = false;
         let mut pending_reply = None;
@@ -759,14 +762,14 @@ impl Lead<'_> {
                 s.counts[step * 6 + i] += 1;
             }
         }
-        let name = |i: usize| sp.channel.outcomes().get(i).copied().unwrap_or("");
+        let kind = |i: usize| sp.kinds[i];
         // channel events that cadence exits listen for
         for (i, happened) in outcomes.iter().enumerate() {
             if !*happened {
                 continue;
             }
-            match name(i) {
-                "replied" => {
+            match kind(i) {
+                Kind::Reply => {
                     let delay = p.populations[self.pop]
                         .reply_after
                         .as_ref()
@@ -786,11 +789,11 @@ impl Lead<'_> {
                         });
                     pending_reply = Some((now + delay, step, i, rule_ok));
                 }
-                "bounced" => fired |= self.fire_exit(p.builtin_exit[BOUNCE], now, t, s, reason),
-                "unsubscribed" | "opted_out" => {
+                Kind::Bounce => fired |= self.fire_exit(p.builtin_exit[BOUNCE], now, t, s, reason),
+                Kind::Unsubscribe => {
                     fired |= self.fire_exit(p.builtin_exit[UNSUBSCRIBE], now, t, s, reason)
                 }
-                "booked" | "held" => {
+                Kind::Meeting => {
                     fired |= self.fire_exit(p.builtin_exit[MEETING_BOOKED], now, t, s, reason)
                 }
                 _ => {}
@@ -806,7 +809,7 @@ impl Lead<'_> {
             if !outcomes[r.outcome] {
                 continue;
             }
-            if name(r.outcome) == "replied" {
+            if kind(r.outcome) == Kind::Reply {
                 reply_has_rule = true;
                 continue;
             }
@@ -895,8 +898,10 @@ impl Lead<'_> {
 /// Draw the outcomes of one touch. Exactly one exclusive outcome (or the remainder, or none);
 /// for email, opened and clicked are drawn given delivery (clicked implies opened, a reply
 /// implies opened).
+#[allow(clippy::too_many_arguments)]
 fn draw(
     ch: Channel,
+    kinds: &[Kind; 6],
     rates: &[f64; 6],
     mult: f64,
     rng: &LeadRng,
@@ -906,7 +911,7 @@ fn draw(
     let sh = shape(ch);
     let mut out = [false; 6];
     let scaled = |i: usize| {
-        if super::program::is_positive(ch, i) {
+        if is_positive(kinds[i]) {
             rates[i] * mult
         } else {
             rates[i]
@@ -922,9 +927,8 @@ fn draw(
             break;
         }
     }
-    match hit.or(sh.remainder) {
-        Some(i) => out[i] = true,
-        None => {}
+    if let Some(i) = hit.or(sh.remainder) {
+        out[i] = true;
     }
     match ch {
         Channel::Email => {

@@ -7,6 +7,7 @@
 //! thread count.
 
 pub mod clock;
+pub mod compare;
 pub mod engine;
 pub mod program;
 pub mod random;

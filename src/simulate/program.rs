@@ -56,12 +56,39 @@ pub fn shape(ch: Channel) -> ChannelShape {
     }
 }
 
-/// Outcomes that responsiveness and fatigue scale (the lead engaging).
-pub fn is_positive(ch: Channel, outcome: usize) -> bool {
-    matches!(
-        ch.outcomes().get(outcome).copied(),
-        Some("opened" | "clicked" | "replied" | "connected" | "accepted" | "booked" | "held")
-    )
+/// What an outcome means beyond its step: the cadence-wide event it raises, and whether the
+/// lead's responsiveness and fatigue scale it (the lead engaging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Reply,
+    Bounce,
+    Unsubscribe,
+    Meeting,
+    /// engaging, but raises no cadence-wide event (opened, clicked, connected, accepted)
+    Engaged,
+    Other,
+}
+
+/// Per channel, the kind of each outcome (indices follow `Channel::outcomes()`); a table, so
+/// the per-touch path compares no strings.
+pub fn kinds(ch: Channel) -> [Kind; 6] {
+    let mut out = [Kind::Other; 6];
+    for (i, o) in ch.outcomes().iter().enumerate() {
+        out[i] = match *o {
+            "replied" => Kind::Reply,
+            "bounced" => Kind::Bounce,
+            "unsubscribed" | "opted_out" => Kind::Unsubscribe,
+            "booked" | "held" => Kind::Meeting,
+            "opened" | "clicked" | "connected" | "accepted" => Kind::Engaged,
+            _ => Kind::Other,
+        };
+    }
+    out
+}
+
+/// Outcomes that responsiveness and fatigue scale.
+pub fn is_positive(kind: Kind) -> bool {
+    matches!(kind, Kind::Reply | Kind::Meeting | Kind::Engaged)
 }
 
 /// Outcome index by name within a channel.
@@ -129,6 +156,7 @@ pub struct StepP {
     pub name: String,
     pub site: u64,
     pub channel: Channel,
+    pub kinds: [Kind; 6],
     pub timing: Timing,
     pub next_in_track: Option<usize>,
     pub rules: Vec<RuleP>,
@@ -399,6 +427,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             name: s.name.clone(),
             site: site(&format!("step:{}", s.name)),
             channel: s.channel,
+            kinds: kinds(s.channel),
             timing: s.timing,
             next_in_track,
             rules: s

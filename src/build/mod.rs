@@ -1,0 +1,379 @@
+//! Stage 5: build. The checked model becomes the neutral JSON document or the request bodies a
+//! CRM accepts (Zoho CRM v8, Salesloft, HubSpot), or a diagnostic that says exactly what a
+//! target cannot express.
+//!
+//! Every output is a `serde_json::Value` built from typed structs (so key order is fixed), ids are
+//! derived from names, and each CRM body is checked against the vendor's documented rules
+//! ([`validate`]) before it is handed out. A lossy build (`allow_lossy`) turns each "cannot
+//! express" error into a warning that says what was dropped or approximated.
+
+pub mod ids;
+mod linear;
+pub mod neutral;
+mod text;
+pub mod validate;
+
+mod hubspot;
+mod salesloft;
+mod zoho;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::diagnostics::{self, codes, Diagnostic};
+use crate::model::Model;
+use crate::project::Project;
+use crate::source::Span;
+
+pub use ids::Ids;
+
+/// What to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// the neutral JSON document of the whole project
+    Json,
+    /// Zoho CRM v8 cadences (and Blueprint transitions for pipelines)
+    Zoho,
+    /// Salesloft cadence imports
+    Salesloft,
+    /// HubSpot sequences (and deal pipelines)
+    Hubspot,
+}
+
+impl Target {
+    pub const ALL: [Target; 4] = [
+        Target::Json,
+        Target::Zoho,
+        Target::Salesloft,
+        Target::Hubspot,
+    ];
+
+    /// The name used on the command line, in the ids file and as the output folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Json => "json",
+            Target::Zoho => "zoho",
+            Target::Salesloft => "salesloft",
+            Target::Hubspot => "hubspot",
+        }
+    }
+
+    /// The product name used in messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Target::Json => "neutral JSON",
+            Target::Zoho => "Zoho CRM",
+            Target::Salesloft => "Salesloft",
+            Target::Hubspot => "HubSpot",
+        }
+    }
+}
+
+/// How to build.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: Target,
+    /// Build what a target cannot express anyway, with a warning for each loss.
+    pub allow_lossy: bool,
+    /// A CRM id missing from the ids file is an error (otherwise a marked placeholder).
+    pub strict: bool,
+    pub ids: Ids,
+}
+
+impl Options {
+    pub fn new(target: Target) -> Options {
+        Options {
+            target,
+            allow_lossy: false,
+            strict: false,
+            ids: Ids::default(),
+        }
+    }
+}
+
+/// What an output describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutputKind {
+    Project,
+    Cadence,
+    Pipeline,
+}
+
+/// One built file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub kind: OutputKind,
+    /// the cadence or pipeline name (`project` for the neutral document)
+    pub name: String,
+    /// file name under `DIR/TARGET/`, e.g. `cadence.outbound_cold.json`
+    pub file_name: String,
+    /// the body as a JSON value (keys sorted)
+    pub body: Value,
+    /// the file's text: pretty JSON in the field order of the vendor's documentation, with a
+    /// final newline
+    pub text: String,
+}
+
+impl Output {
+    /// The file's bytes.
+    pub fn text(&self) -> String {
+        self.text.clone()
+    }
+}
+
+/// A built body: its value (for validation) and its text (keys in declaration order).
+pub(crate) struct Body {
+    pub value: Value,
+    pub text: String,
+}
+
+/// The result of a build: outputs that built cleanly, and every finding (sorted).
+#[derive(Debug)]
+pub struct Built {
+    pub outputs: Vec<Output>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Built {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// Build a checked project for one target. The model must come from a check without errors;
+/// outputs whose building reported an error are left out.
+pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
+    let mut sink = Sink::new(opts);
+    let mut outputs = Vec::new();
+    match opts.target {
+        Target::Json => {
+            let doc = neutral::Document::from_model(model, project);
+            if let Some(body) = to_body(&mut sink, Span::default(), &doc) {
+                outputs.push(Output {
+                    kind: OutputKind::Project,
+                    name: "project".into(),
+                    file_name: "project.json".into(),
+                    body: body.value,
+                    text: body.text,
+                });
+            }
+        }
+        Target::Zoho | Target::Salesloft | Target::Hubspot => {
+            for (pi, p) in model.pipelines.iter().enumerate() {
+                let before = sink.errors;
+                let body = match opts.target {
+                    Target::Zoho => zoho::pipeline(model, pi, &mut sink),
+                    Target::Hubspot => hubspot::pipeline(model, pi, &mut sink),
+                    _ => None,
+                };
+                if let Some(body) = body {
+                    sink.finish(
+                        &mut outputs,
+                        before,
+                        OutputKind::Pipeline,
+                        &p.name,
+                        body,
+                        p.span,
+                    );
+                }
+            }
+            for (ci, c) in model.cadences.iter().enumerate() {
+                let before = sink.errors;
+                let body = match opts.target {
+                    Target::Zoho => zoho::cadence(model, ci, &mut sink),
+                    Target::Salesloft => salesloft::cadence(model, ci, &mut sink),
+                    _ => hubspot::cadence(model, ci, &mut sink),
+                };
+                if let Some(body) = body {
+                    sink.finish(
+                        &mut outputs,
+                        before,
+                        OutputKind::Cadence,
+                        &c.name,
+                        body,
+                        c.span,
+                    );
+                }
+            }
+        }
+    }
+    outputs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    let mut diagnostics = sink.diags;
+    diagnostics::sort(&mut diagnostics);
+    Built {
+        outputs,
+        diagnostics,
+    }
+}
+
+/// Collects the findings of one build and decides, per loss, error or warning.
+pub(crate) struct Sink<'o> {
+    pub opts: &'o Options,
+    pub diags: Vec<Diagnostic>,
+    /// errors so far (an output is dropped when building it added any)
+    pub errors: usize,
+    /// (kind, key) of missing ids already reported
+    missing: BTreeSet<(ids::Kind, String)>,
+    /// `table.key` of every placeholder written since the last [`Sink::take_placeholders`]
+    placeholders: BTreeSet<String>,
+}
+
+impl<'o> Sink<'o> {
+    fn new(opts: &'o Options) -> Sink<'o> {
+        Sink {
+            opts,
+            diags: Vec::new(),
+            errors: 0,
+            missing: BTreeSet::new(),
+            placeholders: BTreeSet::new(),
+        }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        if d.is_error() {
+            self.errors += 1;
+        }
+        self.diags.push(d);
+    }
+
+    pub fn target(&self) -> Target {
+        self.opts.target
+    }
+
+    /// Something the target cannot express. `what` names it, `limit` states the target's limit,
+    /// `fallback` says what a lossy build does instead.
+    pub fn loss(&mut self, span: Span, what: impl Into<String>, limit: &str, fallback: &str) {
+        let t = self.opts.target.title();
+        let what = what.into();
+        let d = if self.opts.allow_lossy {
+            Diagnostic::new(&codes::W0902, span, format!("{t}: {what}"))
+                .with_label(format!("lossy: {fallback}"))
+                .with_help(limit.to_string())
+        } else {
+            Diagnostic::new(
+                &codes::E0901,
+                span,
+                format!("{t} cannot express this: {what}"),
+            )
+            .with_label(format!("not expressible in {t}"))
+            .with_help(format!(
+                "{limit}; `--allow-lossy` builds it anyway ({fallback})"
+            ))
+        };
+        self.push(d);
+    }
+
+    /// The id of a template, role, action, view or layout in the target CRM, or a placeholder
+    /// (an error under `--strict`). Each missing key is reported once per build.
+    pub fn id(&mut self, kind: ids::Kind, key: &str, span: Span, placeholder: &str) -> String {
+        let target = self.opts.target;
+        if let Some(v) = self.opts.ids.get(target, kind, key) {
+            return v.to_string();
+        }
+        self.placeholders
+            .insert(format!("{}.{}", kind.table(), ids::toml_key(key)));
+        if self.missing.insert((kind, key.to_string())) {
+            let t = target.title();
+            let help = format!(
+                "add `{} = \"…\"` under `[{}.{}]` (or `[{}]`) in the ids file (`--ids FILE`, see docs/targets.md)",
+                ids::toml_key(key),
+                target.name(),
+                kind.table(),
+                kind.table()
+            );
+            let d = if self.opts.strict {
+                Diagnostic::new(
+                    &codes::E0903,
+                    span,
+                    format!("no {t} id for {} `{key}`", kind.noun()),
+                )
+                .with_label("missing id (`--strict`)")
+                .with_help(help)
+            } else {
+                Diagnostic::new(
+                    &codes::W0904,
+                    span,
+                    format!("{t}: placeholder for the {} `{key}`", kind.noun()),
+                )
+                .with_label(format!("written as `{placeholder}`"))
+                .with_help(help)
+            };
+            self.push(d);
+        }
+        placeholder.to_string()
+    }
+
+    /// The placeholders written since the last call, as `table.key`.
+    pub fn take_placeholders(&mut self) -> BTreeSet<String> {
+        std::mem::take(&mut self.placeholders)
+    }
+
+    /// Whether an id is mapped (no diagnostic).
+    pub fn has_id(&self, kind: ids::Kind, key: &str) -> bool {
+        self.opts.ids.get(self.opts.target, kind, key).is_some()
+    }
+
+    fn internal(&mut self, span: Span, msg: String) {
+        self.push(
+            Diagnostic::new(&codes::E0905, span, msg)
+                .with_help("this is a bug in `cadence build`; please report it with the input"),
+        );
+    }
+
+    /// Validate a body against the vendor's documented rules and keep it if the building added
+    /// no error.
+    fn finish(
+        &mut self,
+        outputs: &mut Vec<Output>,
+        before: usize,
+        kind: OutputKind,
+        name: &str,
+        body: Body,
+        span: Span,
+    ) {
+        if self.errors > before {
+            return;
+        }
+        let problems = validate::validate(self.opts.target, kind, &body.value);
+        if let Some(p) = problems.first() {
+            self.internal(
+                span,
+                format!(
+                    "the {} body for `{name}` breaks the vendor's documented rules: {p}",
+                    self.opts.target.title()
+                ),
+            );
+            return;
+        }
+        let prefix = match kind {
+            OutputKind::Cadence => "cadence",
+            OutputKind::Pipeline => "pipeline",
+            OutputKind::Project => "project",
+        };
+        outputs.push(Output {
+            kind,
+            name: name.to_string(),
+            file_name: format!("{prefix}.{name}.json"),
+            body: body.value,
+            text: body.text,
+        });
+    }
+}
+
+/// Serialise a typed body; serde_json cannot fail on these plain structs, but a failure would be
+/// reported rather than unwrapped.
+pub(crate) fn to_body<T: serde::Serialize>(sink: &mut Sink, span: Span, v: &T) -> Option<Body> {
+    let made = serde_json::to_value(v).and_then(|value| {
+        let mut text = serde_json::to_string_pretty(v)?;
+        text.push('\n');
+        Ok(Body { value, text })
+    });
+    match made {
+        Ok(b) => Some(b),
+        Err(e) => {
+            sink.internal(span, format!("cannot serialise: {e}"));
+            None
+        }
+    }
+}

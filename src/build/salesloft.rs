@@ -1,0 +1,314 @@
+//! Salesloft: the body of `POST /v2/cadence_imports` per cadence: `settings`,
+//! `sharing_settings` and `cadence_content.step_groups` by day.
+
+use serde::Serialize;
+
+use super::ids::Kind;
+use super::{linear, text, to_body, Body, Sink};
+use crate::calendar::Delay;
+use crate::model::{Channel, Model, Priority};
+
+/// The longest `delay_time` of an automated email group, in minutes.
+pub const MAX_DELAY_TIME: u64 = 720;
+const NATIVE: [&str; 4] = ["reply", "bounce", "unsubscribe", "meeting_booked"];
+
+#[derive(Serialize)]
+struct Import {
+    settings: Settings,
+    sharing_settings: Sharing,
+    cadence_content: Content,
+}
+
+#[derive(Serialize)]
+struct Settings {
+    name: String,
+    external_identifier: String,
+    remove_replied: bool,
+    remove_bounced: bool,
+    remove_people_when_meeting_booked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cadence_owner: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Sharing {
+    team_cadence: bool,
+    shared: bool,
+}
+
+#[derive(Serialize)]
+struct Content {
+    step_groups: Vec<Group>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    reference_id: String,
+    day: u64,
+    due_immediately: bool,
+    automated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automated_settings: Option<Automated>,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+struct Automated {
+    send_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_of_day: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timezone_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delay_time: Option<u64>,
+    allow_send_on_weekends: bool,
+}
+
+#[derive(Serialize)]
+struct Step {
+    enabled: bool,
+    name: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    type_settings: TypeSettings,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TypeSettings {
+    Email {
+        previous_email_step_group_reference_id: Option<String>,
+        email_template: Template,
+    },
+    Manual {
+        instructions: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Template {
+    title: String,
+    subject: String,
+    body: String,
+    open_tracking: bool,
+    click_tracking: bool,
+}
+
+pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
+    let c = model.cadences.get(ci)?;
+    let p = c.pipeline.and_then(|p| model.pipelines.get(p));
+    let plan = linear::plan(model, ci, sink, &NATIVE);
+    let cal = c
+        .calendar
+        .or_else(|| p.and_then(|p| p.calendar))
+        .and_then(|k| model.calendars.get(k));
+    let weekends = cal
+        .map(|c| c.engine.workdays[5] || c.engine.workdays[6])
+        .unwrap_or(true);
+    if let Some(cal) = cal {
+        let e = &cal.engine;
+        if !(e.holidays.is_empty() && e.makeup_workdays.is_empty()) {
+            sink.loss(
+                cal.span,
+                format!(
+                    "calendar `{}` has holidays or make-up workdays that the days of `{}` count",
+                    cal.name, c.name
+                ),
+                "a Salesloft cadence counts days without a holiday calendar",
+                "holidays count as cadence days",
+            );
+        }
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let (mut day, mut offset) = (1u64, 0u64);
+    for &si in &plan.steps {
+        let s = c.steps.get(si)?;
+        let title = s.title.clone().unwrap_or_else(|| s.name.clone());
+        let (days, minutes) = match s.timing.delay {
+            Delay::Zero => (0, 0),
+            Delay::BusinessDays(n) => (u64::from(n), 0),
+            Delay::Wall { minutes } => (minutes / 1440, minutes % 1440),
+            Delay::BusinessMinutes(m) => (m / 1440, m % 1440),
+        };
+        day = day.saturating_add(days);
+        offset += minutes;
+        day = day.saturating_add(offset / 1440);
+        offset %= 1440;
+        let automated = s.channel == Channel::Email;
+        let due_immediately = day == 1 && offset == 0 && s.timing.at_clock.is_none();
+        let sub_day = minutes > 0 || s.timing.at_clock.is_some();
+        if !linear::is_owner(p, s.assign) {
+            let role = s
+                .assign
+                .map(|r| linear::role_name(p, r))
+                .unwrap_or_default();
+            sink.loss(
+                s.span,
+                format!("step `{}` is assigned to `{role}`", s.name),
+                "Salesloft cadence steps go to the person's cadence owner",
+                "done by the cadence owner",
+            );
+        }
+        let step = match s.channel {
+            Channel::Email => {
+                let template = s
+                    .variants
+                    .first()
+                    .and_then(|v| v.template.clone())
+                    .or_else(|| s.template.clone());
+                let key = template
+                    .clone()
+                    .unwrap_or_else(|| format!("{}.{}", c.name, s.name));
+                let body = sink.id(
+                    Kind::Template,
+                    &key,
+                    s.span,
+                    &format!("PLACEHOLDER: the body of template `{key}`"),
+                );
+                Step {
+                    enabled: true,
+                    name: title.clone(),
+                    kind: "Email",
+                    type_settings: TypeSettings::Email {
+                        previous_email_step_group_reference_id: None,
+                        email_template: Template {
+                            title: template.unwrap_or_else(|| s.name.clone()),
+                            subject: title,
+                            body,
+                            open_tracking: true,
+                            click_tracking: true,
+                        },
+                    },
+                }
+            }
+            ch => {
+                let kind = match ch {
+                    Channel::Call => "Phone",
+                    Channel::Task => "Other",
+                    other => {
+                        sink.loss(
+                            s.span,
+                            format!("step `{}` is a {} step", s.name, other.name()),
+                            "Salesloft cadence steps are Email, Phone, Other or Integration",
+                            "an `Other` step with instructions",
+                        );
+                        "Other"
+                    }
+                };
+                let mut instructions = match ch {
+                    Channel::Call | Channel::Task => title.clone(),
+                    other => format!("{}: {title}", other.name()),
+                };
+                if let Some(pr) = s.priority {
+                    let pr = match pr {
+                        Priority::High => "high",
+                        Priority::Medium => "medium",
+                        Priority::Low => "low",
+                    };
+                    instructions.push_str(&format!(" (priority {pr})"));
+                }
+                if let Some(t) = &s.template {
+                    instructions.push_str(&format!(" [template {t}]"));
+                }
+                Step {
+                    enabled: true,
+                    name: title,
+                    kind,
+                    type_settings: TypeSettings::Manual { instructions },
+                }
+            }
+        };
+        if automated {
+            let settings = if let Some(clock) = s.timing.at_clock {
+                Automated {
+                    send_type: "at_time",
+                    time_of_day: Some(text::clock(clock)),
+                    timezone_mode: Some("user"),
+                    delay_time: None,
+                    allow_send_on_weekends: weekends,
+                }
+            } else {
+                let mut delay = minutes;
+                if matches!(s.timing.delay, Delay::BusinessMinutes(_)) && minutes > 0 {
+                    sink.loss(
+                        s.span,
+                        format!("step `{}` waits {}", s.name, text::delay(s.timing.delay)),
+                        "a Salesloft email delay is wall-clock minutes",
+                        "counted as wall-clock minutes",
+                    );
+                }
+                if delay > MAX_DELAY_TIME {
+                    sink.loss(
+                        s.span,
+                        format!(
+                            "step `{}` waits {} into day {day}",
+                            s.name,
+                            text::minutes(delay as f64)
+                        ),
+                        &format!(
+                            "a Salesloft email group waits at most {MAX_DELAY_TIME} minutes (`delay_time`)"
+                        ),
+                        &format!("sent {MAX_DELAY_TIME} minutes into the day"),
+                    );
+                    delay = MAX_DELAY_TIME;
+                }
+                Automated {
+                    send_type: "after_time_delay",
+                    time_of_day: None,
+                    timezone_mode: None,
+                    delay_time: Some(delay),
+                    allow_send_on_weekends: weekends,
+                }
+            };
+            groups.push(Group {
+                reference_id: s.name.clone(),
+                day,
+                due_immediately,
+                automated: true,
+                automated_settings: Some(settings),
+                steps: vec![step],
+            });
+            continue;
+        }
+        if sub_day {
+            sink.loss(
+                s.span,
+                format!("step `{}` is due {}", s.name, text::timing(s.timing)),
+                "Salesloft schedules manual steps by day, not by time of day",
+                &format!("due on day {day}"),
+            );
+        }
+        match groups.last_mut() {
+            Some(g) if !g.automated && g.day == day => g.steps.push(step),
+            _ => groups.push(Group {
+                reference_id: s.name.clone(),
+                day,
+                due_immediately,
+                automated: false,
+                automated_settings: None,
+                steps: vec![step],
+            }),
+        }
+    }
+    let cadence_owner = sink
+        .has_id(Kind::Role, "owner")
+        .then(|| sink.id(Kind::Role, "owner", c.span, ""));
+    let body = Import {
+        settings: Settings {
+            name: c.title.clone().unwrap_or_else(|| c.name.clone()),
+            external_identifier: c.name.clone(),
+            remove_replied: plan.ends_on.contains("reply"),
+            remove_bounced: plan.ends_on.contains("bounce"),
+            remove_people_when_meeting_booked: plan.ends_on.contains("meeting_booked"),
+            cadence_owner,
+        },
+        sharing_settings: Sharing {
+            team_cadence: true,
+            shared: true,
+        },
+        cadence_content: Content {
+            step_groups: groups,
+        },
+    };
+    to_body(sink, c.span, &body)
+}

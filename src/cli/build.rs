@@ -1,0 +1,228 @@
+//! `cadence build` and `cadence schema`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+
+use super::{color_choice, group_paths, path_diagnostic, plural, Color, Exit, Group};
+use crate::build::{self, Ids, Options, Target};
+use crate::check;
+use crate::diagnostics::{self, codes, render_human, Diagnostic};
+use crate::project::Project;
+use crate::source::{SourceFile, SourceMap, Span};
+
+/// The targets of `cadence build`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BuildTarget {
+    /// the whole checked project as neutral JSON (`cadence schema` prints its JSON Schema)
+    Json,
+    /// Zoho CRM v8: cadences and Blueprint transitions
+    Zoho,
+    /// Salesloft cadence imports
+    Salesloft,
+    /// HubSpot sequences and deal pipelines
+    Hubspot,
+}
+
+impl From<BuildTarget> for Target {
+    fn from(t: BuildTarget) -> Target {
+        match t {
+            BuildTarget::Json => Target::Json,
+            BuildTarget::Zoho => Target::Zoho,
+            BuildTarget::Salesloft => Target::Salesloft,
+            BuildTarget::Hubspot => Target::Hubspot,
+        }
+    }
+}
+
+/// The options of `cadence build`, as parsed.
+#[derive(Debug, Clone)]
+pub struct BuildArgs {
+    pub paths: Vec<PathBuf>,
+    pub target: BuildTarget,
+    pub out: Option<PathBuf>,
+    pub allow_lossy: bool,
+    pub ids: Option<PathBuf>,
+    pub strict: bool,
+    pub color: Color,
+}
+
+/// Read and parse the ids file; a parse error is rendered as E0906.
+fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read the ids file `{}`: {e}", path.display());
+            return Err(Exit::Usage);
+        }
+    };
+    match Ids::parse(&text) {
+        Ok(ids) => Ok(ids),
+        Err(e) => {
+            let mut map = SourceMap::new();
+            let range = e.span.unwrap_or(0..0);
+            let id = map.add(SourceFile::new(path.display().to_string(), text));
+            let d = Diagnostic::new(
+                &codes::E0906,
+                Span::new(id, range.start, range.end),
+                format!("invalid ids file: {}", e.message),
+            )
+            .with_help("see `cadence explain E0906` and docs/targets.md for the format");
+            eprint!("{}", render_human(&map, &[d], color_choice(color)));
+            Err(Exit::Findings)
+        }
+    }
+}
+
+pub fn cmd_build(args: BuildArgs) -> Exit {
+    let target: Target = args.target.into();
+    let mut opts = Options::new(target);
+    opts.allow_lossy = args.allow_lossy;
+    opts.strict = args.strict;
+    if let Some(p) = &args.ids {
+        match load_ids(p, args.color) {
+            Ok(ids) => opts.ids = ids,
+            Err(exit) => return exit,
+        }
+    }
+    let choice = color_choice(args.color);
+    let mut err = std::io::stderr().lock();
+    let (mut errors, mut warnings, mut io_failed) = (0usize, 0usize, false);
+    // file name → (output, project index) over every project
+    let mut outputs: BTreeMap<String, build::Output> = BTreeMap::new();
+    let mut clash = None;
+    for g in group_paths(&args.paths) {
+        let (map, diags, built) = match g {
+            Group::Project(files) => {
+                let project = Project::load(&files);
+                let mut map = project.sources.clone();
+                let checked = check::check(&project);
+                let mut diags = checked.diagnostics;
+                for m in &project.io_errors {
+                    io_failed = true;
+                    diags.push(path_diagnostic(
+                        &mut map,
+                        Path::new(""),
+                        &codes::E0001,
+                        m.clone(),
+                    ));
+                }
+                let clean = !diags.iter().any(Diagnostic::is_error);
+                let built = clean.then(|| build::build(&project, &checked.model, &opts));
+                if let Some(b) = &built {
+                    diags.extend(b.diagnostics.iter().cloned());
+                }
+                diagnostics::sort(&mut diags);
+                (map, diags, built)
+            }
+            Group::Unreadable(p, e) => {
+                io_failed = true;
+                let mut map = SourceMap::new();
+                let d = path_diagnostic(
+                    &mut map,
+                    &p,
+                    &codes::E0001,
+                    format!("cannot read `{}`: {e}", p.display()),
+                );
+                (map, vec![d], None)
+            }
+            Group::Empty(p) => {
+                let mut map = SourceMap::new();
+                let d = path_diagnostic(
+                    &mut map,
+                    &p,
+                    &codes::E0005,
+                    format!("no `.cadence` files in `{}`", p.display()),
+                )
+                .with_help("point the command at a project folder or at `.cadence` files");
+                (map, vec![d], None)
+            }
+        };
+        errors += diags.iter().filter(|d| d.is_error()).count();
+        warnings += diags.iter().filter(|d| !d.is_error()).count();
+        let _ = write!(err, "{}", render_human(&map, &diags, choice));
+        for o in built.map(|b| b.outputs).unwrap_or_default() {
+            if outputs.contains_key(&o.file_name) {
+                clash = Some(o.file_name.clone());
+            }
+            outputs.insert(o.file_name.clone(), o);
+        }
+    }
+    if let Some(f) = clash {
+        let _ = writeln!(
+            err,
+            "error: two projects both build `{f}`; build them one at a time"
+        );
+        return Exit::Usage;
+    }
+    let written = match &args.out {
+        Some(dir) => {
+            let dir = dir.join(target.name());
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                let _ = writeln!(err, "error: cannot create `{}`: {e}", dir.display());
+                return Exit::Usage;
+            }
+            // files of an earlier build that this one did not produce would look current
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    let ours = name == "project.json"
+                        || ((name.starts_with("cadence.") || name.starts_with("pipeline."))
+                            && name.ends_with(".json"));
+                    if ours && !outputs.contains_key(&name) {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+            for o in outputs.values() {
+                let path = dir.join(&o.file_name);
+                if let Err(e) = std::fs::write(&path, o.text()) {
+                    let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
+                    return Exit::Usage;
+                }
+            }
+            format!(
+                "wrote {} file{} to {}",
+                outputs.len(),
+                plural(outputs.len()),
+                dir.display()
+            )
+        }
+        None if outputs.len() <= 1 => {
+            if let Some(o) = outputs.values().next() {
+                print!("{}", o.text());
+            }
+            format!("built {} file{}", outputs.len(), plural(outputs.len()))
+        }
+        None => {
+            let _ = writeln!(
+                err,
+                "error: the build has {} outputs ({}); write them to a folder with `-o DIR`",
+                outputs.len(),
+                outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+            return Exit::Usage;
+        }
+    };
+    let _ = writeln!(
+        err,
+        "{written} for {}: {errors} error{}, {warnings} warning{}",
+        target.title(),
+        plural(errors),
+        plural(warnings)
+    );
+    if io_failed {
+        Exit::Usage
+    } else if errors > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+pub fn cmd_schema() -> Exit {
+    print!("{}", build::neutral::schema_json());
+    Exit::Clean
+}
