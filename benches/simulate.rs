@@ -29,7 +29,11 @@ fn model(paths: &[&str]) -> Model {
 }
 
 fn leads_per_second(m: &Model, simulation: &str, count: u64) -> (f64, u64) {
-    let sim = m.simulations.iter().find(|s| s.name == simulation).expect("simulation");
+    let sim = m
+        .simulations
+        .iter()
+        .find(|s| s.name == simulation)
+        .expect("simulation");
     let p = simulate::compile(m, sim.cadence, sim.leads).expect("program");
     let cfg = Config {
         seed: 1,
@@ -87,9 +91,11 @@ fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
@@ -103,13 +109,23 @@ fn main() {
     let (hand, hand_won) = hand_written(20_000_000);
     let (b2b, _) = leads_per_second(&library, "inbound_2026q2", 1_000_000);
     println!("simulate benchmark ({threads} threads)");
-    println!("  seven-email model (.cadence):   {:>12.0} leads/s  (won {dsl_won} of 4M)", dsl);
-    println!("  seven-email hand-written loop:  {:>12.0} leads/s  (won {hand_won} of 20M)", hand);
+    println!(
+        "  seven-email model (.cadence):   {:>12.0} leads/s  (won {dsl_won} of 4M)",
+        dsl
+    );
+    println!(
+        "  seven-email hand-written loop:  {:>12.0} leads/s  (won {hand_won} of 20M)",
+        hand
+    );
     println!("  ratio hand-written / DSL:       {:>12.1}x", hand / dsl);
     println!("  B2B inbound (calendar, gates):  {:>12.0} leads/s", b2b);
     let before = peak_rss_mb();
     let t0 = Instant::now();
-    let sim = seven.simulations.iter().find(|s| s.name == "seven_sim").unwrap();
+    let sim = seven
+        .simulations
+        .iter()
+        .find(|s| s.name == "seven_sim")
+        .unwrap();
     let p = simulate::compile(&seven, sim.cadence, sim.leads).unwrap();
     let cfg = Config {
         seed: 2,

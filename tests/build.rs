@@ -1325,6 +1325,14 @@ proptest! {
                 }
             }
         }
+        // nothing dropped silently: a linear target keeps every main-track step and reports
+        // the side track it leaves out
+        let c = &checked.model.cadences[0];
+        let b = build::build(&project, &checked.model, &opts(Target::Hubspot, true));
+        let seq = &b.outputs.iter().find(|o| o.kind == OutputKind::Cadence).unwrap().body;
+        prop_assert_eq!(seq["steps"].as_array().unwrap().len(), c.tracks[0].steps.len());
+        let side = c.tracks.len() > 1;
+        prop_assert_eq!(side, b.diagnostics.iter().any(|d| d.code.code == "W0902" && d.message.contains("track `side`")));
         let b = build::build(&project, &checked.model, &opts(Target::Json, false));
         let back = build::neutral::Document::load(&b.outputs[0].text).unwrap();
         prop_assert!(back == checked.model);

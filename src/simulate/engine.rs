@@ -762,6 +762,21 @@ impl Lead<'_> {
                 s.counts[step * 6 + i] += 1;
             }
         }
+        // a lead who opens an email may open it again: each further open with the probability
+        // of the first (capped), so `on opened 3 times` can fire on one email
+        if sp.channel == Channel::Email && outcomes[1] {
+            let p_again = (rates[1] * mult / (1.0 - rates[4]).max(1e-9)).min(0.9);
+            let mut extra = 0;
+            while extra < 19
+                && self
+                    .rng
+                    .uniform(sp.site, Purpose::Repeat, visit * 32 + extra)
+                    < p_again
+            {
+                extra += 1;
+            }
+            s.counts[step * 6 + 1] += extra as u32;
+        }
         let kind = |i: usize| sp.kinds[i];
         // channel events that cadence exits listen for
         for (i, happened) in outcomes.iter().enumerate() {

@@ -103,6 +103,11 @@ impl Report<'_> {
             None
         };
         let channels = crate::model::Channel::ALL;
+        let converted_by: Vec<Value> = [30, 60, 90, 180]
+            .iter()
+            .zip(t.won_by)
+            .map(|(d, k)| json!({"days": d, "share": pct(k, t.enrolled)}))
+            .collect();
         json!({
             "format_version": SIM_FORMAT_VERSION,
             "compiler_version": env!("CARGO_PKG_VERSION"),
@@ -120,10 +125,7 @@ impl Report<'_> {
             "conversion": {
                 "rate": pct(t.won, t.enrolled),
                 "wilson95": [lo, hi],
-                "converted_by_days": {
-                    "30": pct(t.won_by[0], t.enrolled), "60": pct(t.won_by[1], t.enrolled),
-                    "90": pct(t.won_by[2], t.enrolled), "180": pct(t.won_by[3], t.enrolled),
-                },
+                "converted_by": converted_by,
             },
             "cycle_time_days": {
                 "mean": mean_cycle,
