@@ -481,3 +481,95 @@ fn compare_cli_reports_json() {
     let ci = v["conversion"]["ci95_paired_newcombe"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= v["conversion"]["difference"].as_f64().unwrap());
 }
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cadence"))
+        .args(args)
+        .env_remove("CADENCE_FORMAT")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn simulate_cli_report_snapshot() {
+    let (code, stdout, stderr) = cli(&[
+        "simulate",
+        "tests/sim/whatif",
+        "--simulation",
+        "call_sim",
+        "--count",
+        "5000",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn simulate_cli_same_bytes_on_one_and_two_threads() {
+    let args = |t: &'static str| {
+        [
+            "simulate",
+            "tests/sim/whatif",
+            "--count",
+            "30000",
+            "--format",
+            "json",
+            "--threads",
+            t,
+        ]
+    };
+    let (c1, one, _) = cli(&args("1"));
+    let (c2, two, _) = cli(&args("2"));
+    assert_eq!((c1, c2), (0, 0));
+    assert_eq!(one, two);
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(
+        v["runs"].as_array().unwrap().len(),
+        2,
+        "both simulations of the project run"
+    );
+}
+
+#[test]
+fn precision_adds_leads_until_the_interval_is_narrow_enough() {
+    let (code, stdout, stderr) = cli(&[
+        "simulate",
+        "tests/sim/whatif",
+        "--simulation",
+        "base_sim",
+        "--count",
+        "5000",
+        "--precision",
+        "0.002",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let run = &v["runs"][0];
+    let ci = run["conversion"]["wilson95"].as_array().unwrap();
+    let half = (ci[1].as_f64().unwrap() - ci[0].as_f64().unwrap()) / 2.0;
+    assert!(half < 0.002, "half-width {half}");
+    assert!(run["leads"].as_u64().unwrap() > 5000);
+}
+
+#[test]
+fn simulate_cli_errors() {
+    let (code, _, stderr) = cli(&["simulate", "tests/sim/whatif", "--simulation", "base_simm"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("did you mean `base_sim`?"), "{stderr}");
+    let (code, _, _) = cli(&["simulate", "tests/cases/bad/types.cadence"]);
+    assert_eq!(code, 1, "a project with errors is not simulated");
+    let (code, _, stderr) = cli(&[
+        "simulate",
+        "tests/sim/whatif",
+        "--horizon",
+        "3 business days",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+}

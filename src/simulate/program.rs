@@ -126,8 +126,9 @@ pub struct StageExitP {
     pub target: usize,
     pub when: CCond,
     pub text: String,
-    /// the text of each conjunct of `when` (the gate report names the one that held deals back)
-    pub parts: Vec<String>,
+    /// the text of each conjunct of `when` (the gate report names the one that held deals back),
+    /// and whether it is only a time limit (`dwell > 60d`), which the gate report skips
+    pub parts: Vec<(String, bool)>,
 }
 
 pub struct EscalationP {
@@ -320,6 +321,17 @@ pub fn cond_text(c: &Cond, p: &Pipeline) -> String {
     }
 }
 
+/// A comparison of `dwell`, `idle` or `age` with a constant: a time limit, not a gate.
+fn is_timer(c: &Cond) -> bool {
+    let timer = |o: &Operand| {
+        matches!(
+            o,
+            Operand::Builtin(Builtin::Dwell | Builtin::Idle | Builtin::Age)
+        )
+    };
+    matches!(c, Cond::Compare { lhs, rhs, .. } if timer(lhs) || timer(rhs))
+}
+
 /// The conjuncts of a condition, for the gate report.
 pub fn conjuncts(c: &Cond) -> Vec<&Cond> {
     match c {
@@ -383,7 +395,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
                     text: cond_text(&e.when, pipeline),
                     parts: conjuncts(&e.when)
                         .iter()
-                        .map(|c| cond_text(c, pipeline))
+                        .map(|c| (cond_text(c, pipeline), is_timer(c)))
                         .collect(),
                 })
                 .collect(),

@@ -167,7 +167,10 @@ impl Report<'_> {
         let mut best: Option<(String, String, u64)> = None;
         for (si, s) in self.program.stages.iter().enumerate() {
             for (ei, e) in s.exits.iter().enumerate() {
-                for (j, text) in e.parts.iter().enumerate().take(16) {
+                for (j, (text, timer)) in e.parts.iter().enumerate().take(16) {
+                    if *timer {
+                        continue;
+                    }
                     let n = self.tally.held_back[si][ei][j];
                     if n > 0 && best.as_ref().is_none_or(|b| n > b.2) {
                         best = Some((s.name.clone(), text.clone(), n));
@@ -196,13 +199,15 @@ impl Report<'_> {
             t.lost,
             t.open
         ));
-        o.push_str(&format!(
-            "converted by 30d {:.2}%  60d {:.2}%  90d {:.2}%  180d {:.2}%\n",
-            100.0 * pct(t.won_by[0], t.enrolled),
-            100.0 * pct(t.won_by[1], t.enrolled),
-            100.0 * pct(t.won_by[2], t.enrolled),
-            100.0 * pct(t.won_by[3], t.enrolled)
-        ));
+        let by: Vec<String> = [30.0, 60.0, 90.0, 180.0]
+            .iter()
+            .zip(t.won_by)
+            .filter(|(d, _)| **d <= self.info.horizon_days)
+            .map(|(d, k)| format!("{d}d {:.2}%", 100.0 * pct(k, t.enrolled)))
+            .collect();
+        if !by.is_empty() {
+            o.push_str(&format!("converted by {}\n", by.join("  ")));
+        }
         if t.won > 0 {
             let d = |q| {
                 quantile_hours(&t.cycle_hist, q)
