@@ -167,6 +167,8 @@ struct Lead<'p> {
     last_activity: Time,
     /// the simulation clock: the instant of the event being processed
     now: Time,
+    /// the next timer of this stage visit, while nothing it depends on has changed
+    timer_cache: Option<Option<Time>>,
     touches: u32,
     cadence_active: bool,
     next_touch: Option<(Time, usize)>,
@@ -249,6 +251,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         stage_visit: 0,
         last_activity: enroll,
         now: enroll,
+        timer_cache: None,
         touches: 0,
         cadence_active: true,
         next_touch: None,
@@ -309,7 +312,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 which = i;
             }
         }
-        let timer = lead.next_timer(s);
+        let timer = lead.cached_timer(s);
         if let Some(tt) = timer {
             if tt < next {
                 next = tt;
@@ -336,7 +339,11 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
             4 => {}
             _ => break,
         }
-        lead.gates(next, t, s);
+        // gates change only with events, stage moves (both re-check inside `apply`), timers, or
+        // — when the stage reads them — touches and idle time
+        if kind == 3 || kind == 4 || lead.p.stages[lead.stage].uses_activity {
+            lead.gates(next, t, s);
+        }
         lead.after_stage_change(next, t, s, &mut reason);
         if lead.cadence_active && lead.next_touch.is_none() && s.replies.is_empty() {
             lead.cadence_active = false;
@@ -464,6 +471,23 @@ impl Lead<'_> {
         }
     }
 
+    /// `next_timer`, computed once per stage visit unless the stage reads idle time.
+    fn cached_timer(&mut self, s: &Scratch) -> Option<Time> {
+        if let Some(Some(at)) = self.timer_cache {
+            if at <= self.now {
+                self.timer_cache = None; // it came due: look for the next one
+            }
+        }
+        match self.timer_cache {
+            Some(t) if !self.p.stages[self.stage].uses_activity => t,
+            _ => {
+                let t = self.next_timer(s);
+                self.timer_cache = Some(t);
+                t
+            }
+        }
+    }
+
     /// The earliest future instant at which a timer in the current stage comes due.
     fn next_timer(&self, _s: &Scratch) -> Option<Time> {
         let st = &self.p.stages[self.stage];
@@ -537,6 +561,7 @@ impl Lead<'_> {
     }
 
     fn enter_stage(&mut self, stage: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+        self.timer_cache = None;
         self.stage = stage;
         self.stage_entry = now;
         s.stage_visits += 1;

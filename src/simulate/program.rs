@@ -144,6 +144,20 @@ pub struct StageP {
     pub require: Vec<CCond>,
     pub exits: Vec<StageExitP>,
     pub escalations: Vec<EscalationP>,
+    /// some condition of the stage reads `touches` or `idle`, so a touch can change its gates
+    pub uses_activity: bool,
+}
+
+/// Whether a condition reads `touches` or `idle` (values a touch changes).
+fn reads_activity(c: &CCond) -> bool {
+    match c {
+        CCond::And(v) | CCond::Or(v) => v.iter().any(reads_activity),
+        CCond::Not(x) => reads_activity(x),
+        CCond::Cmp { lhs, rhs, .. } => [lhs, rhs]
+            .iter()
+            .any(|o| matches!(o, COperand::Builtin(Builtin::Touches | Builtin::Idle))),
+        _ => false,
+    }
 }
 
 pub struct RuleP {
@@ -408,8 +422,14 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
                     task: e.task.is_some(),
                 })
                 .collect(),
+            uses_activity: false,
         })
         .collect();
+    for st in &mut stages {
+        st.uses_activity = st.exits.iter().any(|e| reads_activity(&e.when))
+            || st.escalations.iter().any(|e| reads_activity(&e.when))
+            || st.require.iter().any(reads_activity);
+    }
     if stages.is_empty() {
         // a cadence without a pipeline still runs: one open stage that nothing leaves
         stages.push(StageP {
@@ -419,6 +439,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             require: Vec::new(),
             exits: Vec::new(),
             escalations: Vec::new(),
+            uses_activity: false,
         });
     }
     let mut steps: Vec<StepP> = Vec::new();
