@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::simulate::{load_model, start_minutes};
+use super::simulate::{load_model, start_minutes, usage, worker_pool};
 use super::{Exit, Format};
 use crate::model::Model;
 use crate::simulate::{self, compare::Paired, Config, Program};
@@ -100,73 +100,41 @@ fn side(model: &Model, name: &str, leads: Option<&str>) -> Result<Side, String> 
 }
 
 pub fn run(a: CompareArgs) -> Exit {
-    let cand_model = match load_model(&a.paths, a.format) {
-        Ok(m) => m,
-        Err(e) => return e,
-    };
+    run_checked(a).unwrap_or_else(|e| e)
+}
+
+fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
+    let cand_model = load_model(&a.paths, a.format)?;
     let base_model = match &a.against {
-        Some(p) => match load_model(std::slice::from_ref(p), a.format) {
-            Ok(m) => m,
-            Err(e) => return e,
-        },
+        Some(p) => load_model(std::slice::from_ref(p), a.format)?,
         None => cand_model.clone(),
     };
-    let sides = side(&base_model, &a.base, a.leads.as_deref())
-        .and_then(|b| side(&cand_model, &a.candidate, a.leads.as_deref()).map(|c| (b, c)));
-    let (base, cand) = match sides {
-        Ok(s) => s,
-        Err(m) => {
-            eprintln!("error: {m}");
-            return Exit::Usage;
-        }
-    };
+    let base = side(&base_model, &a.base, a.leads.as_deref()).map_err(usage)?;
+    let cand = side(&cand_model, &a.candidate, a.leads.as_deref()).map_err(usage)?;
     let horizon = match &a.horizon {
-        Some(h) => match super::simulate::parse_horizon(h) {
-            Ok(m) => Some(m),
-            Err(m) => {
-                eprintln!("error: {m}");
-                return Exit::Usage;
-            }
-        },
+        Some(h) => Some(super::simulate::parse_horizon(h).map_err(usage)?),
         None => None,
     };
     let start_text = base
         .start
         .clone()
         .unwrap_or_else(|| "2026-01-05 09:00".into());
-    let mut cfg = Config {
+    let count = a
+        .count
+        .or(base.count)
+        .unwrap_or(100_000)
+        .max(simulate::compare::BATCHES as u64);
+    let cfg = Config {
         seed: a.seed.or(base.seed).unwrap_or(1),
-        count: a
-            .count
-            .or(base.count)
-            .unwrap_or(100_000)
-            .max(simulate::compare::BATCHES as u64),
+        count,
         start: 0.0,
         horizon_minutes: horizon.or(base.horizon).unwrap_or(180 * 1440) as f64,
         precision: None,
-        max_count: 0,
+        max_count: count,
     };
-    cfg.max_count = cfg.count;
-    let (start_b, start_c) = match (
-        start_minutes(&base.program, &start_text),
-        start_minutes(&cand.program, &start_text),
-    ) {
-        (Ok(b), Ok(c)) => (b, c),
-        (Err(m), _) | (_, Err(m)) => {
-            eprintln!("error: {m}");
-            return Exit::Usage;
-        }
-    };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-    {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return Exit::Usage;
-        }
-    };
+    let start_b = start_minutes(&base.program, &start_text).map_err(usage)?;
+    let start_c = start_minutes(&cand.program, &start_text).map_err(usage)?;
+    let pool = worker_pool(a.threads)?;
     let paired = pool.install(|| {
         let cfg_b = Config {
             start: start_b,
@@ -257,5 +225,5 @@ pub fn run(a: CompareArgs) -> Exit {
             }
         }
     }
-    Exit::Clean
+    Ok(Exit::Clean)
 }

@@ -208,46 +208,35 @@ fn working_days(p: &Program, start: f64, horizon: f64) -> f64 {
         .count() as f64
 }
 
-pub fn run(a: SimulateArgs) -> Exit {
-    let model = match load_model(&a.paths, a.format) {
-        Ok(m) => m,
-        Err(e) => return e,
-    };
-    let plans = match plans(&model, &a) {
-        Ok(p) => p,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            return Exit::Usage;
-        }
-    };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
+/// A usage error: print it and exit 2.
+pub(super) fn usage(msg: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {msg}");
+    Exit::Usage
+}
+
+/// A pool of `threads` workers (0: one per core); results never depend on the count.
+pub(super) fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Exit> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
         .build()
-    {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return Exit::Usage;
-        }
-    };
+        .map_err(|e| usage(format!("cannot start worker threads: {e}")))
+}
+
+pub fn run(a: SimulateArgs) -> Exit {
+    run_checked(a).unwrap_or_else(|e| e)
+}
+
+fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
+    let model = load_model(&a.paths, a.format)?;
+    let plans = plans(&model, &a).map_err(usage)?;
+    let pool = worker_pool(a.threads)?;
     let show_progress = a.format == Format::Human && std::io::stderr().is_terminal();
     let mut json_reports = Vec::new();
     for plan in plans {
-        let program = match simulate::compile(&model, plan.cadence, plan.leads) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: cannot simulate `{}`: {}", plan.name, e.0);
-                return Exit::Usage;
-            }
-        };
+        let program = simulate::compile(&model, plan.cadence, plan.leads)
+            .map_err(|e| usage(format!("cannot simulate `{}`: {}", plan.name, e.0)))?;
         let mut cfg = plan.config.clone();
-        cfg.start = match start_minutes(&program, &plan.start_text) {
-            Ok(s) => s,
-            Err(m) => {
-                eprintln!("error: {m}");
-                return Exit::Usage;
-            }
-        };
+        cfg.start = start_minutes(&program, &plan.start_text).map_err(usage)?;
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(cfg.count);
             b.set_style(
@@ -301,5 +290,5 @@ pub fn run(a: SimulateArgs) -> Exit {
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
-    Exit::Clean
+    Ok(Exit::Clean)
 }
