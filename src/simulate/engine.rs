@@ -129,14 +129,6 @@ pub struct LeadResult {
     pub cycle_minutes: f64,
 }
 
-/// A scripted outcome for deterministic `test` runs: (step, outcome index, time).
-#[derive(Debug, Clone)]
-pub struct Script {
-    pub facts: Vec<(usize, f64)>,
-    pub outcomes: Vec<(usize, usize, Time)>,
-    pub events: Vec<(usize, Time)>,
-}
-
 /// Per-thread scratch space, reused across leads (no allocation per lead after warm-up).
 #[derive(Default)]
 pub struct Scratch {
