@@ -573,3 +573,56 @@ fn simulate_cli_errors() {
     ]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// A timer due at the same instant as a touch still fires (a tie once dropped the timer).
+#[test]
+fn a_timer_tied_with_a_touch_still_fires() {
+    let text = r#"
+pipeline tp {
+  stage trial { exit to expired when dwell > 14d }
+  stage expired { outcome lost }
+}
+cadence tc {
+  pipeline tp stage trial
+  step first task "Welcome" immediately
+  step webinar task "Webinar" after 14d
+}
+leads tl { count 1000 }
+"#;
+    let t = run(&model_of(text), 2_000, 11, 2);
+    assert_eq!(t.open, 0, "every trial expires at day 14");
+    assert_eq!(t.lost, 2_000);
+}
+
+/// Every meeting ends held, no-show or cancelled: scaling by responsiveness moves the shortfall
+/// of `held` to `no_show`, and fatigue does not discount an agreed meeting.
+#[test]
+fn meeting_outcomes_keep_their_total() {
+    let text = r#"
+pipeline mp {
+  events met
+  stage lead { exit to won when met }
+  stage won { outcome won }
+}
+cadence mc {
+  pipeline mp stage lead
+  step t1 task "Prepare" immediately
+  step t2 task "Prepare again" after 1d
+  step m meeting "Demo" after 1d
+    on held -> set met
+}
+leads ml {
+  respond meeting { held 80%, no_show 15%, cancelled 5% }
+  responsiveness gamma(mean 1, shape 0.5)
+  fatigue 0.5 per touch
+}
+"#;
+    let t = run(&model_of(text), 50_000, 3, 2);
+    let o = t.step_outcomes[2];
+    // meeting outcomes: booked held no_show cancelled
+    assert_eq!(o[1] + o[2] + o[3], t.step_reached[2], "{o:?}");
+    assert_eq!(t.won, o[1]);
+    // cancelled is not scaled: about 5%
+    let cancelled = o[3] as f64 / t.step_reached[2] as f64;
+    assert!((cancelled - 0.05).abs() < 0.01, "{cancelled}");
+}

@@ -333,7 +333,9 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         }
         // gates change only with events, stage moves (both re-check inside `apply`), timers, or
         // — when the stage reads them — touches and idle time
-        if kind == 3 || kind == 4 || lead.p.stages[lead.stage].uses_activity {
+        // (a timer due at this very instant, tied with a touch, counts as a timer)
+        let timer_due = timer.is_some_and(|tt| tt <= next);
+        if kind == 3 || kind == 4 || timer_due || lead.p.stages[lead.stage].uses_activity {
             lead.gates(next, t, s);
         }
         lead.after_stage_change(next, t, s, &mut reason);
@@ -763,10 +765,12 @@ impl Lead<'_> {
             .get(variant)
             .copied()
             .unwrap_or([0.0; 6]);
-        let mult = self.responsiveness
-            * p.populations[self.pop]
-                .fatigue
-                .powi(self.touches as i32 - 1);
+        let fatigue = p.populations[self.pop].fatigue;
+        let mult = if sp.channel == Channel::Meeting || fatigue == 1.0 {
+            self.responsiveness
+        } else {
+            self.responsiveness * fatigue.powi(self.touches as i32 - 1)
+        };
         let outcomes = draw(
             sp.channel, &sp.kinds, &rates, mult, &self.rng, sp.site, visit,
         );
@@ -942,8 +946,20 @@ fn draw(
 ) -> [bool; 6] {
     let sh = shape(ch);
     let mut out = [false; 6];
+    // a meeting the lead agreed to is not one more cold touch: the caller passes the lead's
+    // responsiveness alone, and whatever it takes from `held` becomes a no-show (the meeting
+    // happens or it does not), so meeting outcomes keep their total
+    let held_shortfall = if ch == Channel::Meeting {
+        (rates[1] - (rates[1] * mult).min(1.0 - rates[2] - rates[3])).max(0.0)
+    } else {
+        0.0
+    };
     let scaled = |i: usize| {
-        if is_positive(kinds[i]) {
+        if ch == Channel::Meeting && i == 2 {
+            rates[2] + held_shortfall
+        } else if ch == Channel::Meeting && i == 1 {
+            rates[1] - held_shortfall
+        } else if is_positive(kinds[i]) {
             rates[i] * mult
         } else {
             rates[i]

@@ -157,16 +157,43 @@ impl Report<'_> {
             "touches_per_lead": pct(t.touches, t.enrolled),
             "tasks_created": t.tasks,
             "workload_per_working_day": channels.iter().filter(|(_, c)| t.touches_by_channel[*c as usize] > 0)
-                .map(|(n, c)| (n.to_string(), json!((t.touches_by_channel[*c as usize] as f64 / self.info.working_days.max(1.0) * 10.0).round() / 10.0)))
+                .map(|(n, c)| (n.to_string(), json!((self.workload(*c) * 10.0).round() / 10.0)))
                 .collect::<serde_json::Map<_, _>>(),
         })
+    }
+
+    /// Touches on a channel per working day. With an arrival rate, the steady state: touches per
+    /// lead × leads arriving per working day (independent of how many leads were simulated);
+    /// without one, all leads enroll at once and their touches spread over the horizon.
+    pub fn workload(&self, ch: crate::model::Channel) -> f64 {
+        let t = self.tally;
+        let touches = t.touches_by_channel[ch as usize] as f64;
+        let working = self.info.working_days.max(1.0);
+        match self.program.arrivals_per_day {
+            Some(rate) if rate > 0.0 && t.leads > 0 => {
+                touches / t.leads as f64 * rate * (self.info.horizon_days.max(1.0) / working)
+            }
+            _ => touches / working,
+        }
     }
 
     /// The gate condition that was false for the most leads still open at the horizon.
     pub fn held_back(&self) -> Option<(String, String, u64)> {
         let mut best: Option<(String, String, u64)> = None;
-        for (si, s) in self.program.stages.iter().enumerate() {
-            for (ei, e) in s.exits.iter().enumerate() {
+        let stages = &self.program.stages;
+        for (si, s) in stages.iter().enumerate() {
+            // gates are the conditions for moving forward: exits to a later open stage or to won
+            // (an open lead fails every exit to lost by definition)
+            let forward = |target: usize| match stages[target].terminal {
+                Some(won) => won,
+                None => target > si,
+            };
+            for (ei, e) in s
+                .exits
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| forward(e.target))
+            {
                 for (j, (text, timer)) in e.parts.iter().enumerate().take(16) {
                     if *timer {
                         continue;
@@ -297,12 +324,7 @@ impl Report<'_> {
         let per_day: Vec<String> = crate::model::Channel::ALL
             .iter()
             .filter(|(_, c)| t.touches_by_channel[*c as usize] > 0)
-            .map(|(n, c)| {
-                format!(
-                    "{n} {:.1}",
-                    t.touches_by_channel[*c as usize] as f64 / self.info.working_days.max(1.0)
-                )
-            })
+            .map(|(n, c)| format!("{n} {:.1}", self.workload(*c)))
             .collect();
         o.push_str(&format!(
             "workload per working day: {}\n",
