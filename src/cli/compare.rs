@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::simulate::{load_model, start_minutes, usage, worker_pool};
+use super::simulate::{load_model, start_minutes, usage, worker_pool, RunFlags};
 use super::{Exit, Format};
 use crate::model::Model;
 use crate::simulate::{self, compare::Paired, Config, Program};
@@ -25,17 +25,8 @@ pub struct CompareArgs {
     /// lead model, when BASE and CANDIDATE are cadences without a simulation
     #[arg(long)]
     pub leads: Option<String>,
-    #[arg(long)]
-    pub count: Option<u64>,
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// horizon such as `180d`
-    #[arg(long)]
-    pub horizon: Option<String>,
-    #[arg(long)]
-    pub threads: Option<usize>,
-    #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
-    pub format: Format,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 /// A side of the comparison: the compiled program and the run settings from its simulation.
@@ -104,14 +95,14 @@ pub fn run(a: CompareArgs) -> Exit {
 }
 
 fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
-    let cand_model = load_model(&a.paths, a.format)?;
+    let cand_model = load_model(&a.paths, a.run.format)?;
     let base_model = match &a.against {
-        Some(p) => load_model(std::slice::from_ref(p), a.format)?,
+        Some(p) => load_model(std::slice::from_ref(p), a.run.format)?,
         None => cand_model.clone(),
     };
     let base = side(&base_model, &a.base, a.leads.as_deref()).map_err(usage)?;
     let cand = side(&cand_model, &a.candidate, a.leads.as_deref()).map_err(usage)?;
-    let horizon = match &a.horizon {
+    let horizon = match &a.run.horizon {
         Some(h) => Some(super::simulate::parse_horizon(h).map_err(usage)?),
         None => None,
     };
@@ -120,12 +111,13 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         .clone()
         .unwrap_or_else(|| "2026-01-05 09:00".into());
     let count = a
+        .run
         .count
         .or(base.count)
         .unwrap_or(100_000)
         .max(simulate::compare::BATCHES as u64);
     let cfg = Config {
-        seed: a.seed.or(base.seed).unwrap_or(1),
+        seed: a.run.seed.or(base.seed).unwrap_or(1),
         count,
         start: 0.0,
         horizon_minutes: horizon.or(base.horizon).unwrap_or(180 * 1440) as f64,
@@ -134,7 +126,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     };
     let start_b = start_minutes(&base.program, &start_text).map_err(usage)?;
     let start_c = start_minutes(&cand.program, &start_text).map_err(usage)?;
-    let pool = worker_pool(a.threads)?;
+    let pool = worker_pool(a.run.threads)?;
     let paired = pool.install(|| {
         let cfg_b = Config {
             start: start_b,
@@ -168,7 +160,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let med = paired.percentile_difference(0);
     let p90 = paired.percentile_difference(1);
     let n = paired.n();
-    match a.format {
+    match a.run.format {
         Format::Json => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({

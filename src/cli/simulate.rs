@@ -24,6 +24,16 @@ pub struct SimulateArgs {
     /// the lead model for --cadence
     #[arg(long, requires = "cadence")]
     pub leads: Option<String>,
+    /// add leads until the conversion interval's half-width is below this (e.g. 0.005)
+    #[arg(long)]
+    pub precision: Option<f64>,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+/// Flags shared by `simulate` and `compare`: they override the `simulation` block's settings.
+#[derive(clap::Args, Debug)]
+pub struct RunFlags {
     /// number of leads (overrides the simulation's `count`)
     #[arg(long)]
     pub count: Option<u64>,
@@ -36,9 +46,6 @@ pub struct SimulateArgs {
     /// worker threads (default: all cores); results do not depend on it
     #[arg(long)]
     pub threads: Option<usize>,
-    /// add leads until the conversion interval's half-width is below this (e.g. 0.005)
-    #[arg(long)]
-    pub precision: Option<f64>,
     #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
     pub format: Format,
 }
@@ -91,7 +98,7 @@ pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
 }
 
 pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
-    let horizon_override = match &a.horizon {
+    let horizon_override = match &a.run.horizon {
         Some(h) => Some(parse_horizon(h)?),
         None => None,
     };
@@ -107,8 +114,8 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
         let start_text = start.unwrap_or(DEFAULT_START).to_string();
         let lead_count = model.leads.get(leads).and_then(|l| l.count);
         let config = Config {
-            seed: a.seed.or(seed).unwrap_or(1),
-            count: a.count.or(count).or(lead_count).unwrap_or(10_000),
+            seed: a.run.seed.or(seed).unwrap_or(1),
+            count: a.run.count.or(count).or(lead_count).unwrap_or(10_000),
             start: 0.0,
             horizon_minutes: horizon_override.or(horizon).unwrap_or(180 * 1440) as f64,
             precision: a.precision,
@@ -227,10 +234,10 @@ pub fn run(a: SimulateArgs) -> Exit {
 }
 
 fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
-    let model = load_model(&a.paths, a.format)?;
+    let model = load_model(&a.paths, a.run.format)?;
     let plans = plans(&model, &a).map_err(usage)?;
-    let pool = worker_pool(a.threads)?;
-    let show_progress = a.format == Format::Human && std::io::stderr().is_terminal();
+    let pool = worker_pool(a.run.threads)?;
+    let show_progress = a.run.format == Format::Human && std::io::stderr().is_terminal();
     let mut json_reports = Vec::new();
     for plan in plans {
         let program = simulate::compile(&model, plan.cadence, plan.leads)
@@ -277,12 +284,12 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
             tally: &tally,
             info,
         };
-        match a.format {
+        match a.run.format {
             Format::Json => json_reports.push(r.to_json()),
             _ => println!("{}", r.to_text()),
         }
     }
-    if a.format == Format::Json {
+    if a.run.format == Format::Json {
         let doc = serde_json::json!({
             "format_version": report::SIM_FORMAT_VERSION,
             "compiler_version": env!("CARGO_PKG_VERSION"),
