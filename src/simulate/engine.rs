@@ -7,7 +7,9 @@ use crate::calendar::{Delay, Timing};
 use crate::model::{Builtin, Channel, Cmp, Effects, Flow};
 
 use super::clock::SimClock;
-use super::program::{is_positive, shape, CCond, COperand, Kind, Program};
+use super::program::{
+    is_positive, shape, CCond, COperand, Kind, Program, ACTIVE, EXHAUSTED, STAGE_CHANGED,
+};
 use super::random::{LeadRng, Purpose};
 
 /// Minutes since the Unix epoch.
@@ -272,7 +274,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     if let Some(e) = p.entry {
         lead.schedule_step(e, enroll, p.steps[e].timing);
     }
-    let mut reason: usize = p.reason_id("active");
+    let mut reason: usize = ACTIVE;
     let mut guard = 0u32;
     lead.gates(enroll, t, s);
     while lead.outcome.is_none() {
@@ -341,7 +343,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         lead.after_stage_change(next, t, s, &mut reason);
         if lead.cadence_active && lead.next_touch.is_none() && s.replies.is_empty() {
             lead.cadence_active = false;
-            reason = p.reason_id("exhausted");
+            reason = EXHAUSTED;
         }
         if lead.outcome.is_none()
             && !lead.cadence_active
@@ -636,11 +638,11 @@ impl Lead<'_> {
             if self.stage != cs
                 && !self.fire_exit(self.p.builtin_exit[STAGE_CHANGE], now, t, s, reason)
             {
-                self.end_cadence(reason, self.p.reason_id("stage_changed"), s);
+                self.end_cadence(reason, STAGE_CHANGED, s);
             }
         }
         if self.outcome.is_some() && self.cadence_active {
-            self.end_cadence(reason, self.p.reason_id("stage_changed"), s);
+            self.end_cadence(reason, STAGE_CHANGED, s);
         }
     }
 

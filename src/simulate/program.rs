@@ -96,6 +96,12 @@ pub fn outcome_index(ch: Channel, name: &str) -> Option<usize> {
     ch.outcomes().iter().position(|o| *o == name)
 }
 
+/// Cadence end reasons every program has, at these indices; exits' own reasons follow.
+pub const BUILTIN_REASONS: [&str; 3] = ["exhausted", "stage_changed", "active"];
+pub const EXHAUSTED: usize = 0;
+pub const STAGE_CHANGED: usize = 1;
+pub const ACTIVE: usize = 2;
+
 /// A condition compiled to numbers.
 #[derive(Debug, Clone)]
 pub enum CCond {
@@ -516,8 +522,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         .as_ref()
         .map(|c| compile_cond(c, &mut interner))
         .unwrap_or(CCond::True);
-    let mut reasons: Vec<String> =
-        vec!["exhausted".into(), "stage_changed".into(), "active".into()];
+    let mut reasons: Vec<String> = BUILTIN_REASONS.iter().map(|r| r.to_string()).collect();
     for e in &cad.exits {
         if !reasons.contains(&e.reason) {
             reasons.push(e.reason.clone());
