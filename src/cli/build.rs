@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::{color_choice, group_paths, path_diagnostic, plural, Color, Exit, Group};
+use super::{color_choice, load_and_check, plural, Color, Exit};
 use crate::build::{self, Ids, Options, Target};
-use crate::check;
 use crate::diagnostics::{self, codes, render_human, Diagnostic};
-use crate::project::Project;
 use crate::source::{SourceFile, SourceMap, Span};
 
 /// The targets of `cadence build`.
@@ -93,53 +91,19 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     // file name → (output, project index) over every project
     let mut outputs: BTreeMap<String, build::Output> = BTreeMap::new();
     let mut clash = None;
-    for g in group_paths(&args.paths) {
-        let (map, diags, built) = match g {
-            Group::Project(files) => {
-                let project = Project::load(&files);
-                let mut map = project.sources.clone();
-                let checked = check::check(&project);
-                let mut diags = checked.diagnostics;
-                for m in &project.io_errors {
-                    io_failed = true;
-                    diags.push(path_diagnostic(
-                        &mut map,
-                        Path::new(""),
-                        &codes::E0001,
-                        m.clone(),
-                    ));
-                }
-                let clean = !diags.iter().any(Diagnostic::is_error);
-                let built = clean.then(|| build::build(&project, &checked.model, &opts));
-                if let Some(b) = &built {
-                    diags.extend(b.diagnostics.iter().cloned());
-                }
-                diagnostics::sort(&mut diags);
-                (map, diags, built)
-            }
-            Group::Unreadable(p, e) => {
-                io_failed = true;
-                let mut map = SourceMap::new();
-                let d = path_diagnostic(
-                    &mut map,
-                    &p,
-                    &codes::E0001,
-                    format!("cannot read `{}`: {e}", p.display()),
-                );
-                (map, vec![d], None)
-            }
-            Group::Empty(p) => {
-                let mut map = SourceMap::new();
-                let d = path_diagnostic(
-                    &mut map,
-                    &p,
-                    &codes::E0005,
-                    format!("no `.cadence` files in `{}`", p.display()),
-                )
-                .with_help("point the command at a project folder or at `.cadence` files");
-                (map, vec![d], None)
-            }
+    let (runs, failed) = load_and_check(&args.paths);
+    io_failed |= failed;
+    for run in runs {
+        let (map, mut diags) = (run.map, run.diagnostics);
+        let clean = !diags.iter().any(Diagnostic::is_error);
+        let built = match &run.loaded {
+            Some((project, model)) if clean => Some(build::build(project, model, &opts)),
+            _ => None,
         };
+        if let Some(b) = &built {
+            diags.extend(b.diagnostics.iter().cloned());
+            diagnostics::sort(&mut diags);
+        }
         errors += diags.iter().filter(|d| d.is_error()).count();
         warnings += diags.iter().filter(|d| !d.is_error()).count();
         let _ = write!(err, "{}", render_human(&map, &diags, choice));

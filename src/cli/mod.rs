@@ -176,13 +176,13 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// A group of paths checked as one project, or a path that could not be read.
-pub(crate) enum Group {
+enum Group {
     Project(Vec<PathBuf>),
     Unreadable(PathBuf, String),
     Empty(PathBuf),
 }
 
-pub(crate) fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
+fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
     let mut groups = Vec::new();
     let mut loose = Vec::new();
     for p in default_paths(paths) {
@@ -210,7 +210,7 @@ pub(crate) fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
 }
 
 /// A diagnostic about a path itself, located at the start of a stand-in file named after it.
-pub(crate) fn path_diagnostic(
+fn path_diagnostic(
     map: &mut SourceMap,
     path: &std::path::Path,
     code: &'static codes::CodeInfo,
@@ -234,16 +234,26 @@ pub(crate) fn color_choice(color: Color) -> ColorChoice {
     }
 }
 
-/// Load and check every project named by `paths`; returns per-project sources and diagnostics.
-pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, bool) {
+/// One project as a verb sees it: its sources, every diagnostic (sorted), and — when its files
+/// could be read — the loaded project with its checked model (complete only without errors).
+pub struct CheckedRun {
+    pub map: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub loaded: Option<(Project, crate::model::Model)>,
+}
+
+/// Load and check every project named by `paths` (a folder is one project, loose files form
+/// one); the flag says whether a path could not be read (exit 2).
+pub fn load_and_check(paths: &[PathBuf]) -> (Vec<CheckedRun>, bool) {
     let mut runs = Vec::new();
     let mut io_failed = false;
     for g in group_paths(paths) {
-        match g {
+        let run = match g {
             Group::Project(files) => {
                 let project = Project::load(&files);
                 let mut map = project.sources.clone();
-                let mut diags = check::check_project(&project);
+                let checked = check::check(&project);
+                let mut diags = checked.diagnostics;
                 for m in &project.io_errors {
                     io_failed = true;
                     diags.push(path_diagnostic(
@@ -254,7 +264,11 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
                     ));
                 }
                 diagnostics::sort(&mut diags);
-                runs.push((map, diags));
+                CheckedRun {
+                    map,
+                    diagnostics: diags,
+                    loaded: Some((project, checked.model)),
+                }
             }
             Group::Unreadable(p, e) => {
                 io_failed = true;
@@ -265,7 +279,11 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
                     &codes::E0001,
                     format!("cannot read `{}`: {e}", p.display()),
                 );
-                runs.push((map, vec![d]));
+                CheckedRun {
+                    map,
+                    diagnostics: vec![d],
+                    loaded: None,
+                }
             }
             Group::Empty(p) => {
                 let mut map = SourceMap::new();
@@ -276,11 +294,25 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
                     format!("no `.cadence` files in `{}`", p.display()),
                 )
                 .with_help("point the command at a project folder or at `.cadence` files");
-                runs.push((map, vec![d]));
+                CheckedRun {
+                    map,
+                    diagnostics: vec![d],
+                    loaded: None,
+                }
             }
-        }
+        };
+        runs.push(run);
     }
     (runs, io_failed)
+}
+
+/// Load and check every project named by `paths`; returns per-project sources and diagnostics.
+pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, bool) {
+    let (runs, io_failed) = load_and_check(paths);
+    (
+        runs.into_iter().map(|r| (r.map, r.diagnostics)).collect(),
+        io_failed,
+    )
 }
 
 fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> Exit {

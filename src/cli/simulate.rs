@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use chrono::{Datelike, NaiveDateTime, TimeZone};
 
 use super::{render_failure, Exit, Format};
+use crate::diagnostics::Diagnostic;
 use crate::model::Model;
-use crate::project::Project;
 use crate::simulate::{self, report, Config, Program};
+use crate::source::SourceMap;
 
 #[derive(clap::Args, Debug)]
 pub struct SimulateArgs {
@@ -61,40 +62,35 @@ pub struct Plan {
 
 const DEFAULT_START: &str = "2026-01-05 09:00";
 
-/// Load, check and compile; returns the model or the exit code after printing diagnostics.
+/// Load and check one project; returns its model, or the exit code after printing diagnostics.
 pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         paths.to_vec()
     };
-    let (runs, io_failed) = super::check_paths(&paths);
-    let errors = runs.iter().flat_map(|(_, d)| d).any(|d| d.is_error());
+    let (mut runs, io_failed) = super::load_and_check(&paths);
+    let errors = runs
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .any(|d| d.is_error());
     if io_failed || errors || runs.len() != 1 {
-        render_failure(&runs, format);
-        if runs.len() > 1 {
-            eprintln!(
-                "error: simulate takes one project (one folder, or files that form one project)"
-            );
+        let view: Vec<(SourceMap, Vec<Diagnostic>)> =
+            runs.into_iter().map(|r| (r.map, r.diagnostics)).collect();
+        render_failure(&view, format);
+        if view.len() > 1 {
+            eprintln!("error: this command takes one project (one folder, or files that form one project)");
         }
-        return Err(if io_failed || runs.len() > 1 {
+        return Err(if io_failed || view.len() > 1 {
             Exit::Usage
         } else {
             Exit::Findings
         });
     }
-    // check again to get the model (check_paths keeps only diagnostics)
-    let mut files = Vec::new();
-    let mut errs = Vec::new();
-    for p in &paths {
-        if p.is_dir() {
-            crate::project::collect_dir(p, &mut files, &mut errs);
-        } else {
-            files.push(p.clone());
-        }
+    match runs.pop().and_then(|r| r.loaded) {
+        Some((_, model)) => Ok(model),
+        None => Err(Exit::Usage),
     }
-    let project = Project::load(&files);
-    Ok(crate::check::check(&project).model)
 }
 
 pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
