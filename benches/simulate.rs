@@ -42,6 +42,7 @@ fn leads_per_second(m: &Model, simulation: &str, count: u64) -> (f64, u64) {
         horizon_minutes: sim.horizon_minutes.unwrap_or(180 * 1440) as f64,
         precision: None,
         max_count: count,
+        arrival_window_minutes: simulate::arrival_window(&p, sim.count.unwrap_or(count)),
     };
     let mut best = f64::MAX;
     let mut won = 0;
@@ -134,6 +135,7 @@ fn main() {
         horizon_minutes: 365.0 * 1440.0,
         precision: None,
         max_count: 10_000_000,
+        arrival_window_minutes: 0.0,
     };
     let t = simulate::simulate(&p, &cfg, |_, _| {});
     println!(

@@ -408,6 +408,8 @@ pub struct Population {
     pub responsiveness: Option<Dist>,
     pub fatigue: Option<f64>,
     pub reply_after_minutes: Option<Dist>,
+    pub open_after_minutes: Option<Dist>,
+    pub meeting_after_minutes: Option<Dist>,
     pub milestones: Vec<Milestone>,
 }
 

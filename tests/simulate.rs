@@ -27,6 +27,7 @@ fn run(model: &Model, count: u64, seed: u64, threads: usize) -> Tally {
         horizon_minutes: 365.0 * 1440.0,
         precision: None,
         max_count: count,
+        arrival_window_minutes: 0.0,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -404,20 +405,13 @@ fn paired(base: &str, cand: &str, count: u64) -> simulate::compare::Paired {
         horizon_minutes: 120.0 * 1440.0,
         precision: None,
         max_count: count,
+        arrival_window_minutes: simulate::arrival_window(&pb, count),
     };
     let (cb, cc) = (
         simulate::ctx(&pb, None, &cfg),
         simulate::ctx(&pc, None, &cfg),
     );
-    let mut p = simulate::compare::Paired::default();
-    for k in 0..20 {
-        let (a, b) = (count * k / 20, count * (k + 1) / 20);
-        p.add_batch(
-            &simulate::results(&cb, 2881, a, b),
-            &simulate::results(&cc, 2881, a, b),
-        );
-    }
-    p
+    simulate::compare(&cb, &cc, 2881, count)
 }
 
 #[test]

@@ -98,7 +98,7 @@ impl Checker {
                             self.push(
                                 Diagnostic::new(&codes::E0218, it.span, "this setting cannot vary by segment")
                                     .with_label("not allowed in a segment")
-                                    .with_help("segments override facts, `respond` blocks, responsiveness, fatigue, reply_after and milestones"),
+                                    .with_help("segments override facts, `respond` blocks, responsiveness, fatigue, reply_after, open_after, meeting_after and milestones"),
                             );
                         }
                     }
@@ -143,14 +143,14 @@ impl Checker {
     }
 
     pub(super) fn count(&mut self, n: &ast::Number) -> Option<u64> {
-        if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e12 {
+        if n.value < 1.0 || n.value.fract() != 0.0 || n.value > 1e9 {
             self.push(
                 Diagnostic::new(
                     &codes::E0308,
                     n.span,
                     format!("`{}` is not a valid count", n.raw),
                 )
-                .with_label("a count is a whole number from 1 to 10^12")
+                .with_label("a count is a whole number from 1 to 10^9")
                 .with_help("write e.g. `count 100_000`"),
             );
             None
@@ -213,6 +213,14 @@ impl Checker {
             LeadsItem::ReplyAfter(d) => {
                 pop.reply_after_minutes =
                     Some(self.distribution(d, Some(&Ty::Duration), "reply_after"));
+            }
+            LeadsItem::OpenAfter(d) => {
+                pop.open_after_minutes =
+                    Some(self.distribution(d, Some(&Ty::Duration), "open_after"));
+            }
+            LeadsItem::MeetingAfter(d) => {
+                pop.meeting_after_minutes =
+                    Some(self.distribution(d, Some(&Ty::Duration), "meeting_after"));
             }
             LeadsItem::Milestone {
                 event,

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::simulate::{load_model, start_minutes, usage, worker_pool, RunFlags};
+use super::settings::{self, Settings, Source};
+use super::simulate::{load_model, usage, worker_pool, RunFlags};
 use super::{Exit, Format};
 use crate::model::Model;
 use crate::simulate::{self, compare::Paired, Config, Program};
@@ -29,26 +30,24 @@ pub struct CompareArgs {
     pub run: RunFlags,
 }
 
-/// A side of the comparison: the compiled program and the run settings from its simulation.
-struct Side {
+/// A side of the comparison: the compiled program and what it runs.
+struct Side<'m> {
     label: String,
     program: Program,
-    count: Option<u64>,
-    seed: Option<u64>,
-    horizon: Option<u64>,
-    start: Option<String>,
+    source: Source<'m>,
 }
 
-fn side(model: &Model, name: &str, leads: Option<&str>) -> Result<Side, String> {
+fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m>, String> {
     if let Some(s) = model.simulations.iter().find(|s| s.name == name) {
         let program = simulate::compile(model, s.cadence, s.leads).map_err(|e| e.0)?;
         return Ok(Side {
             label: format!("simulation `{name}`"),
             program,
-            count: s.count,
-            seed: s.seed,
-            horizon: s.horizon_minutes,
-            start: s.start.clone(),
+            source: Source {
+                simulation: Some(s),
+                cadence: s.cadence,
+                leads: s.leads,
+            },
         });
     }
     let Some(ci) = model.cadences.iter().position(|c| c.name == name) else {
@@ -63,35 +62,74 @@ fn side(model: &Model, name: &str, leads: Option<&str>) -> Result<Side, String> 
             None => format!("no simulation or cadence `{name}` in the project"),
         });
     };
-    // the lead model: named, or the one a simulation of this cadence uses
+    // the lead model: named, or the one a simulation of this cadence uses (with its settings)
+    let sim = model.simulations.iter().find(|s| s.cadence == ci);
     let li = match leads {
         Some(l) => model
             .leads
             .iter()
             .position(|x| x.name == l)
             .ok_or_else(|| format!("no lead model `{l}`"))?,
-        None => model
-            .simulations
-            .iter()
-            .find(|s| s.cadence == ci)
-            .map(|s| s.leads)
-            .ok_or_else(|| {
-                format!("cadence `{name}` has no simulation: name a lead model with --leads")
-            })?,
+        None => sim.map(|s| s.leads).ok_or_else(|| {
+            format!("cadence `{name}` has no simulation: name a lead model with --leads")
+        })?,
     };
-    let sim = model.simulations.iter().find(|s| s.cadence == ci);
     Ok(Side {
         label: format!("cadence `{name}`"),
         program: simulate::compile(model, ci, li).map_err(|e| e.0)?,
-        count: sim.and_then(|s| s.count),
-        seed: sim.and_then(|s| s.seed),
-        horizon: sim.and_then(|s| s.horizon_minutes),
-        start: sim.and_then(|s| s.start.clone()),
+        source: Source {
+            simulation: sim.filter(|s| s.leads == li),
+            cadence: ci,
+            leads: li,
+        },
     })
 }
 
 pub fn run(a: CompareArgs) -> Exit {
     run_checked(a).unwrap_or_else(|e| e)
+}
+
+/// How the two sides' scenarios differ, in words (empty: the same scenario).
+fn differences(
+    (mb, b, sb, cb): (&Model, &Side<'_>, &Settings, &Config),
+    (mc, c, sc, cc): (&Model, &Side<'_>, &Settings, &Config),
+    paired: &Paired,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let (lb, lc) = (mb.leads.get(b.source.leads), mc.leads.get(c.source.leads));
+    if lb != lc {
+        let name = |l: Option<&crate::model::LeadModel>| l.map(|l| l.name.clone()).unwrap_or_default();
+        out.push(format!(
+            "population: lead model `{}` vs `{}`{}",
+            name(lb),
+            name(lc),
+            if name(lb) == name(lc) { " (changed)" } else { "" }
+        ));
+    }
+    if sb.start_text != sc.start_text {
+        out.push(format!("start: {} vs {}", sb.start_text, sc.start_text));
+    }
+    if sb.horizon_minutes != sc.horizon_minutes {
+        out.push(format!(
+            "horizon: {}d vs {}d",
+            sb.horizon_minutes as f64 / 1440.0,
+            sc.horizon_minutes as f64 / 1440.0
+        ));
+    }
+    if cb.arrival_window_minutes != cc.arrival_window_minutes {
+        out.push(format!(
+            "arrival window: {:.1}d vs {:.1}d",
+            cb.arrival_window_minutes / 1440.0,
+            cc.arrival_window_minutes / 1440.0
+        ));
+    }
+    if !paired.same_enrolment() {
+        out.push(format!(
+            "enrolment: base enrolls {}, candidate {}, both {} of {} leads; conversion is per lead enrolled on either side",
+            paired.enrolled_base, paired.enrolled_candidate, paired.enrolled_both, paired.leads
+        ));
+    }
+    out
 }
 
 fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
@@ -102,40 +140,22 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     };
     let base = side(&base_model, &a.base, a.leads.as_deref()).map_err(usage)?;
     let cand = side(&cand_model, &a.candidate, a.leads.as_deref()).map_err(usage)?;
-    let horizon = match &a.run.horizon {
-        Some(h) => Some(super::simulate::parse_horizon(h).map_err(usage)?),
-        None => None,
-    };
-    let start_text = base
-        .start
-        .clone()
-        .unwrap_or_else(|| "2026-01-05 09:00".into());
-    let count = a
-        .run
-        .count
-        .or(base.count)
-        .unwrap_or(100_000)
-        .max(simulate::compare::BATCHES as u64);
-    let cfg = Config {
-        seed: a.run.seed.or(base.seed).unwrap_or(1),
+    let set_b = settings::resolve(&base_model, &base.source, &a.run, None).map_err(usage)?;
+    let mut set_c = settings::resolve(&cand_model, &cand.source, &a.run, None).map_err(usage)?;
+    // the same leads on both sides: the base's count and seed (or the flags')
+    set_c.count = set_b.count;
+    set_c.seed = set_b.seed;
+    let count = set_b.count.max(simulate::compare::BATCHES as u64);
+    let cfg_b = Config {
         count,
-        start: 0.0,
-        horizon_minutes: horizon.or(base.horizon).unwrap_or(180 * 1440) as f64,
-        precision: None,
-        max_count: count,
+        ..set_b.config(&base.program).map_err(usage)?
     };
-    let start_b = start_minutes(&base.program, &start_text).map_err(usage)?;
-    let start_c = start_minutes(&cand.program, &start_text).map_err(usage)?;
+    let cfg_c = Config {
+        count,
+        ..set_c.config(&cand.program).map_err(usage)?
+    };
     let pool = worker_pool(a.run.threads)?;
     let paired = pool.install(|| {
-        let cfg_b = Config {
-            start: start_b,
-            ..cfg.clone()
-        };
-        let cfg_c = Config {
-            start: start_c,
-            ..cfg.clone()
-        };
         let (clock_b, clock_c) = (
             simulate::clock_for(&base.program, &cfg_b),
             simulate::clock_for(&cand.program, &cfg_c),
@@ -144,17 +164,16 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
             simulate::ctx(&base.program, clock_b.as_ref(), &cfg_b),
             simulate::ctx(&cand.program, clock_c.as_ref(), &cfg_c),
         );
-        let hours = (cfg.horizon_minutes / 60.0).ceil() as usize + 1;
-        let mut paired = Paired::default();
-        let batches = simulate::compare::BATCHES as u64;
-        for k in 0..batches {
-            let (from, to) = (cfg.count * k / batches, cfg.count * (k + 1) / batches);
-            let rb = simulate::results(&ctx_b, hours, from, to);
-            let rc = simulate::results(&ctx_c, hours, from, to);
-            paired.add_batch(&rb, &rc);
-        }
-        paired
+        let horizon = cfg_b.horizon_minutes.max(cfg_c.horizon_minutes);
+        let hours = (horizon / 60.0).ceil() as usize + 1;
+        simulate::compare(&ctx_b, &ctx_c, hours, count)
     });
+    let diffs = differences(
+        (&base_model, &base, &set_b, &cfg_b),
+        (&cand_model, &cand, &set_c, &cfg_c),
+        &paired,
+    );
+    let cfg = cfg_b;
     let (p1, p2) = paired.rates();
     let (d, lo, hi) = paired.difference();
     let med = paired.percentile_difference(0);
@@ -167,7 +186,11 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 "format_version": simulate::report::SIM_FORMAT_VERSION,
                 "compiler_version": env!("CARGO_PKG_VERSION"),
                 "base": base.label, "candidate": cand.label,
-                "leads": n, "seed": cfg.seed, "horizon_days": cfg.horizon_minutes / 1440.0,
+                "leads": paired.leads, "enrolled": n, "seed": cfg.seed,
+                "horizon_days": {"base": cfg.horizon_minutes / 1440.0, "candidate": cfg_c.horizon_minutes / 1440.0},
+                "start": {"base": set_b.start_text, "candidate": set_c.start_text},
+                "arrival_window_days": {"base": cfg.arrival_window_minutes / 1440.0, "candidate": cfg_c.arrival_window_minutes / 1440.0},
+                "differences": diffs,
                 "conversion": {
                     "base": p1, "candidate": p2,
                     "difference": d, "ci95_paired_newcombe": [lo, hi],
@@ -177,8 +200,8 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 "share_changed": paired.changed(),
                 "cycle_time": {
                     "mean_days": {
-                        "base": paired.cycle_sum_base / (paired.both + paired.only_base).max(1) as f64 / 1440.0,
-                        "candidate": paired.cycle_sum_candidate / (paired.both + paired.only_candidate).max(1) as f64 / 1440.0,
+                        "base": paired.mean_cycle_days().0,
+                        "candidate": paired.mean_cycle_days().1,
                     },
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
@@ -188,10 +211,15 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         _ => {
             println!("compare: base {} vs candidate {}", base.label, cand.label);
             println!(
-                "  the same {n} synthetic leads (seed {}), horizon {}d\n",
+                "  the same {} synthetic leads (seed {}), {n} enrolled, horizon {}d",
+                paired.leads,
                 cfg.seed,
                 cfg.horizon_minutes / 1440.0
             );
+            for d in &diffs {
+                println!("  note: the sides differ in {d}");
+            }
+            println!();
             println!(
                 "conversion   base {:.2}%   candidate {:.2}%   difference {:+.2} pp (95% paired CI {:+.2} to {:+.2})",
                 100.0 * p1,

@@ -2,6 +2,7 @@
 
 mod build;
 mod compare;
+mod settings;
 mod simulate;
 
 use std::io::{IsTerminal, Write};

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDateTime, TimeZone};
 
+use super::settings::{self, Settings, Source};
 use super::{render_failure, Exit, Format};
 use crate::diagnostics::Diagnostic;
 use crate::model::Model;
-use crate::simulate::{self, report, Config, Program};
+use crate::simulate::{self, report, Program};
 use crate::source::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -56,11 +57,8 @@ pub struct Plan {
     pub name: String,
     pub cadence: usize,
     pub leads: usize,
-    pub config: Config,
-    pub start_text: String,
+    pub settings: Settings,
 }
-
-const DEFAULT_START: &str = "2026-01-05 09:00";
 
 /// Load and check one project; returns its model, or the exit code after printing diagnostics.
 pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
@@ -94,35 +92,13 @@ pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
 }
 
 pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
-    let horizon_override = match &a.run.horizon {
-        Some(h) => Some(parse_horizon(h)?),
-        None => None,
-    };
     let mut out = Vec::new();
-    let mk = |name: String,
-              cadence: usize,
-              leads: usize,
-              count: Option<u64>,
-              start: Option<&str>,
-              horizon: Option<u64>,
-              seed: Option<u64>|
-     -> Result<Plan, String> {
-        let start_text = start.unwrap_or(DEFAULT_START).to_string();
-        let lead_count = model.leads.get(leads).and_then(|l| l.count);
-        let config = Config {
-            seed: a.run.seed.or(seed).unwrap_or(1),
-            count: a.run.count.or(count).or(lead_count).unwrap_or(10_000),
-            start: 0.0,
-            horizon_minutes: horizon_override.or(horizon).unwrap_or(180 * 1440) as f64,
-            precision: a.precision,
-            max_count: 100_000_000,
-        };
+    let mk = |name: String, src: Source<'_>| -> Result<Plan, String> {
         Ok(Plan {
             name,
-            cadence,
-            leads,
-            config,
-            start_text,
+            cadence: src.cadence,
+            leads: src.leads,
+            settings: settings::resolve(model, &src, &a.run, a.precision)?,
         })
     };
     if let (Some(c), Some(l)) = (&a.cadence, &a.leads) {
@@ -136,22 +112,24 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
             .iter()
             .position(|x| x.name == *l)
             .ok_or_else(|| format!("no lead model `{l}` in the project"))?;
-        out.push(mk(format!("{c} × {l}"), ci, li, None, None, None, None)?);
+        let src = Source {
+            simulation: None,
+            cadence: ci,
+            leads: li,
+        };
+        out.push(mk(format!("{c} × {l}"), src)?);
         return Ok(out);
     }
     for s in &model.simulations {
         if a.simulation.as_ref().is_some_and(|n| *n != s.name) {
             continue;
         }
-        out.push(mk(
-            s.name.clone(),
-            s.cadence,
-            s.leads,
-            s.count,
-            s.start.as_deref(),
-            s.horizon_minutes,
-            s.seed,
-        )?);
+        let src = Source {
+            simulation: Some(s),
+            cadence: s.cadence,
+            leads: s.leads,
+        };
+        out.push(mk(s.name.clone(), src)?);
     }
     if out.is_empty() {
         return Err(match &a.simulation {
@@ -217,8 +195,18 @@ pub(super) fn usage(msg: impl std::fmt::Display) -> Exit {
     Exit::Usage
 }
 
-/// A pool of `threads` workers (0: one per core); results never depend on the count.
+/// At most this many worker threads (more only adds switching; results never depend on it).
+pub const MAX_THREADS: usize = 256;
+
+/// A pool of `threads` workers (default: one per core); results never depend on the count.
 pub(super) fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Exit> {
+    if let Some(n) = threads {
+        if n == 0 || n > MAX_THREADS {
+            return Err(usage(format!(
+                "--threads {n} is out of range: give 1 to {MAX_THREADS} (results do not depend on it)"
+            )));
+        }
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -238,8 +226,7 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
     for plan in plans {
         let program = simulate::compile(&model, plan.cadence, plan.leads)
             .map_err(|e| usage(format!("cannot simulate `{}`: {}", plan.name, e.0)))?;
-        let mut cfg = plan.config.clone();
-        cfg.start = start_minutes(&program, &plan.start_text).map_err(usage)?;
+        let cfg = plan.settings.config(&program).map_err(usage)?;
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(cfg.count);
             b.set_style(
@@ -271,8 +258,15 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
                 .map(|l| l.name.clone())
                 .unwrap_or_default(),
             seed: cfg.seed,
-            start: plan.start_text.clone(),
+            start: plan.settings.start_text.clone(),
             horizon_days: cfg.horizon_minutes / 1440.0,
+            arrival_window_days: cfg.arrival_window_minutes / 1440.0,
+            scenario_leads: plan.settings.scenario_leads,
+            precision: cfg.precision.map(|target| report::PrecisionOutcome {
+                target,
+                reached: report::wilson_half_width(tally.won, tally.enrolled) <= target,
+                cap: cfg.max_count,
+            }),
             working_days: working_days(&program, cfg.start, cfg.horizon_minutes),
         };
         let r = report::Report {
@@ -280,6 +274,14 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
             tally: &tally,
             info,
         };
+        if let Some(po) = &r.info.precision {
+            if !po.reached {
+                eprintln!(
+                    "warning: `{}`: precision ±{} not reached at the cap of {} leads; the interval is wider",
+                    plan.name, po.target, po.cap
+                );
+            }
+        }
         match a.run.format {
             Format::Json => json_reports.push(r.to_json()),
             _ => println!("{}", r.to_text()),

@@ -529,6 +529,8 @@ pub fn leads_item(item: &LeadsItem) -> Shape {
         LeadsItem::Responsiveness(d) => line(format!("responsiveness {}", distribution(d))),
         LeadsItem::Fatigue(n) => line(format!("fatigue {} per touch", n.raw)),
         LeadsItem::ReplyAfter(d) => line(format!("reply_after {}", distribution(d))),
+        LeadsItem::OpenAfter(d) => line(format!("open_after {}", distribution(d))),
+        LeadsItem::MeetingAfter(d) => line(format!("meeting_after {}", distribution(d))),
         LeadsItem::Milestone {
             event,
             stage,

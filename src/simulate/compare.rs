@@ -15,6 +15,9 @@ const T975: [f64; 19] = [
     2.145, 2.131, 2.120, 2.110, 2.101, 2.093,
 ];
 
+/// The paired tally of a comparison. Pairs count the leads enrolled on either side (a lead
+/// one side does not enroll is not won there). Only integers, so it merges exactly in any order;
+/// memory does not grow with the number of leads.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Paired {
     /// both won / only base / only candidate / neither
@@ -22,60 +25,124 @@ pub struct Paired {
     pub only_base: u64,
     pub only_candidate: u64,
     pub neither: u64,
+    pub leads: u64,
     pub enrolled_base: u64,
     pub enrolled_candidate: u64,
-    /// per batch: (base median, candidate median, base p90, candidate p90) of won cycle minutes
-    pub batches: Vec<[Option<f64>; 4]>,
-    pub cycle_sum_base: f64,
-    pub cycle_sum_candidate: f64,
+    pub enrolled_both: u64,
+    /// per batch, per side: won cycle times in whole hours
+    pub hist: Vec<[Vec<u64>; 2]>,
+    /// won cycle minutes, summed (rounded per lead)
+    pub cycle_sum_base: u128,
+    pub cycle_sum_candidate: u128,
 }
 
-fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
+/// The q-quantile of an hourly histogram, in minutes (the middle of its hour).
+fn quantile(hist: &[u64], q: f64) -> Option<f64> {
+    let n: u64 = hist.iter().sum();
+    if n == 0 {
         return None;
     }
-    let k = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[k - 1])
+    let k = ((q * n as f64).ceil() as u64).clamp(1, n);
+    let mut acc = 0;
+    for (h, c) in hist.iter().enumerate() {
+        acc += c;
+        if acc >= k {
+            return Some((h as f64 + 0.5) * 60.0);
+        }
+    }
+    None
 }
 
 impl Paired {
-    /// Add one batch of leads, in lead order for both versions.
-    pub fn add_batch(&mut self, base: &[LeadResult], cand: &[LeadResult]) {
-        let mut cb = Vec::new();
-        let mut cc = Vec::new();
-        for (a, b) in base.iter().zip(cand) {
-            self.enrolled_base += u64::from(a.enrolled);
-            self.enrolled_candidate += u64::from(b.enrolled);
-            match (a.won, b.won) {
-                (true, true) => self.both += 1,
-                (true, false) => self.only_base += 1,
-                (false, true) => self.only_candidate += 1,
-                (false, false) => self.neither += 1,
+    pub fn new(hours: usize) -> Paired {
+        Paired {
+            hist: (0..BATCHES)
+                .map(|_| [vec![0; hours + 1], vec![0; hours + 1]])
+                .collect(),
+            ..Paired::default()
+        }
+    }
+
+    /// Count one lead's pair of results into `batch`.
+    pub fn add(&mut self, batch: usize, a: &LeadResult, b: &LeadResult) {
+        self.leads += 1;
+        self.enrolled_base += u64::from(a.enrolled);
+        self.enrolled_candidate += u64::from(b.enrolled);
+        self.enrolled_both += u64::from(a.enrolled && b.enrolled);
+        if !a.enrolled && !b.enrolled {
+            return;
+        }
+        match (a.won, b.won) {
+            (true, true) => self.both += 1,
+            (true, false) => self.only_base += 1,
+            (false, true) => self.only_candidate += 1,
+            (false, false) => self.neither += 1,
+        }
+        for (side, r) in [a, b].into_iter().enumerate() {
+            if !r.won {
+                continue;
             }
-            if a.won {
-                cb.push(a.cycle_minutes);
-                self.cycle_sum_base += a.cycle_minutes;
+            let m = r.cycle_minutes.round().max(0.0);
+            if side == 0 {
+                self.cycle_sum_base += m as u128;
+            } else {
+                self.cycle_sum_candidate += m as u128;
             }
-            if b.won {
-                cc.push(b.cycle_minutes);
-                self.cycle_sum_candidate += b.cycle_minutes;
+            if let Some(h) = self.hist.get_mut(batch).map(|x| &mut x[side]) {
+                let i = ((m / 60.0) as usize).min(h.len().saturating_sub(1));
+                if let Some(c) = h.get_mut(i) {
+                    *c += 1;
+                }
             }
         }
-        cb.sort_by(f64::total_cmp);
-        cc.sort_by(f64::total_cmp);
-        self.batches.push([
-            quantile(&cb, 0.5),
-            quantile(&cc, 0.5),
-            quantile(&cb, 0.9),
-            quantile(&cc, 0.9),
-        ]);
+    }
+
+    pub fn merge(&mut self, o: &Paired) {
+        self.both += o.both;
+        self.only_base += o.only_base;
+        self.only_candidate += o.only_candidate;
+        self.neither += o.neither;
+        self.leads += o.leads;
+        self.enrolled_base += o.enrolled_base;
+        self.enrolled_candidate += o.enrolled_candidate;
+        self.enrolled_both += o.enrolled_both;
+        self.cycle_sum_base += o.cycle_sum_base;
+        self.cycle_sum_candidate += o.cycle_sum_candidate;
+        if self.hist.is_empty() {
+            self.hist = o.hist.clone();
+            return;
+        }
+        for (a, b) in self.hist.iter_mut().zip(&o.hist) {
+            for side in 0..2 {
+                for (x, y) in a[side].iter_mut().zip(&b[side]) {
+                    *x += y;
+                }
+            }
+        }
+    }
+
+    /// Whether both sides enroll exactly the same leads.
+    pub fn same_enrolment(&self) -> bool {
+        self.enrolled_base == self.enrolled_both && self.enrolled_candidate == self.enrolled_both
+    }
+
+    /// Mean cycle time of won leads in days, per side.
+    pub fn mean_cycle_days(&self) -> (Option<f64>, Option<f64>) {
+        let wins_b = self.both + self.only_base;
+        let wins_c = self.both + self.only_candidate;
+        let mean = |sum: u128, n: u64| (n > 0).then(|| sum as f64 / n as f64 / 1440.0);
+        (
+            mean(self.cycle_sum_base, wins_b),
+            mean(self.cycle_sum_candidate, wins_c),
+        )
     }
 
     pub fn n(&self) -> u64 {
         self.both + self.only_base + self.only_candidate + self.neither
     }
 
-    /// Conversion per lead of the population (won / leads) for base and candidate.
+    /// Conversion (won / leads enrolled on either side; with the same enrolment, won / enrolled
+    /// as `simulate` reports it) for base and candidate.
     pub fn rates(&self) -> (f64, f64) {
         let n = self.n().max(1) as f64;
         (
@@ -121,10 +188,11 @@ impl Paired {
     /// Mean of per-batch differences (candidate - base) of a percentile, in days, with a 95% t
     /// interval; `which` is 0 for the median, 1 for p90. None when too few batches have wins.
     pub fn percentile_difference(&self, which: usize) -> Option<(f64, f64, f64)> {
+        let q = if which == 0 { 0.5 } else { 0.9 };
         let diffs: Vec<f64> = self
-            .batches
+            .hist
             .iter()
-            .filter_map(|b| match (b[which * 2], b[which * 2 + 1]) {
+            .filter_map(|b| match (quantile(&b[0], q), quantile(&b[1], q)) {
                 (Some(x), Some(y)) => Some((y - x) / 1440.0),
                 _ => None,
             })

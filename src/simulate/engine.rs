@@ -7,129 +7,13 @@ use crate::calendar::{Delay, Timing};
 use crate::model::{Builtin, Channel, Cmp, Effects, Flow};
 
 use super::clock::SimClock;
-use super::program::{
-    is_positive, shape, CCond, COperand, Kind, Program, ACTIVE, EXHAUSTED, STAGE_CHANGED,
-};
+use super::outcomes::{draw, waking, Delays, Happening};
+use super::program::{CCond, COperand, Kind, Program, ACTIVE, EXHAUSTED, STAGE_CHANGED};
 use super::random::{LeadRng, Purpose};
+pub use super::tally::{LeadResult, Tally};
 
 /// Minutes since the Unix epoch.
 pub type Time = f64;
-
-/// Everything counted over leads. Only integers, so merging is exact in any order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Tally {
-    pub leads: u64,
-    pub enrolled: u64,
-    pub won: u64,
-    pub lost: u64,
-    pub open: u64,
-    /// won within 30, 60, 90, 180 days of enrollment
-    pub won_by: [u64; 4],
-    pub cycle_minutes_sum: u128,
-    /// sum of squared cycle minutes (for the standard error of the mean)
-    pub cycle_minutes_sq_sum: u128,
-    /// cycle time of won leads, in hours
-    pub cycle_hist: Vec<u64>,
-    pub touches: u64,
-    pub touches_sq_sum: u64,
-    pub touches_by_channel: [u64; 7],
-    pub reasons: Vec<u64>,
-    pub final_stage: Vec<u64>,
-    pub step_reached: Vec<u64>,
-    /// [step][outcome]
-    pub step_outcomes: Vec<[u64; 6]>,
-    pub stage_entries: Vec<u64>,
-    /// dwell per stage, in hours (completed stays only)
-    pub dwell_hist: Vec<Vec<u64>>,
-    /// [from][to]
-    pub stage_exits: Vec<Vec<u64>>,
-    /// [stage][role]
-    pub escalations: Vec<Vec<u64>>,
-    pub tasks: u64,
-    /// [stage][exit] → leads open at the horizon in that stage; [..][conjunct] false counts
-    pub held_back: Vec<Vec<Vec<u64>>>,
-}
-
-impl Tally {
-    pub fn new(p: &Program, hist_hours: usize) -> Tally {
-        let ns = p.stages.len();
-        Tally {
-            cycle_hist: vec![0; hist_hours + 1],
-            reasons: vec![0; p.reasons.len()],
-            final_stage: vec![0; ns],
-            step_reached: vec![0; p.steps.len()],
-            step_outcomes: vec![[0; 6]; p.steps.len()],
-            stage_entries: vec![0; ns],
-            dwell_hist: vec![vec![0; hist_hours + 1]; ns],
-            stage_exits: vec![vec![0; ns]; ns],
-            escalations: vec![vec![0; p.roles.len().max(1)]; ns],
-            held_back: p
-                .stages
-                .iter()
-                .map(|s| s.exits.iter().map(|_| vec![0; 16]).collect())
-                .collect(),
-            ..Tally::default()
-        }
-    }
-
-    pub fn merge(&mut self, o: &Tally) {
-        self.leads += o.leads;
-        self.enrolled += o.enrolled;
-        self.won += o.won;
-        self.lost += o.lost;
-        self.open += o.open;
-        for i in 0..4 {
-            self.won_by[i] += o.won_by[i];
-        }
-        self.cycle_minutes_sum += o.cycle_minutes_sum;
-        self.cycle_minutes_sq_sum += o.cycle_minutes_sq_sum;
-        self.touches_sq_sum += o.touches_sq_sum;
-        add(&mut self.cycle_hist, &o.cycle_hist);
-        self.touches += o.touches;
-        for i in 0..7 {
-            self.touches_by_channel[i] += o.touches_by_channel[i];
-        }
-        add(&mut self.reasons, &o.reasons);
-        add(&mut self.final_stage, &o.final_stage);
-        add(&mut self.step_reached, &o.step_reached);
-        for (a, b) in self.step_outcomes.iter_mut().zip(&o.step_outcomes) {
-            for i in 0..6 {
-                a[i] += b[i];
-            }
-        }
-        add(&mut self.stage_entries, &o.stage_entries);
-        for (a, b) in self.dwell_hist.iter_mut().zip(&o.dwell_hist) {
-            add(a, b);
-        }
-        for (a, b) in self.stage_exits.iter_mut().zip(&o.stage_exits) {
-            add(a, b);
-        }
-        for (a, b) in self.escalations.iter_mut().zip(&o.escalations) {
-            add(a, b);
-        }
-        self.tasks += o.tasks;
-        for (a, b) in self.held_back.iter_mut().zip(&o.held_back) {
-            for (x, y) in a.iter_mut().zip(b) {
-                add(x, y);
-            }
-        }
-    }
-}
-
-fn add(a: &mut [u64], b: &[u64]) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
-    }
-}
-
-/// How one lead ended, for paired comparisons.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LeadResult {
-    pub enrolled: bool,
-    pub won: bool,
-    /// minutes from enrollment to won (0 when not won)
-    pub cycle_minutes: f64,
-}
 
 /// Per-thread scratch space, reused across leads (no allocation per lead after warm-up).
 #[derive(Default)]
@@ -139,8 +23,10 @@ pub struct Scratch {
     escalated: Vec<bool>,
     counts: Vec<u32>,
     jumps: Vec<u32>,
-    /// (arrival, step, outcome, whether the step's `on replied` rule may fire: within its window)
-    replies: Vec<(Time, usize, usize, bool)>,
+    /// outcomes of earlier touches still to happen (opens, clicks, replies, meetings)
+    pending: Vec<Pending>,
+    /// the happenings of the touch being drawn
+    happen: Vec<Happening>,
     /// touches per step, the repeat key of outcome draws
     touched: Vec<u32>,
     milestones: Vec<(Time, usize, u32)>,
@@ -179,6 +65,18 @@ const UNSUBSCRIBE: usize = 2;
 const MEETING_BOOKED: usize = 3;
 const STAGE_CHANGE: usize = 4;
 
+/// An outcome of a touch that happens later than the touch.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    at: Time,
+    step: usize,
+    outcome: usize,
+    /// the `on` rule this outcome applies, decided when the touch was made
+    rule: Option<usize>,
+    /// a meeting takes place whether or not the cadence that booked it goes on
+    outlives_cadence: bool,
+}
+
 /// Run one lead and count it into `t`. `start` is the simulation start; `horizon` in minutes.
 /// What every lead of one run shares.
 pub struct RunCtx<'a> {
@@ -190,6 +88,9 @@ pub struct RunCtx<'a> {
     pub start: Time,
     /// minutes
     pub horizon: f64,
+    /// with `arrivals`, leads enroll uniformly over this many minutes from `start` (a Poisson
+    /// process given its count); the scenario fixes it, the lead count does not
+    pub arrival_window: f64,
 }
 
 pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) -> LeadResult {
@@ -197,9 +98,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     let rng = LeadRng::new(ctx.seed, index);
     t.leads += 1;
     let enroll = match p.arrivals_per_day {
-        Some(rate) if rate > 0.0 => {
-            start + (index as f64 + rng.uniform(0, Purpose::Arrival, 0)) / rate * MIN_PER_DAY
-        }
+        Some(rate) if rate > 0.0 => start + rng.uniform(0, Purpose::Arrival, 0) * ctx.arrival_window,
         _ => start,
     };
     let u = rng.uniform(0, Purpose::Segment, 0);
@@ -214,15 +113,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     s.facts.clear();
     for (i, d) in pp.facts.iter().enumerate() {
         let v = match d {
-            Some(d) => {
-                let x = rng.sample(d, p.fact_sites[i], Purpose::Fact);
-                match (&p.fact_choice_text[i], d) {
-                    (choices, crate::model::Dist::Choice { .. }) if !choices.is_empty() => {
-                        choices.get(x as usize).copied().unwrap_or(-1.0)
-                    }
-                    _ => x,
-                }
-            }
+            Some(d) => rng.sample(d, p.fact_sites[i], Purpose::Fact),
             None => f64::NAN,
         };
         s.facts.push(v);
@@ -253,6 +144,12 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     };
     s.events.clear();
     s.events.resize(p.events.len(), false);
+    // a deal in a later stage has met what the exits into that stage require
+    for e in &p.assumed_events {
+        if let Some(x) = s.events.get_mut(*e) {
+            *x = true;
+        }
+    }
     if !lead.eval(&p.enroll, enroll, s) {
         return LeadResult {
             enrolled: false,
@@ -267,7 +164,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     s.jumps.resize(p.steps.len() * 8, 0);
     s.touched.clear();
     s.touched.resize(p.steps.len(), 0);
-    s.replies.clear();
+    s.pending.clear();
     s.milestones.clear();
     s.stage_visits = 0;
     lead.enter_stage(p.start_stage, enroll, t, s);
@@ -284,7 +181,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         }
         // the next thing that happens
         let mut next = lead.horizon_end;
-        let mut kind = 0u8; // 0 horizon, 1 touch, 2 reply, 3 milestone, 4 timer
+        let mut kind = 0u8; // 0 horizon, 1 touch, 2 pending outcome, 3 milestone, 4 timer
         let mut which = 0usize;
         if let Some((tt, _)) = lead.next_touch {
             if tt < next {
@@ -292,9 +189,9 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 kind = 1;
             }
         }
-        for (i, r) in s.replies.iter().enumerate() {
-            if r.0 < next {
-                next = r.0;
+        for (i, r) in s.pending.iter().enumerate() {
+            if r.at < next {
+                next = r.at;
                 kind = 2;
                 which = i;
             }
@@ -321,8 +218,8 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 }
             }
             2 => {
-                let (tt, step, outcome, rule_ok) = s.replies.swap_remove(which);
-                lead.reply(step, outcome, rule_ok, tt, t, s, &mut reason);
+                let ev = s.pending.swap_remove(which);
+                lead.happen(ev, t, s, &mut reason);
             }
             3 => {
                 let (tt, ev, visit) = s.milestones.swap_remove(which);
@@ -341,13 +238,18 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
             lead.gates(next, t, s);
         }
         lead.after_stage_change(next, t, s, &mut reason);
-        if lead.cadence_active && lead.next_touch.is_none() && s.replies.is_empty() {
+        if lead.cadence_active
+            && lead.next_touch.is_none()
+            && !s.pending.iter().any(|e| e.rule.is_some() || lead.raises_reply(e))
+        {
             lead.cadence_active = false;
             reason = EXHAUSTED;
+            s.pending.retain(|e| e.outlives_cadence);
         }
         if lead.outcome.is_none()
             && !lead.cadence_active
             && s.milestones.is_empty()
+            && s.pending.is_empty()
             && lead.next_timer(s).is_none()
         {
             break; // nothing more can happen: open at the horizon
@@ -413,7 +315,7 @@ impl Lead<'_> {
     }
 
     /// The instant a timer comparison (`dwell > 7d`) becomes true, if it is one.
-    fn threshold(&self, lhs: COperand, rhs: COperand) -> Option<Time> {
+    fn threshold(&self, lhs: COperand, rhs: COperand, s: &Scratch) -> Option<Time> {
         let base = match lhs {
             COperand::Builtin(Builtin::Dwell) => self.stage_entry,
             COperand::Builtin(Builtin::Idle) => self.last_activity,
@@ -422,6 +324,8 @@ impl Lead<'_> {
         };
         match rhs {
             COperand::Num(m) => Some(base + m),
+            // a duration fact (`dwell > bant.timeline`); an unknown fact is no timer
+            COperand::Fact(f) => s.facts.get(f).filter(|v| !v.is_nan()).map(|v| base + v),
             COperand::BusinessDays(n) => {
                 Some(self.schedule(base, Timing::after(Delay::BusinessDays(n))))
             }
@@ -442,11 +346,11 @@ impl Lead<'_> {
             CCond::Event(e) => s.events.get(*e).copied().unwrap_or(false),
             CCond::Cmp { lhs, op, rhs } => {
                 // timers compare by instant, so they fire exactly when they come due
-                if let Some(at) = self.threshold(*lhs, *rhs) {
+                // (a timer is true from the instant it comes due, so `<` and `<=` agree)
+                if let Some(at) = self.threshold(*lhs, *rhs, s) {
                     return match op {
                         Cmp::Gt | Cmp::Ge => now >= at,
-                        Cmp::Lt => now < at,
-                        Cmp::Le => now <= at,
+                        Cmp::Lt | Cmp::Le => now < at,
                         Cmp::Eq => now == at,
                         Cmp::Ne => now != at,
                     };
@@ -485,33 +389,34 @@ impl Lead<'_> {
     }
 
     /// The earliest future instant at which a timer in the current stage comes due.
-    fn next_timer(&self, _s: &Scratch) -> Option<Time> {
+    fn next_timer(&self, s: &Scratch) -> Option<Time> {
         let st = &self.p.stages[self.stage];
         let mut best: Option<Time> = None;
         for e in &st.exits {
-            self.timers_in(&e.when, &mut best);
+            self.timers_in(&e.when, &mut best, s);
         }
         for e in &st.escalations {
-            self.timers_in(&e.when, &mut best);
+            self.timers_in(&e.when, &mut best, s);
+        }
+        for c in &st.require {
+            self.timers_in(c, &mut best, s);
         }
         best.filter(|b| *b <= self.horizon_end)
     }
 
     /// The earliest timer threshold after now in a condition (no allocation: plain recursion).
-    fn timers_in(&self, c: &CCond, best: &mut Option<Time>) {
+    /// Every comparison of a timer changes its truth at its threshold, whatever the operator
+    /// and under `not` too, so each is a moment to re-check the gates.
+    fn timers_in(&self, c: &CCond, best: &mut Option<Time>, s: &Scratch) {
         match c {
             CCond::And(v) | CCond::Or(v) => {
                 for x in v {
-                    self.timers_in(x, best);
+                    self.timers_in(x, best, s);
                 }
             }
-            CCond::Not(x) => self.timers_in(x, best),
-            CCond::Cmp {
-                lhs,
-                op: Cmp::Gt | Cmp::Ge,
-                rhs,
-            } => {
-                if let Some(at) = self.threshold(*lhs, *rhs) {
+            CCond::Not(x) => self.timers_in(x, best, s),
+            CCond::Cmp { lhs, rhs, .. } => {
+                if let Some(at) = self.threshold(*lhs, *rhs, s) {
                     if at > self.now && best.is_none_or(|b| at < b) {
                         *best = Some(at);
                     }
@@ -649,7 +554,7 @@ impl Lead<'_> {
     fn end_cadence(&mut self, reason: &mut usize, id: usize, s: &mut Scratch) {
         self.cadence_active = false;
         self.next_touch = None;
-        s.replies.clear();
+        s.pending.retain(|e| e.outlives_cadence);
         *reason = id;
     }
 
@@ -737,7 +642,38 @@ impl Lead<'_> {
         }
     }
 
-    /// A touch: draw its outcome, count it, run the matching rule (or `otherwise`), move on.
+    /// Whether a pending outcome raises the cadence-wide `reply` while the cadence runs.
+    fn raises_reply(&self, e: &Pending) -> bool {
+        self.p.steps[e.step].kinds[e.outcome] == Kind::Reply
+    }
+
+    /// The cadence exit that listens for what an outcome raises (bounce, unsubscribe, meeting
+    /// booked, reply); such an exit wins over the step's own rule for that outcome.
+    fn exit_for(&self, kind: Kind) -> Option<usize> {
+        let i = match kind {
+            Kind::Reply => REPLY,
+            Kind::Bounce => BOUNCE,
+            Kind::Unsubscribe => UNSUBSCRIBE,
+            Kind::Booked => MEETING_BOOKED,
+            Kind::Engaged | Kind::Other => return None,
+        };
+        self.p.builtin_exit[i]
+    }
+
+    /// The last instant a rule's `within D` admits for a touch made at `touch` (on the calendar
+    /// for business durations).
+    fn deadline(&self, touch: Time, within: Option<Delay>) -> Time {
+        match within {
+            None => f64::INFINITY,
+            Some(Delay::Zero) => touch,
+            Some(Delay::Wall { minutes }) => touch + minutes as f64,
+            Some(d) => self.schedule(touch, Timing::after(d)),
+        }
+    }
+
+    /// A touch: draw what happens and when, decide which `on` rule each happening applies
+    /// (at most one rule per instant, each rule at most once per touch; `otherwise` when none
+    /// will), react to what happens now, keep the rest for later, move on.
     fn touch(
         &mut self,
         step: usize,
@@ -763,106 +699,105 @@ impl Lead<'_> {
                 .position(|c| u < *c)
                 .unwrap_or(sp.variant_cum.len() - 1)
         };
-        let rates = p.populations[self.pop].rates[step]
-            .get(variant)
-            .copied()
-            .unwrap_or([0.0; 6]);
-        let fatigue = p.populations[self.pop].fatigue;
-        let mult = if sp.channel == Channel::Meeting || fatigue == 1.0 {
+        let pp = &p.populations[self.pop];
+        let rates = pp.rates[step].get(variant).copied().unwrap_or([0.0; 6]);
+        // fatigue discounts every touch after the first; an agreed meeting is not a cold touch
+        let mult = if sp.channel == Channel::Meeting || pp.fatigue == 1.0 {
             self.responsiveness
         } else {
-            self.responsiveness * fatigue.powi(self.touches as i32 - 1)
+            self.responsiveness * pp.fatigue.powi(self.touches as i32 - 1)
         };
-        let outcomes = draw(
-            sp.channel, &sp.kinds, &rates, mult, &self.rng, sp.site, visit,
+        let delays = Delays {
+            reply: pp.reply_after.as_ref(),
+            open: pp.open_after.as_ref(),
+            meeting: pp.meeting_after.as_ref(),
+        };
+        let mut happen = std::mem::take(&mut s.happen);
+        let has = draw(
+            sp.channel, &rates, mult, &delays, &self.rng, sp.site, visit, &mut happen,
         );
-        // count and react
-        let mut fired = false;
-        let mut pending_reply = None;
-        for (i, happened) in outcomes.iter().enumerate() {
-            if *happened {
+        for (i, h) in has.iter().enumerate() {
+            if *h {
                 t.step_outcomes[step][i] += 1;
-                s.counts[step * 6 + i] += 1;
             }
         }
-        // a lead who opens an email may open it again: each further open with the probability
-        // of the first (capped), so `on opened 3 times` can fire on one email
-        if sp.channel == Channel::Email && outcomes[1] {
-            let p_again = (rates[1] * mult / (1.0 - rates[4]).max(1e-9)).min(0.9);
-            let mut extra = 0;
-            while extra < 19
-                && self
-                    .rng
-                    .uniform(sp.site, Purpose::Repeat, visit * 32 + extra)
-                    < p_again
-            {
-                extra += 1;
+        // leads open and reply in their waking hours
+        if let Some(tz) = p.lead_tz {
+            for h in happen.iter_mut().filter(|h| h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply) {
+                if sp.channel != Channel::Meeting {
+                    h.after = waking(now + h.after, tz) - now;
+                }
             }
-            s.counts[step * 6 + 1] += extra as u32;
+            happen.sort_by(|a, b| a.after.total_cmp(&b.after));
         }
-        let kind = |i: usize| sp.kinds[i];
-        // channel events that cadence exits listen for
-        for (i, happened) in outcomes.iter().enumerate() {
-            if !*happened {
+        // decide the rules: in time order, the first rule (source order) whose outcome this is,
+        // whose count is reached and whose window admits it, unless a cadence exit takes it
+        let mut rule_of = [None::<usize>; 24];
+        let mut fired_rules: u64 = 0;
+        let mut instants: [f64; 24] = [f64::NAN; 24];
+        let mut any_rule = false;
+        for (j, h) in happen.iter().enumerate().take(24) {
+            if self.exit_for(sp.kinds[h.outcome]).is_some() {
                 continue;
             }
-            match kind(i) {
-                Kind::Reply => {
-                    let delay = p.populations[self.pop]
-                        .reply_after
-                        .as_ref()
-                        .map(|d| {
-                            self.rng
-                                .sample(d, sp.site ^ visit, Purpose::ReplyDelay)
-                                .max(0.0)
-                        })
-                        .unwrap_or(0.0);
-                    let rule_ok = sp
-                        .rules
-                        .iter()
-                        .find(|r| r.outcome == i)
-                        .is_some_and(|r| match r.within {
-                            Some(w) => delay <= delay_minutes(w),
-                            None => true,
-                        });
-                    pending_reply = Some((now + delay, step, i, rule_ok));
-                }
-                Kind::Bounce => fired |= self.fire_exit(p.builtin_exit[BOUNCE], now, t, s, reason),
-                Kind::Unsubscribe => {
-                    fired |= self.fire_exit(p.builtin_exit[UNSUBSCRIBE], now, t, s, reason)
-                }
-                Kind::Meeting => {
-                    fired |= self.fire_exit(p.builtin_exit[MEETING_BOOKED], now, t, s, reason)
-                }
-                _ => {}
+            if instants[..j].iter().zip(&rule_of[..j]).any(|(x, r)| *x == h.after && r.is_some()) {
+                continue; // one rule per instant
+            }
+            let at = now + h.after;
+            let seen_now = happen[..=j].iter().filter(|x| x.outcome == h.outcome).count() as u32;
+            let seen_before = s
+                .pending
+                .iter()
+                .filter(|e| e.step == step && e.outcome == h.outcome && e.at <= at)
+                .count() as u32;
+            let count = s.counts[step * 6 + h.outcome] + seen_before + seen_now;
+            let rule = sp.rules.iter().enumerate().find(|(k, r)| {
+                fired_rules & (1 << (*k).min(63)) == 0
+                    && r.outcome == h.outcome
+                    && count >= r.times
+                    && at <= self.deadline(now, r.within)
+            });
+            if let Some((k, _)) = rule {
+                fired_rules |= 1 << k.min(63);
+                rule_of[j] = Some(k);
+                instants[j] = h.after;
+                any_rule = true;
             }
         }
+        // what happens later waits (opens, clicks, replies, the meeting itself)
+        for (j, h) in happen.iter().enumerate() {
+            if h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply {
+                s.pending.push(Pending {
+                    at: now + h.after,
+                    step,
+                    outcome: h.outcome,
+                    rule: rule_of.get(j).copied().flatten(),
+                    outlives_cadence: sp.channel == Channel::Meeting,
+                });
+            }
+        }
+        // what happens now: counts, cadence exits, then the rule of this instant
+        let mut fired = false;
+        let mut rule_now = None;
+        for (j, h) in happen.iter().enumerate() {
+            if h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply {
+                continue;
+            }
+            s.counts[step * 6 + h.outcome] += 1;
+            if let Some(x) = self.exit_for(sp.kinds[h.outcome]) {
+                fired |= self.fire_exit(Some(x), now, t, s, reason);
+            }
+            if rule_now.is_none() {
+                rule_now = rule_of.get(j).copied().flatten();
+            }
+        }
+        s.happen = happen;
         if fired || !self.cadence_active {
             return;
         }
-        // the first matching rule among outcomes that happen now; replies wait for their arrival
-        let mut rule_fired = false;
-        let mut reply_has_rule = false;
-        for (k, r) in sp.rules.iter().enumerate() {
-            if !outcomes[r.outcome] {
-                continue;
-            }
-            if kind(r.outcome) == Kind::Reply {
-                reply_has_rule = true;
-                continue;
-            }
-            if s.counts[step * 6 + r.outcome] < r.times {
-                continue;
-            }
-            let effects = &r.effects;
-            self.apply(effects, Some((step, k)), now, t, s, reason);
-            rule_fired = true;
-            break;
-        }
-        if let Some(rp) = pending_reply {
-            s.replies.push(rp);
-        }
-        if !rule_fired && !reply_has_rule {
+        if let Some(k) = rule_now {
+            self.apply(&sp.rules[k].effects, Some((step, k)), now, t, s, reason);
+        } else if !any_rule {
             if let Some(o) = &sp.otherwise {
                 self.apply(o, Some((step, 7)), now, t, s, reason);
             }
@@ -876,43 +811,41 @@ impl Lead<'_> {
         }
     }
 
-    /// A reply arrives: the cadence exit on `reply` wins, else the step's `on replied` rule.
-    #[allow(clippy::too_many_arguments)]
-    fn reply(
-        &mut self,
-        step: usize,
-        outcome: usize,
-        rule_ok: bool,
-        now: Time,
-        t: &mut Tally,
-        s: &mut Scratch,
-        reason: &mut usize,
-    ) {
-        if !self.cadence_active {
-            return;
-        }
-        self.last_activity = now;
-        if self.fire_exit(self.p.builtin_exit[REPLY], now, t, s, reason) {
-            return;
-        }
+    /// A later outcome of a touch happens: a reply raises `reply` (its cadence exit wins), then
+    /// the rule decided at the touch applies. A meeting's rule applies even after the cadence
+    /// ended, without its flow (a jump or exit has no cadence left to act on).
+    fn happen(&mut self, ev: Pending, t: &mut Tally, s: &mut Scratch, reason: &mut usize) {
         let p = self.p;
-        let sp = &p.steps[step];
-        if !rule_ok {
-            return;
+        let sp = &p.steps[ev.step];
+        let now = ev.at;
+        let kind = sp.kinds[ev.outcome];
+        if let Some(c) = s.counts.get_mut(ev.step * 6 + ev.outcome) {
+            *c += 1;
         }
-        if let Some((k, r)) = sp
-            .rules
-            .iter()
-            .enumerate()
-            .find(|(_, r)| r.outcome == outcome)
-        {
-            let effects = &r.effects;
+        if kind == Kind::Reply {
+            if !self.cadence_active {
+                return;
+            }
+            self.last_activity = self.last_activity.max(now);
+            if self.fire_exit(p.builtin_exit[REPLY], now, t, s, reason) {
+                return;
+            }
+        }
+        let Some(k) = ev.rule else { return };
+        let effects = &sp.rules[k].effects;
+        if self.cadence_active {
             // a jump replaces the touch already planned; `continue` (or a refused jump) keeps it
             let planned = self.next_touch.take();
-            self.apply(effects, Some((step, k)), now, t, s, reason);
+            self.apply(effects, Some((ev.step, k)), now, t, s, reason);
             if self.cadence_active && self.next_touch.is_none() {
                 self.next_touch = planned;
             }
+        } else if ev.outlives_cadence {
+            let without_flow = Effects {
+                flow: Flow::Continue,
+                ..effects.clone()
+            };
+            self.apply(&without_flow, None, now, t, s, reason);
         }
     }
 
@@ -930,82 +863,5 @@ impl Lead<'_> {
                 }
             }
         }
-    }
-}
-
-/// Draw the outcomes of one touch. Exactly one exclusive outcome (or the remainder, or none);
-/// for email, opened and clicked are drawn given delivery (clicked implies opened, a reply
-/// implies opened).
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    ch: Channel,
-    kinds: &[Kind; 6],
-    rates: &[f64; 6],
-    mult: f64,
-    rng: &LeadRng,
-    site: u64,
-    visit: u64,
-) -> [bool; 6] {
-    let sh = shape(ch);
-    let mut out = [false; 6];
-    // a meeting the lead agreed to is not one more cold touch: the caller passes the lead's
-    // responsiveness alone, and whatever it takes from `held` becomes a no-show (the meeting
-    // happens or it does not), so meeting outcomes keep their total
-    let held_shortfall = if ch == Channel::Meeting {
-        (rates[1] - (rates[1] * mult).min(1.0 - rates[2] - rates[3])).max(0.0)
-    } else {
-        0.0
-    };
-    let scaled = |i: usize| {
-        if ch == Channel::Meeting && i == 2 {
-            rates[2] + held_shortfall
-        } else if ch == Channel::Meeting && i == 1 {
-            rates[1] - held_shortfall
-        } else if is_positive(kinds[i]) {
-            rates[i] * mult
-        } else {
-            rates[i]
-        }
-    };
-    let u = rng.uniform(site, Purpose::Outcome, visit);
-    let mut acc = 0.0;
-    let mut hit = None;
-    for &i in sh.exclusive {
-        acc += scaled(i);
-        if u < acc {
-            hit = Some(i);
-            break;
-        }
-    }
-    if let Some(i) = hit.or(sh.remainder) {
-        out[i] = true;
-    }
-    match ch {
-        Channel::Email => {
-            // delivered unless bounced
-            out[0] = !out[4];
-            if out[0] {
-                let delivered = (1.0 - rates[4]).max(1e-9);
-                let p_open = (scaled(1) / delivered).min(1.0);
-                let opened = out[3] || rng.uniform(site, Purpose::Opened, visit) < p_open;
-                out[1] = opened;
-                if opened && rates[1] > 0.0 {
-                    let p_click = (scaled(2) / scaled(1).max(1e-12)).min(1.0);
-                    out[2] = rng.uniform(site, Purpose::Clicked, visit) < p_click;
-                }
-            }
-        }
-        Channel::Sms | Channel::Whatsapp => out[0] = !out[2],
-        _ => {}
-    }
-    out
-}
-
-fn delay_minutes(d: Delay) -> f64 {
-    match d {
-        Delay::Zero => 0.0,
-        Delay::Wall { minutes } => minutes as f64,
-        Delay::BusinessDays(n) => f64::from(n) * MIN_PER_DAY,
-        Delay::BusinessMinutes(m) => m as f64,
     }
 }

@@ -9,14 +9,17 @@
 pub mod clock;
 pub mod compare;
 pub mod engine;
+pub mod outcomes;
 pub mod program;
 pub mod random;
 pub mod report;
+pub mod tally;
 
 use rayon::prelude::*;
 
 use crate::model::{Model, Value};
-pub use engine::{LeadResult, RunCtx, Tally};
+pub use engine::RunCtx;
+pub use tally::{LeadResult, Tally};
 pub use program::{compile, Program, ProgramError};
 pub use report::Report;
 
@@ -43,6 +46,17 @@ pub struct Config {
     pub precision: Option<f64>,
     /// hard ceiling for `precision` runs
     pub max_count: u64,
+    /// with `arrivals`: the minutes over which leads enroll (see `arrival_window`)
+    pub arrival_window_minutes: f64,
+}
+
+/// The arrival window of a scenario: the leads of the scenario (`count` of the simulation or
+/// lead model) at the model's arrival rate. Running more leads replicates the same scenario.
+pub fn arrival_window(p: &Program, scenario_leads: u64) -> f64 {
+    match p.arrivals_per_day {
+        Some(rate) if rate > 0.0 => scenario_leads as f64 / rate * 1440.0,
+        _ => 0.0,
+    }
 }
 
 /// Leads per unit of parallel work.
@@ -55,12 +69,7 @@ fn hist_hours(cfg: &Config) -> usize {
 /// The calendar precomputed over every instant the run can reach: arrivals plus the horizon.
 pub fn clock_for(p: &Program, cfg: &Config) -> Option<clock::SimClock> {
     let cal = p.calendar.clone()?;
-    let count = cfg.max_count.max(cfg.count) as f64;
-    let arrival_days = p
-        .arrivals_per_day
-        .filter(|r| *r > 0.0)
-        .map(|r| count / r)
-        .unwrap_or(0.0);
+    let arrival_days = cfg.arrival_window_minutes / 1440.0;
     // beyond the window the engine answers, so the window's size is only a speed matter
     let days = (arrival_days + cfg.horizon_minutes / 1440.0 + 60.0).min(20_000.0);
     Some(clock::SimClock::for_run(cal, cfg.start, days))
@@ -73,6 +82,7 @@ pub fn ctx<'a>(p: &'a Program, clock: Option<&'a clock::SimClock>, cfg: &Config)
         seed: cfg.seed,
         start: cfg.start,
         horizon: cfg.horizon_minutes,
+        arrival_window: cfg.arrival_window_minutes,
     }
 }
 
@@ -129,16 +139,40 @@ pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -
     total
 }
 
-/// Per-lead results for leads `from..to`, in lead order (for paired comparisons).
-pub fn results(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Vec<LeadResult> {
-    let p = ctx.program;
-    (from..to)
-        .into_par_iter()
-        .map_init(
-            || (Tally::new(p, hours), engine::Scratch::default()),
-            |(t, s), i| engine::run_lead(ctx, i, t, s),
+/// Leads `0..count` on both versions, paired lead by lead (in parallel chunks; integer sums,
+/// so order-free; memory flat in `count`). Batch k holds leads `count*k/B .. count*(k+1)/B`.
+pub fn compare(base: &RunCtx<'_>, cand: &RunCtx<'_>, hours: usize, count: u64) -> compare::Paired {
+    let chunks: Vec<(u64, u64)> = (0..count)
+        .step_by(CHUNK as usize)
+        .map(|a| (a, (a + CHUNK).min(count)))
+        .collect();
+    let batches = compare::BATCHES as u128;
+    chunks
+        .par_iter()
+        .fold(
+            || {
+                let scratch = (engine::Scratch::default(), engine::Scratch::default());
+                let tallies = (Tally::new(base.program, 1), Tally::new(cand.program, 1));
+                (compare::Paired::new(hours), scratch, tallies)
+            },
+            |(mut paired, (mut sb, mut sc), (mut tb, mut tc)), (a, b)| {
+                for i in *a..*b {
+                    let rb = engine::run_lead(base, i, &mut tb, &mut sb);
+                    let rc = engine::run_lead(cand, i, &mut tc, &mut sc);
+                    let batch = (u128::from(i) * batches / u128::from(count.max(1))) as usize;
+                    paired.add(batch, &rb, &rc);
+                }
+                (paired, (sb, sc), (tb, tc))
+            },
         )
-        .collect()
+        .map(|(paired, _, _)| paired)
+        .reduce(
+            || compare::Paired::new(hours),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        )
 }
 
 /// Compile and check that the model is complete enough to simulate.

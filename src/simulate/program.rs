@@ -12,50 +12,6 @@ use crate::model::{
 
 use super::random::site;
 
-/// A channel's draw: mutually exclusive outcomes in a fixed order, and what happens otherwise.
-pub struct ChannelShape {
-    /// indices into `Channel::outcomes()` drawn exclusively, in this order
-    pub exclusive: &'static [usize],
-    /// the outcome when none of the exclusive ones happens (None: nothing happens)
-    pub remainder: Option<usize>,
-}
-
-pub fn shape(ch: Channel) -> ChannelShape {
-    // indices follow Channel::outcomes()
-    match ch {
-        // delivered opened clicked replied bounced unsubscribed
-        Channel::Email => ChannelShape {
-            exclusive: &[4, 5, 3],
-            remainder: None,
-        },
-        // connected voicemail no_answer bad_number
-        Channel::Call => ChannelShape {
-            exclusive: &[3, 0, 1],
-            remainder: Some(2),
-        },
-        // delivered replied failed opted_out
-        Channel::Sms | Channel::Whatsapp => ChannelShape {
-            exclusive: &[2, 3, 1],
-            remainder: None,
-        },
-        // accepted replied
-        Channel::Linkedin => ChannelShape {
-            exclusive: &[1, 0],
-            remainder: None,
-        },
-        // booked held no_show cancelled
-        Channel::Meeting => ChannelShape {
-            exclusive: &[3, 2, 1, 0],
-            remainder: None,
-        },
-        // completed skipped
-        Channel::Task => ChannelShape {
-            exclusive: &[1],
-            remainder: Some(0),
-        },
-    }
-}
-
 /// What an outcome means beyond its step: the cadence-wide event it raises, and whether the
 /// lead's responsiveness and fatigue scale it (the lead engaging).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +19,9 @@ pub enum Kind {
     Reply,
     Bounce,
     Unsubscribe,
-    Meeting,
-    /// engaging, but raises no cadence-wide event (opened, clicked, connected, accepted)
+    /// a meeting booked: raises `meeting_booked` at the touch
+    Booked,
+    /// engaging, but raises no cadence-wide event (opened, clicked, connected, accepted, held)
     Engaged,
     Other,
 }
@@ -78,17 +35,12 @@ pub fn kinds(ch: Channel) -> [Kind; 6] {
             "replied" => Kind::Reply,
             "bounced" => Kind::Bounce,
             "unsubscribed" | "opted_out" => Kind::Unsubscribe,
-            "booked" | "held" => Kind::Meeting,
-            "opened" | "clicked" | "connected" | "accepted" => Kind::Engaged,
+            "booked" => Kind::Booked,
+            "opened" | "clicked" | "connected" | "accepted" | "held" => Kind::Engaged,
             _ => Kind::Other,
         };
     }
     out
-}
-
-/// Outcomes that responsiveness and fatigue scale.
-pub fn is_positive(kind: Kind) -> bool {
-    matches!(kind, Kind::Reply | Kind::Meeting | Kind::Engaged)
 }
 
 /// Outcome index by name within a channel.
@@ -203,6 +155,8 @@ pub struct PopulationP {
     pub responsiveness: Option<Dist>,
     pub fatigue: f64,
     pub reply_after: Option<Dist>,
+    pub open_after: Option<Dist>,
+    pub meeting_after: Option<Dist>,
     pub milestones: Vec<MilestoneP>,
     /// rates[step][variant or 0]
     pub rates: Vec<Vec<Rates>>,
@@ -219,8 +173,6 @@ pub struct Program {
     pub roles: Vec<String>,
     pub fact_names: Vec<String>,
     pub fact_sites: Vec<u64>,
-    /// for text facts drawn by `choice`: option index → interned text id
-    pub fact_choice_text: Vec<Vec<f64>>,
     pub texts: Vec<String>,
     pub enroll: CCond,
     pub exits: Vec<(String, Trigger, Effects)>,
@@ -236,6 +188,10 @@ pub struct Program {
     pub segment_names: Vec<String>,
     pub populations: Vec<PopulationP>,
     pub arrivals_per_day: Option<f64>,
+    /// the leads' time zone: they open and reply only in waking hours there
+    pub lead_tz: Option<chrono_tz::Tz>,
+    /// events set at enrollment: what the exits into the starting stage require
+    pub assumed_events: Vec<usize>,
 }
 
 impl Program {
@@ -285,12 +241,106 @@ fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
                 Operand::Builtin(b) => COperand::Builtin(*b),
                 Operand::Value(v) => value_num(v, i),
             };
+            // `30d < dwell` is `dwell > 30d`: the timer on the left, so the engine can schedule it
+            let (lhs, op, rhs) = match (lhs, rhs) {
+                (Operand::Value(_) | Operand::Fact(_), Operand::Builtin(_)) => (rhs, flip(*op), lhs),
+                _ => (lhs, *op, rhs),
+            };
             CCond::Cmp {
                 lhs: conv(lhs, interner),
-                op: *op,
+                op,
                 rhs: conv(rhs, interner),
             }
         }
+    }
+}
+
+/// The same comparison with its sides swapped.
+fn flip(op: Cmp) -> Cmp {
+    match op {
+        Cmp::Lt => Cmp::Gt,
+        Cmp::Le => Cmp::Ge,
+        Cmp::Gt => Cmp::Lt,
+        Cmp::Ge => Cmp::Le,
+        other => other,
+    }
+}
+
+/// Outcome shares (NaN: not stated) with the documented defaults: `delivered` is what bounces
+/// (SMS: failures) leave, an unstated `opened` is the replies (a reply counts as an open), a
+/// meeting's unstated `booked` is what is held, missed or cancelled (each of those was booked),
+/// a task's unstated `completed` is what skips leave. Other unstated outcomes are 0.
+fn resolve_defaults(ch: Channel, r: Rates) -> Rates {
+    let stated = |i: usize| (!r[i].is_nan()).then_some(r[i]);
+    let mut out = r.map(|x| if x.is_nan() { 0.0 } else { x });
+    match ch {
+        Channel::Email => {
+            out[0] = stated(0).unwrap_or(1.0 - out[4]);
+            out[1] = stated(1).unwrap_or(out[3]);
+        }
+        Channel::Sms | Channel::Whatsapp => out[0] = stated(0).unwrap_or(1.0 - out[2]),
+        Channel::Meeting => out[0] = stated(0).unwrap_or((out[1] + out[2] + out[3]).min(1.0)),
+        Channel::Task => out[0] = stated(0).unwrap_or(1.0 - out[1]),
+        Channel::Call | Channel::Linkedin => {}
+    }
+    out
+}
+
+/// The events a deal in `stage` is assumed to have: those that every way into it requires
+/// (an event conjunct of the exit's condition or of the source stage's `require`), carried
+/// from stage to stage from the first one (a greatest fixed point, so loops are fine).
+pub fn assumed_events(p: &Pipeline, stage: usize) -> Vec<usize> {
+    let n = p.stages.len();
+    let all: Vec<usize> = (0..p.events.len()).collect();
+    let mut assumed: Vec<Vec<usize>> = (0..n)
+        .map(|i| if i == 0 { Vec::new() } else { all.clone() })
+        .collect();
+    for _ in 0..n + 1 {
+        let mut changed = false;
+        for target in 1..n {
+            let mut acc: Option<Vec<usize>> = None;
+            for (from, st) in p.stages.iter().enumerate() {
+                if from == target || st.outcome.is_some() {
+                    continue;
+                }
+                for e in st.exits.iter().filter(|e| e.target == target) {
+                    let mut have = required_events(&e.when);
+                    for c in &st.require {
+                        have.extend(required_events(c));
+                    }
+                    have.extend(assumed[from].iter().copied());
+                    acc = Some(match acc {
+                        None => have,
+                        Some(prev) => prev.into_iter().filter(|x| have.contains(x)).collect(),
+                    });
+                }
+            }
+            let mut next = acc.unwrap_or_default();
+            next.sort_unstable();
+            next.dedup();
+            if next != assumed[target] {
+                assumed[target] = next;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    assumed.get(stage).cloned().unwrap_or_default()
+}
+
+/// Events that must have happened for a condition to hold.
+fn required_events(c: &Cond) -> Vec<usize> {
+    match c {
+        Cond::Event(e) => vec![*e],
+        Cond::And(v) => v.iter().flat_map(required_events).collect(),
+        Cond::Or(v) => {
+            let mut sets = v.iter().map(required_events);
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |acc, s| acc.into_iter().filter(|x| s.contains(x)).collect())
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -490,7 +540,6 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
     let calendar = calendar_id.and_then(|i| model.calendars.get(i));
     // populations: base, then one per segment (segment items override the base)
     let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
-    let mut fact_choice_text = vec![Vec::new(); fact_names.len()];
     let mut populations = Vec::new();
     let base = population(
         cadence_id,
@@ -498,7 +547,6 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         None,
         pipeline,
         cad,
-        &mut fact_choice_text,
         &mut interner,
     );
     populations.push(base);
@@ -513,7 +561,6 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             Some(&seg.overrides),
             pipeline,
             cad,
-            &mut fact_choice_text,
             &mut interner,
         ));
     }
@@ -552,7 +599,6 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             .map(|f| site(&format!("fact:{f}")))
             .collect(),
         fact_names,
-        fact_choice_text,
         texts: interner.texts,
         enroll,
         exits: cad
@@ -579,6 +625,12 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         segment_names: leads.segments.iter().map(|s| s.name.clone()).collect(),
         populations,
         arrivals_per_day: leads.arrivals_per_day,
+        lead_tz: leads.timezone.as_deref().and_then(|z| z.parse().ok()),
+        assumed_events: if pipeline.stages.is_empty() {
+            Vec::new()
+        } else {
+            assumed_events(pipeline, start_stage)
+        },
     })
 }
 
@@ -589,23 +641,23 @@ fn population(
     seg: Option<&Population>,
     pipeline: &Pipeline,
     cad: &Cadence,
-    fact_choice_text: &mut [Vec<f64>],
     interner: &mut Interner,
 ) -> PopulationP {
     let mut facts: Vec<Option<Dist>> = vec![None; pipeline.facts.len()];
     for pop in std::iter::once(base).chain(seg) {
         for (path, d) in &pop.facts {
             if let Some(i) = pipeline.facts.iter().position(|f| f.path == *path) {
-                if let (FactType::Text, Dist::Choice { options }) = (pipeline.facts[i].ty, d) {
-                    fact_choice_text[i] = options
-                        .iter()
-                        .map(|(v, _)| match v {
-                            Value::Text(s) => interner.id(s),
-                            _ => -1.0,
-                        })
-                        .collect();
-                }
+                // text values become interned ids, in this population's own table of options
                 let d = match (pipeline.facts[i].ty, d) {
+                    (FactType::Text, Dist::Choice { options }) => Dist::Choice {
+                        options: options
+                            .iter()
+                            .map(|(v, w)| match v {
+                                Value::Text(s) => (Value::Number(interner.id(s)), *w),
+                                other => (other.clone(), *w),
+                            })
+                            .collect(),
+                    },
                     (
                         FactType::Text,
                         Dist::Const {
@@ -623,6 +675,8 @@ fn population(
     let pick = |f: fn(&Population) -> Option<&Dist>| seg.and_then(f).or_else(|| f(base)).cloned();
     let responsiveness = pick(|p| p.responsiveness.as_ref());
     let reply_after = pick(|p| p.reply_after_minutes.as_ref());
+    let open_after = pick(|p| p.open_after_minutes.as_ref());
+    let meeting_after = pick(|p| p.meeting_after_minutes.as_ref());
     let fatigue = seg.and_then(|s| s.fatigue).or(base.fatigue).unwrap_or(1.0);
     let mut milestones: Vec<MilestoneP> = Vec::new();
     let seg_events: Vec<&str> = seg
@@ -685,7 +739,7 @@ fn population(
                             }
                         }
                     }
-                    r.map(|x| if x.is_nan() { 0.0 } else { x })
+                    resolve_defaults(s.channel, r)
                 })
                 .collect()
         })
@@ -695,6 +749,8 @@ fn population(
         responsiveness,
         fatigue,
         reply_after,
+        open_after,
+        meeting_after,
         milestones,
         rates,
     }

@@ -24,6 +24,10 @@ pub enum Purpose {
     Variant = 10,
     Arrival = 11,
     Repeat = 12,
+    Delivered = 13,
+    OpenDelay = 14,
+    MeetingResult = 15,
+    MeetingDelay = 16,
 }
 
 #[inline]
@@ -97,13 +101,16 @@ impl LeadRng {
             Dist::Choice { options } => {
                 let u = self.uniform(site, purpose, 0);
                 let mut acc = 0.0;
-                for (i, (_, w)) in options.iter().enumerate() {
+                for (v, w) in options {
                     acc += w;
                     if u < acc {
-                        return i as f64;
+                        return crate::simulate::value_number(v);
                     }
                 }
-                options.len().saturating_sub(1) as f64
+                options
+                    .last()
+                    .map(|(v, _)| crate::simulate::value_number(v))
+                    .unwrap_or(f64::NAN)
             }
         }
     }

@@ -83,6 +83,20 @@ pub struct RunInfo {
     pub start: String,
     pub horizon_days: f64,
     pub working_days: f64,
+    /// leads enroll uniformly over this many days from the start (0: all at the start)
+    pub arrival_window_days: f64,
+    /// the scenario's own lead count (what the arrival window is for)
+    pub scenario_leads: u64,
+    pub precision: Option<PrecisionOutcome>,
+}
+
+/// What became of a `--precision` target.
+#[derive(Debug, Clone, Copy)]
+pub struct PrecisionOutcome {
+    pub target: f64,
+    pub reached: bool,
+    /// the most leads the run could take
+    pub cap: u64,
 }
 
 pub struct Report<'a> {
@@ -106,6 +120,7 @@ impl Report<'_> {
         let converted_by: Vec<Value> = [30, 60, 90, 180]
             .iter()
             .zip(t.won_by)
+            .filter(|(d, _)| f64::from(**d) <= self.info.horizon_days)
             .map(|(d, k)| json!({"days": d, "share": pct(k, t.enrolled)}))
             .collect();
         json!({
@@ -117,6 +132,9 @@ impl Report<'_> {
             "seed": self.info.seed,
             "start": self.info.start,
             "horizon_days": self.info.horizon_days,
+            "arrival_window_days": self.info.arrival_window_days,
+            "scenario_leads": self.info.scenario_leads,
+            "precision": self.info.precision.map(|p| json!({"target": p.target, "reached": p.reached, "cap": p.cap})),
             "leads": t.leads,
             "enrolled": t.enrolled,
             "won": t.won,
@@ -214,9 +232,17 @@ impl Report<'_> {
         let mut o = String::new();
         let (lo, hi) = wilson(t.won, t.enrolled);
         o.push_str(&format!(
-            "simulation {} — cadence `{}` on leads `{}`\n  {} leads, {} enrolled, seed {}, start {}, horizon {}d\n\n",
+            "simulation {} — cadence `{}` on leads `{}`\n  {} leads, {} enrolled, seed {}, start {}, horizon {}d\n",
             self.info.name, self.info.cadence, self.info.leads, t.leads, t.enrolled, self.info.seed, self.info.start, self.info.horizon_days
         ));
+        if self.info.arrival_window_days > 0.0 {
+            o.push_str(&format!(
+                "  arrivals: Poisson over {}d from the start (the scenario's {} leads; more leads replicate it)\n",
+                trim(self.info.arrival_window_days, 1),
+                self.info.scenario_leads
+            ));
+        }
+        o.push('\n');
         o.push_str(&format!(
             "conversion   {:.2}%  (95% CI {:.2}%–{:.2}%)   won {}, lost {}, open at horizon {}\n",
             100.0 * pct(t.won, t.enrolled),

@@ -455,6 +455,10 @@ pub enum LeadsItem {
     Responsiveness(Distribution),
     Fatigue(Number),
     ReplyAfter(Distribution),
+    /// when a delivered email is first opened, after the send
+    OpenAfter(Distribution),
+    /// when a booked meeting takes place, after the booking touch
+    MeetingAfter(Distribution),
     Milestone {
         event: Ident,
         stage: Ident,

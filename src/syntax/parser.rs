@@ -317,7 +317,7 @@ const BLOCK_WORDS: [&str; 12] = [
 ];
 
 /// Every keyword of the language, for "did you mean" on misspelt keywords.
-const KEYWORDS: [&str; 71] = [
+const KEYWORDS: [&str; 73] = [
     "after",
     "and",
     "arrivals",
@@ -362,6 +362,8 @@ const KEYWORDS: [&str; 71] = [
     "pipeline",
     "priority",
     "reply_after",
+    "open_after",
+    "meeting_after",
     "require",
     "respond",
     "responsiveness",
@@ -571,6 +573,8 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_pipeline
             | Rule::kw_priority
             | Rule::kw_reply_after
+            | Rule::kw_open_after
+            | Rule::kw_meeting_after
             | Rule::kw_require
             | Rule::kw_respond
             | Rule::kw_responsiveness
@@ -1325,6 +1329,8 @@ impl Builder<'_> {
             Rule::responsiveness => LeadsItem::Responsiveness(self.distribution(self.only(c)?)?),
             Rule::fatigue => LeadsItem::Fatigue(self.number(self.only(c)?)),
             Rule::reply_after => LeadsItem::ReplyAfter(self.distribution(self.only(c)?)?),
+            Rule::open_after => LeadsItem::OpenAfter(self.distribution(self.only(c)?)?),
+            Rule::meeting_after => LeadsItem::MeetingAfter(self.distribution(self.only(c)?)?),
             Rule::milestone => {
                 let mut ci = children(c);
                 let event = self.ident(ci.next().ok_or(Bug)?);
