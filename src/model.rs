@@ -297,6 +297,8 @@ pub struct CadenceExit {
     pub reason: String,
     pub trigger: Trigger,
     pub effects: Effects,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -312,6 +314,8 @@ pub struct OnRule {
     pub times: u32,
     pub within_minutes: Option<Delay>,
     pub effects: Effects,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -211,6 +211,7 @@ impl Checker {
                         reason: e.reason.name.clone(),
                         trigger,
                         effects,
+                        span: e.reason.span,
                     });
                 }
             }
@@ -396,6 +397,7 @@ impl Checker {
                         times,
                         within_minutes: within,
                         effects,
+                        span: rule.outcome.span,
                     });
                 }
                 StepAttr::Otherwise(effects) => {

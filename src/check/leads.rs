@@ -520,6 +520,46 @@ impl Checker {
                 );
             }
         }
+        // rates that contradict what each outcome implies (docs/simulation.md, "Outcomes")
+        let total = |names: &[&str]| -> f64 { names.iter().filter_map(|o| rate(o)).map(|(p, _)| p).sum() };
+        let mut contradiction = |what: &str, span, help: &str| {
+            self.push(
+                Diagnostic::new(&codes::E0601, span, what.to_string())
+                    .with_label("these rates contradict each other")
+                    .with_help(help.to_string()),
+            );
+        };
+        if let (Some((opened, span)), Some((replied, _))) = (rate("opened"), rate("replied")) {
+            if channel == Channel::Email && opened + 1e-9 < replied {
+                contradiction("fewer opens than replies", span, "a reply counts as an open, so `opened` must be at least `replied`");
+            }
+        }
+        if let Some((delivered, span)) = rate("delivered") {
+            let needs_delivery: &[&str] = match channel {
+                Channel::Email => &["replied", "unsubscribed"],
+                Channel::Sms | Channel::Whatsapp => &["replied", "opted_out"],
+                _ => &[],
+            };
+            if total(needs_delivery) > delivered + 1e-9 {
+                contradiction(
+                    &format!("{} add up to more than `delivered`", needs_delivery.join(" + ")),
+                    span,
+                    "replies and unsubscribes come from delivered messages: `delivered` must be at least their sum",
+                );
+            }
+            if channel == Channel::Email && rate("opened").is_some_and(|(o, _)| o > delivered + 1e-9) {
+                contradiction("more opens than deliveries", span, "only a delivered email can be opened");
+            }
+        }
+        if let Some((booked, span)) = rate("booked").filter(|_| channel == Channel::Meeting) {
+            if total(&["held", "no_show", "cancelled"]) > booked + 1e-9 {
+                contradiction(
+                    "held + no_show + cancelled add up to more than `booked`",
+                    span,
+                    "each held, missed or cancelled meeting was booked: `booked` must be at least their sum (or leave it out)",
+                );
+            }
+        }
         Some(model::RespondBlock {
             target,
             rates: out.into_iter().map(|(o, p, _)| (o, p)).collect(),

@@ -9,6 +9,7 @@ mod conditions;
 mod leads;
 mod pipelines;
 mod runs;
+mod shadowed;
 mod timing;
 
 use std::collections::HashMap;
@@ -66,6 +67,7 @@ pub fn check(project: &Project) -> Checked {
             cx.cadence(c);
         }
     }
+    cx.shadowed_rules();
     cx.lead_pipelines = lead_pipelines(&cx, &items);
     for item in &items {
         if let Item::Leads(l) = item {

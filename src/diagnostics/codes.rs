@@ -296,6 +296,14 @@ E0415 Error "conflicting-effects" "effects after a jump or exit, or two of them"
 E0416 Error "invalid-requirement" "`require` names something that is not evidence"
 "`require` takes events or `bool` facts: the evidence a deal needs before a
 non-terminal exit.";
+W0420 Warning "rule-shadowed-by-exit" "a cadence-wide exit takes the outcome a step rule waits for"
+"A cadence exit on `reply`, `bounce`, `unsubscribe` or `meeting_booked` fires the moment
+its event happens and ends the cadence, so a step rule on the outcome that raises it
+(`on replied`, `on bounced`, `on unsubscribed`/`on opted_out`, `on booked`) never
+applies. Put the rule's effects on the exit (`exit replied on reply -> set interested`),
+or drop the exit if the step should decide. A meeting's `held`, `no_show` and `cancelled`
+come later than its booking: their rules still apply after `exit ... on meeting_booked`,
+but without their jump or exit (the cadence has ended).";
 
 // ───── compliance ─────
 E0501 Error "missing-unsubscribe-exit" "a cadence sends email without an unsubscribe exit"

@@ -713,8 +713,10 @@ impl Lead<'_> {
             meeting: pp.meeting_after.as_ref(),
         };
         let mut happen = std::mem::take(&mut s.happen);
+        let gains = pp.gains[step].get(variant).copied().unwrap_or([1.0; 6]);
+        let mult = gains.map(|g| g * mult);
         let has = draw(
-            sp.channel, &rates, mult, &delays, &self.rng, sp.site, visit, &mut happen,
+            sp.channel, &rates, &mult, &delays, &self.rng, sp.site, visit, &mut happen,
         );
         for (i, h) in has.iter().enumerate() {
             if *h {

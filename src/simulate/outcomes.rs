@@ -27,13 +27,14 @@ pub struct Delays<'a> {
 const MAX_OPENS: u64 = 20;
 
 /// Draw one touch. Returns which outcomes the touch has (what the report counts) and pushes
-/// every happening, in time order, into `out`. `mult` is the lead's multiplier on engaging
-/// outcomes (responsiveness × fatigue); `visit` is the repeat key (the step's n-th touch).
+/// every happening, in time order, into `out`. `mult[i]` is the lead's multiplier on engaging
+/// outcome i (responsiveness × its calibration gain × fatigue); `visit` is the repeat key (the
+/// step's n-th touch).
 #[allow(clippy::too_many_arguments)]
 pub fn draw(
     ch: Channel,
     rates: &Rates,
-    mult: f64,
+    mult: &Rates,
     delays: &Delays<'_>,
     rng: &LeadRng,
     site: u64,
@@ -55,9 +56,9 @@ pub fn draw(
         Channel::Email => {
             // delivered opened clicked replied bounced unsubscribed
             let (d, b, s) = (rates[0], rates[4], rates[5]);
-            let r = (rates[3] * mult).min((d - s).max(0.0)).min((1.0 - b - s).max(0.0));
-            let o = (rates[1] * mult).max(r).min(d);
-            let c = (rates[2] * mult).min(o);
+            let r = (rates[3] * mult[3]).min((d - s).max(0.0)).min((1.0 - b - s).max(0.0));
+            let o = (rates[1] * mult[1]).max(r).min(d);
+            let c = (rates[2] * mult[2]).min(o);
             if u < b {
                 has[4] = true;
             } else if u < b + s {
@@ -123,7 +124,7 @@ pub fn draw(
         Channel::Sms | Channel::Whatsapp => {
             // delivered replied failed opted_out
             let (d, f, x) = (rates[0], rates[2], rates[3]);
-            let r = (rates[1] * mult).min((d - x).max(0.0)).min((1.0 - f - x).max(0.0));
+            let r = (rates[1] * mult[1]).min((d - x).max(0.0)).min((1.0 - f - x).max(0.0));
             if u < f {
                 has[2] = true;
             } else if u < f + x {
@@ -151,7 +152,7 @@ pub fn draw(
         }
         Channel::Call => {
             // connected voicemail no_answer bad_number: exclusive, no_answer the remainder
-            let (bad, conn, vm) = (rates[3], rates[0] * mult, rates[1]);
+            let (bad, conn, vm) = (rates[3], rates[0] * mult[0], rates[1]);
             let i = if u < bad {
                 3
             } else if u < bad + conn {
@@ -166,8 +167,8 @@ pub fn draw(
         }
         Channel::Linkedin => {
             // accepted replied: a reply (later) or an acceptance (now), or nothing
-            let r = (rates[1] * mult).min(1.0);
-            let a = (rates[0] * mult).min(1.0 - r);
+            let r = (rates[1] * mult[1]).min(1.0);
+            let a = (rates[0] * mult[0]).min(1.0 - r);
             if u < r {
                 has[1] = true;
                 out.push(Happening {
@@ -187,7 +188,7 @@ pub fn draw(
             if u < bk {
                 has[0] = true;
                 out.push(now(0));
-                let held = (h * mult).min(h + ns) / bk;
+                let held = (h * mult[1]).min(h + ns) / bk;
                 let (c, ns) = (c / bk, (h + ns) / bk - held);
                 let v = rng.uniform(site, Purpose::MeetingResult, visit);
                 let result = if v < c {
