@@ -20,10 +20,10 @@ fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
         .chain(cal.makeup_workdays.iter())
         .map(|d| d.year());
     let lo = years.clone().min().unwrap_or(REFERENCE_YEAR);
-    // at most two years, to bound the cost; a month early so that a touch just before the first
-    // listed holiday is seen too
+    // at most two years, to bound the cost; never before the first listed year, whose earlier
+    // holidays the calendar does not know (a worst case dated there would be invented)
     let hi = years.max().unwrap_or(REFERENCE_YEAR).min(lo + 1);
-    let from = NaiveDate::from_ymd_opt(lo - 1, 12, 1).unwrap_or_default();
+    let from = NaiveDate::from_ymd_opt(lo, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(hi, 12, 31).unwrap_or_default();
     (from, to)
 }
@@ -165,7 +165,7 @@ impl Checker {
                         ));
                     }
                     d = d.with_related(
-                        p.span,
+                        p.max_gap_span,
                         format!(
                             "pipeline `{}` sets `max_gap {}`",
                             p.name,
