@@ -20,10 +20,10 @@ fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
         .chain(cal.makeup_workdays.iter())
         .map(|d| d.year());
     let lo = years.clone().min().unwrap_or(REFERENCE_YEAR);
-    // at most two years, to bound the cost; never before the first listed year, whose earlier
-    // holidays the calendar does not know (a worst case dated there would be invented)
+    // at most two years, to bound the cost; a month early so that a touch just before the first
+    // listed holiday is seen too
     let hi = years.max().unwrap_or(REFERENCE_YEAR).min(lo + 1);
-    let from = NaiveDate::from_ymd_opt(lo, 1, 1).unwrap_or_default();
+    let from = NaiveDate::from_ymd_opt(lo - 1, 12, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(hi, 12, 31).unwrap_or_default();
     (from, to)
 }
@@ -67,9 +67,24 @@ impl TimingCache {
         );
         self.map
             .entry(key)
-            .or_insert_with(|| cal.worst_case(t, starts, m, window(cal)))
+            .or_insert_with(|| worst_in_years(cal, t, starts, m))
             .clone()
     }
+}
+
+/// The worst case over [`window`], dated within the calendar's years whenever one as bad is:
+/// the month before them counts only when a start there is strictly worse (a gap that runs into
+/// the first listed holidays), so ties never pick a date the calendar says nothing about.
+fn worst_in_years(cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Option<WorstCase> {
+    let (from, to) = window(cal);
+    let years = NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)?;
+    let inside = cal.worst_case(t, starts, m, (years, to))?;
+    let lead_in = cal.worst_case(t, starts, m, (from, years.pred_opt()?))?;
+    Some(if lead_in.minutes > inside.minutes {
+        lead_in
+    } else {
+        inside
+    })
 }
 
 impl Checker {
