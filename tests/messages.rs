@@ -218,3 +218,55 @@ fn empty_folders_and_missing_paths_exit_2_and_count_no_files() {
         run.stderr
     );
 }
+
+/// Syntax errors: parsing resumes at the next declaration, so each broken block is reported
+/// once, in order, and a file with syntax errors gives no tree.
+#[test]
+fn every_broken_block_is_reported_once() {
+    use cadence::source::FileId;
+    let text =
+        std::fs::read_to_string("tests/cases/bad/syntax_three_blocks.cadence").expect("case file");
+    let (tree, diags) = cadence::syntax::parse_file(FileId(0), &text);
+    assert!(tree.is_none());
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.code).collect();
+    assert_eq!(codes, ["E0101", "E0101", "E0101"]);
+    let file = cadence::source::SourceFile::new("t", text.as_str());
+    let lines: Vec<usize> = diags
+        .iter()
+        .map(|d| file.line_of(d.span.start as usize))
+        .collect();
+    assert_eq!(lines, [7, 13, 23]);
+
+    // a block left open: the error is at the next declaration, which then parses
+    let open = "pipeline p {\n  stage a {\n    outcome won\n  }\n\ncadence c {\n  step s email \"x\" immediately\n}\n";
+    let (_, diags) = cadence::syntax::parse_file(FileId(0), open);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    // a broken first line of a block is reported once, not again from the same line
+    let header = "cadence {\n  step s email \"x\" immediately\n}\ntest \"t\" {\n  cadence\n}\n";
+    let (_, diags) = cadence::syntax::parse_file(FileId(0), header);
+    let starts: Vec<u32> = diags.iter().map(|d| d.span.start).collect();
+    assert_eq!(starts.len(), 2, "{diags:#?}");
+    assert!(starts[0] < starts[1]);
+    // declaration words at column 1 only: an indented `test` does not restart parsing
+    let indented = "leads l {\n  count x\n  test \"t\" {\n}\n";
+    let (_, diags) = cadence::syntax::parse_file(FileId(0), indented);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+
+    // the other files of the project are still checked; the broken file is not
+    let project = Project::from_texts(&[
+        ("broken.cadence", &text),
+        (
+            "ok.cadence",
+            "pipeline q {\n  facts { tier: string }\n  stage a { outcome won }\n}\n",
+        ),
+    ]);
+    let checked = cadence::check::check(&project);
+    // (check reports the parse diagnostics too)
+    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.code).collect();
+    assert!(codes.contains(&"E0215"), "{codes:?}");
+    assert_eq!(
+        codes.iter().filter(|c| **c == "E0101").count(),
+        3,
+        "{codes:?}"
+    );
+}
