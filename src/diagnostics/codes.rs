@@ -140,7 +140,10 @@ triggers it.";
 E0101 Error "syntax-error" "the text does not follow the grammar"
 "The parser expected something else at the underlined place; the label names what
 it expected. Common causes: a missing `{` or `}`, a misspelt keyword, a duration
-without a unit (`after 3` instead of `after 3d`).
+without a unit (`after 3` instead of `after 3d`). After a syntax error the parser
+goes on at the next line that starts a declaration (`calendar`, `pipeline`, `cadence`,
+`leads`, `simulation`, `test`) in column 1, so each broken block is reported; a file with
+syntax errors is not checked further until they are fixed.
 
     step call_1 call after 4 business hours   # right
     step call_1 call after 4                  # wrong: a unit is missing";
