@@ -83,6 +83,9 @@ pub struct Pipeline {
     pub events: Vec<String>,
     pub roles: Vec<String>,
     pub max_gap_minutes: Option<u64>,
+    /// The `max_gap` setting, for diagnostics that cite it.
+    #[serde(skip)]
+    pub max_gap_span: Span,
     pub no_skip: bool,
     /// `None`: backward moves allowed; `Some(except)`: only the listed (from, to) moves.
     pub no_backward: Option<Vec<(StageId, StageId)>>,

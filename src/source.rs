@@ -75,6 +75,8 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
+    /// A stand-in for a path that could not be read (it locates a diagnostic; not a file).
+    placeholder: bool,
 }
 
 impl SourceFile {
@@ -86,10 +88,25 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            placeholder: false,
         }
     }
 
-    /// 1-based line and column (column counts Unicode scalar values) of a byte offset.
+    /// An empty stand-in named after a path that could not be read, so that a diagnostic about
+    /// the path has a place; it does not count as a checked file.
+    pub fn placeholder(name: impl Into<String>) -> SourceFile {
+        SourceFile {
+            placeholder: true,
+            ..SourceFile::new(name, String::new())
+        }
+    }
+
+    pub fn is_placeholder(&self) -> bool {
+        self.placeholder
+    }
+
+    /// 1-based line and column (column counts Unicode scalar values) of a byte offset: the one
+    /// rule of every diagnostic renderer (human, JSON, GitHub).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = match self.line_starts.binary_search(&offset) {
@@ -144,6 +161,11 @@ impl SourceMap {
 
     pub fn len(&self) -> usize {
         self.files.len()
+    }
+
+    /// The files actually read (stand-ins for unreadable paths left out).
+    pub fn file_count(&self) -> usize {
+        self.files.iter().filter(|f| !f.placeholder).count()
     }
 
     pub fn is_empty(&self) -> bool {

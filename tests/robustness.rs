@@ -1061,14 +1061,15 @@ fn folder_without_cadence_files_is_e0005() {
         "skipped.cadence",
         b"calendar c {}",
     );
+    // nothing to check is a usage problem: exit 2, like an unreadable path
     let (r, v) = check_json(&[dir.path()]);
-    assert_eq!(r.code, Some(1), "{}", r.describe());
+    assert_eq!(r.code, Some(2), "{}", r.describe());
     assert_eq!(codes_of(&v), ["E0005"]);
 
     // An empty folder too.
     let empty = tempfile::tempdir().expect("tempdir");
     let (r, v) = check_json(&[empty.path()]);
-    assert_eq!(r.code, Some(1), "{}", r.describe());
+    assert_eq!(r.code, Some(2), "{}", r.describe());
     assert_eq!(codes_of(&v), ["E0005"]);
 }
 

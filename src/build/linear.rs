@@ -195,7 +195,10 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
         sink.loss(
             c.span,
             format!("enrollment condition `{}`", text::cond(en, p)),
-            &format!("a {t} sequence body has no enrollment criteria"),
+            &format!(
+                "{} sequence body has no enrollment criteria",
+                crate::diagnostics::with_article(t)
+            ),
             "enroll by hand or from a workflow",
         );
     }

@@ -338,6 +338,7 @@ impl Document {
                     events: p.events.clone(),
                     roles: p.roles.clone(),
                     max_gap_minutes: p.max_gap_minutes,
+                    max_gap_span: span,
                     no_skip: p.no_skip,
                     no_backward: p.no_backward.clone(),
                     stages: p

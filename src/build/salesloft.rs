@@ -188,7 +188,11 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
                     other => {
                         sink.loss(
                             s.span,
-                            format!("step `{}` is a {} step", s.name, other.name()),
+                            format!(
+                                "step `{}` is {} step",
+                                s.name,
+                                crate::diagnostics::with_article(other.name())
+                            ),
                             "Salesloft cadence steps are Email, Phone, Other or Integration",
                             "an `Other` step with instructions",
                         );

@@ -305,7 +305,11 @@ impl Tree<'_, '_, '_> {
                 self.loss_once(
                     format!("{}:channel", s.name),
                     s.span,
-                    format!("step `{}` is a {} step", s.name, ch.name()),
+                    format!(
+                        "step `{}` is {} step",
+                        s.name,
+                        crate::diagnostics::with_article(ch.name())
+                    ),
                     "Zoho cadence follow-ups are emails, calls, tasks and WhatsApp messages",
                     "a task follow-up for the rep",
                 );

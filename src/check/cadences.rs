@@ -352,8 +352,8 @@ impl Checker {
                                 &codes::E0212,
                                 rule.outcome.span,
                                 format!(
-                                    "a {} step cannot have the outcome `{}`",
-                                    ch.name(),
+                                    "{} step cannot have the outcome `{}`",
+                                    crate::diagnostics::with_article(ch.name()),
                                     rule.outcome.name
                                 ),
                             )

@@ -135,7 +135,10 @@ impl Checker {
         }
         self.push(
             Diagnostic::new(&codes::E0302, e.span, "this is not a condition")
-                .with_label(format!("a {} value, not true or false", ty.name()))
+                .with_label(format!(
+                    "{} value, not true or false",
+                    crate::diagnostics::with_article(&ty.name())
+                ))
                 .with_help("compare it with something, e.g. `amount > 100k CNY` or `dwell > 7d`"),
         );
     }

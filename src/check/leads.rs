@@ -473,7 +473,7 @@ impl Checker {
                 {
                     if r.share.value > *lim {
                         self.push(
-                            Diagnostic::new(&codes::W0603, r.share.span, format!("a {} {} rate of {} is far above published benchmarks", ch.name(), r.outcome.name, r.share.raw))
+                            Diagnostic::new(&codes::W0603, r.share.span, format!("{} {} rate of {} is far above published benchmarks", crate::diagnostics::with_article(ch.name()), r.outcome.name, r.share.raw))
                                 .with_label(format!("benchmarks stay below {lim}%"))
                                 .with_help("cold email replies run about 3-3.5% per sequence and call connects 5-10% per dial; check the source of this figure"),
                         );
@@ -616,9 +616,15 @@ impl Checker {
                 Diagnostic::new(
                     &codes::E0304,
                     span,
-                    format!("`{what}` needs a {} value", ty_name(want)),
+                    format!(
+                        "`{what}` needs {} value",
+                        crate::diagnostics::with_article(ty_name(want))
+                    ),
                 )
-                .with_label(format!("this is a {} value", ty_name(got)))
+                .with_label(format!(
+                    "this is {} value",
+                    crate::diagnostics::with_article(ty_name(got))
+                ))
                 .with_help(match want {
                     Ty::Money(_) => "give an amount with a currency, e.g. `80k CNY`",
                     Ty::Duration => "give a duration, e.g. `14d`",

@@ -486,15 +486,71 @@ impl Checker {
                     format!("unknown time zone `{}`", s.value),
                 )
                 .with_label("not an IANA time zone");
-                d = match suggest(&s.value, &names) {
-                    Some(n) => d.with_help(format!("did you mean `{n}`?")),
-                    None => {
+                d = match (zone_alias(&s.value), suggest(&s.value, &names)) {
+                    (Some((zone, place)), _) => d.with_help(format!(
+                        "for {place}, use `{zone}` (IANA names zones after a major city)"
+                    )),
+                    (None, Some(n)) => d.with_help(format!("did you mean `{n}`?")),
+                    (None, None) => {
                         d.with_help("use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`")
                     }
                 };
                 self.push(d);
                 None
             }
+        }
+    }
+}
+
+/// Names people write for a time zone that are not IANA names (a capital instead of the city
+/// the zone is named after, a country), with the zone they mean: consulted before the
+/// edit-distance suggestion, which would turn `Asia/Beijing` into `Asia/Beirut`. Legacy IANA
+/// links (`PRC`, `Asia/Calcutta`, `US/Pacific`) parse already and are not listed.
+const ZONE_ALIASES: [(&str, &str, &str); 16] = [
+    ("Asia/Beijing", "Asia/Shanghai", "China"),
+    ("Asia/Peking", "Asia/Shanghai", "China"),
+    ("Asia/Guangzhou", "Asia/Shanghai", "China"),
+    ("Asia/Shenzhen", "Asia/Shanghai", "China"),
+    ("Beijing", "Asia/Shanghai", "China"),
+    ("Peking", "Asia/Shanghai", "China"),
+    ("China", "Asia/Shanghai", "China"),
+    ("China Standard Time", "Asia/Shanghai", "China"),
+    ("Asia/New_Delhi", "Asia/Kolkata", "India"),
+    ("Asia/Mumbai", "Asia/Kolkata", "India"),
+    ("India", "Asia/Kolkata", "India"),
+    ("Asia/Hanoi", "Asia/Ho_Chi_Minh", "Vietnam"),
+    ("Asia/Osaka", "Asia/Tokyo", "Japan"),
+    (
+        "America/San_Francisco",
+        "America/Los_Angeles",
+        "US Pacific time",
+    ),
+    ("America/Washington", "America/New_York", "US Eastern time"),
+    ("Europe/Frankfurt", "Europe/Berlin", "Germany"),
+];
+
+/// The zone and the place it serves, for a known non-IANA name (letter case ignored).
+pub fn zone_alias(name: &str) -> Option<(&'static str, &'static str)> {
+    let name = name.trim();
+    ZONE_ALIASES
+        .iter()
+        .find(|(alias, _, _)| alias.eq_ignore_ascii_case(name))
+        .map(|(_, zone, place)| (*zone, *place))
+}
+
+#[cfg(test)]
+mod zone_tests {
+    #[test]
+    fn aliases_are_not_zones_and_point_at_zones() {
+        for (alias, zone, _) in super::ZONE_ALIASES {
+            assert!(alias.parse::<chrono_tz::Tz>().is_err(), "{alias} parses");
+            assert!(
+                zone.parse::<chrono_tz::Tz>().is_ok(),
+                "{zone} does not parse"
+            );
+        }
+        for legacy in ["PRC", "Asia/Calcutta", "US/Pacific", "Asia/Saigon"] {
+            assert!(legacy.parse::<chrono_tz::Tz>().is_ok(), "{legacy}");
         }
     }
 }

@@ -16,6 +16,7 @@ impl Checker {
             events: Vec::new(),
             roles: Vec::new(),
             max_gap_minutes: None,
+            max_gap_span: decl.name.span,
             no_skip: false,
             no_backward: None,
             stages: Vec::new(),
@@ -55,15 +56,7 @@ impl Checker {
                         let ty = match FactType::ALL.iter().find(|(n, _)| *n == f.ty.name) {
                             Some((_, t)) => *t,
                             None => {
-                                let names = FactType::ALL.iter().map(|(n, _)| *n);
-                                self.unknown(
-                                    &codes::E0215,
-                                    "fact type",
-                                    &f.ty.name,
-                                    f.ty.span,
-                                    "",
-                                    names,
-                                );
+                                self.unknown_fact_type(&f.ty);
                                 FactType::Text
                             }
                         };
@@ -100,6 +93,7 @@ impl Checker {
                 }
                 PipelineItem::MaxGap(d) => {
                     p.max_gap_minutes = self.checked_wall_minutes(d, "`max_gap`");
+                    p.max_gap_span = item.span;
                 }
                 PipelineItem::NoSkip => p.no_skip = true,
                 PipelineItem::NoBackward(_) => {}
@@ -273,7 +267,7 @@ impl Checker {
                             } else {
                                 self.push(
                                     Diagnostic::new(&codes::E0416, path.span, format!("`{}` is not evidence", path.text))
-                                        .with_label(format!("a {:?} fact", p.facts[i].ty).to_lowercase())
+                                        .with_label(format!("{} fact", crate::diagnostics::with_article(&format!("{:?}", p.facts[i].ty).to_lowercase())))
                                         .with_help("`require` takes events or bool facts; put comparisons in the exit condition"),
                                 );
                             }
@@ -648,5 +642,53 @@ fn flip(op: Cmp) -> Cmp {
         Cmp::Gt => Cmp::Lt,
         Cmp::Ge => Cmp::Le,
         o => o,
+    }
+}
+
+/// What other languages call the fact types, so that `tier: string` suggests `text`.
+const TYPE_SYNONYMS: [(&str, &str); 14] = [
+    ("string", "text"),
+    ("str", "text"),
+    ("varchar", "text"),
+    ("int", "number"),
+    ("integer", "number"),
+    ("float", "number"),
+    ("double", "number"),
+    ("decimal", "number"),
+    ("boolean", "bool"),
+    ("currency", "money"),
+    ("amount", "money"),
+    ("percentage", "percent"),
+    ("probability", "score"),
+    ("interval", "duration"),
+];
+
+impl Checker {
+    /// E0215 with the fact type meant: a synonym from another language, else a close spelling,
+    /// else the list of types.
+    fn unknown_fact_type(&mut self, ty: &crate::syntax::ast::Ident) {
+        let names: Vec<&str> = FactType::ALL.iter().map(|(n, _)| *n).collect();
+        let lower = ty.name.to_lowercase();
+        let meant = TYPE_SYNONYMS
+            .iter()
+            .find(|(s, _)| *s == lower)
+            .map(|(_, t)| *t)
+            .or_else(|| super::suggest(&ty.name, &names));
+        let help = match meant {
+            Some(t) => format!("did you mean `{t}`?"),
+            None => {
+                let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!("fact types are {}", list.join(", "))
+            }
+        };
+        self.push(
+            Diagnostic::new(
+                &codes::E0215,
+                ty.span,
+                format!("unknown fact type `{}`", ty.name),
+            )
+            .with_label("not a fact type")
+            .with_help(help),
+        );
     }
 }

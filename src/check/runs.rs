@@ -186,8 +186,13 @@ impl Checker {
                                         Diagnostic::new(
                                             &codes::E0304,
                                             fv.value.span(),
-                                            format!("`{}` is a {:?} fact", f.path, f.ty)
-                                                .to_lowercase(),
+                                            format!(
+                                                "`{}` is {} fact",
+                                                f.path,
+                                                crate::diagnostics::with_article(
+                                                    &format!("{:?}", f.ty).to_lowercase()
+                                                )
+                                            ),
                                         )
                                         .with_label("value of another type")
                                         .with_help("give the test lead a value of the fact's type"),

@@ -67,9 +67,24 @@ impl TimingCache {
         );
         self.map
             .entry(key)
-            .or_insert_with(|| cal.worst_case(t, starts, m, window(cal)))
+            .or_insert_with(|| worst_in_years(cal, t, starts, m))
             .clone()
     }
+}
+
+/// The worst case over [`window`], dated within the calendar's years whenever one as bad is:
+/// the month before them counts only when a start there is strictly worse (a gap that runs into
+/// the first listed holidays), so ties never pick a date the calendar says nothing about.
+fn worst_in_years(cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Option<WorstCase> {
+    let (from, to) = window(cal);
+    let years = NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)?;
+    let inside = cal.worst_case(t, starts, m, (years, to))?;
+    let lead_in = cal.worst_case(t, starts, m, (from, years.pred_opt()?))?;
+    Some(if lead_in.minutes > inside.minutes {
+        lead_in
+    } else {
+        inside
+    })
 }
 
 impl Checker {
@@ -165,7 +180,7 @@ impl Checker {
                         ));
                     }
                     d = d.with_related(
-                        p.span,
+                        p.max_gap_span,
                         format!(
                             "pipeline `{}` sets `max_gap {}`",
                             p.name,

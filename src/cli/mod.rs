@@ -217,7 +217,7 @@ fn path_diagnostic(
     code: &'static codes::CodeInfo,
     msg: String,
 ) -> Diagnostic {
-    let id = map.add(SourceFile::new(path.display().to_string(), String::new()));
+    let id = map.add(SourceFile::placeholder(path.display().to_string()));
     Diagnostic::new(code, Span::new(id, 0, 0), msg)
 }
 
@@ -287,6 +287,8 @@ pub fn load_and_check(paths: &[PathBuf]) -> (Vec<CheckedRun>, bool) {
                 }
             }
             Group::Empty(p) => {
+                // nothing to check is a usage problem, not a finding in the input
+                io_failed = true;
                 let mut map = SourceMap::new();
                 let d = path_diagnostic(
                     &mut map,
@@ -328,7 +330,7 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
         .flat_map(|(_, d)| d)
         .filter(|d| !d.is_error())
         .count();
-    let files: usize = runs.iter().map(|(m, _)| m.len()).sum();
+    let files: usize = runs.iter().map(|(m, _)| m.file_count()).sum();
     match format {
         Format::Json => {
             let view: Vec<(&SourceMap, &[Diagnostic])> =

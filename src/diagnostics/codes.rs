@@ -40,8 +40,10 @@ macro_rules! codes {
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Diagnostics\n\nEvery finding of `cadence check` has a stable code. `E` codes are errors (exit 1),\n\
-         `W` codes are warnings (exit 0 unless `--deny-warnings`). `cadence explain CODE` prints the\n\
-         full text of one code offline; `cadence explain all` lists them.\n\n\
+         `W` codes are warnings (exit 0 unless `--deny-warnings`); E0001 and E0005, problems with the\n\
+         paths themselves, exit 2. `cadence explain CODE` prints the full text of one code offline;\n\
+         `cadence explain all` lists them. Lines and columns are 1-based and count characters in\n\
+         every output format.\n\n\
          This file is generated from `src/diagnostics/codes.rs` by `UPDATE_DOCS=1 cargo test --test cases docs`.\n\n\
          | code | name | severity | meaning |\n|---|---|---|---|\n",
     );
@@ -124,7 +126,8 @@ E0004 Error "nesting-too-deep" "brackets are nested too deeply"
 parsing. Split a complicated condition into simpler exits.";
 E0005 Error "no-cadence-files" "a folder holds no `.cadence` files"
 "`cadence check DIR` loads every `.cadence` file below DIR. This folder has none,
-so there is nothing to check. Point the command at the project folder.";
+so there is nothing to check. Point the command at the project folder. Like a path that
+cannot be read, this is a usage problem: the command exits 2 and counts no files.";
 E0006 Error "empty-file" "a file declares nothing"
 "The file is empty or holds only comments. Every `.cadence` file of a project declares at
 least one calendar, pipeline, cadence, leads model, simulation or test; an empty file is
@@ -137,7 +140,10 @@ triggers it.";
 E0101 Error "syntax-error" "the text does not follow the grammar"
 "The parser expected something else at the underlined place; the label names what
 it expected. Common causes: a missing `{` or `}`, a misspelt keyword, a duration
-without a unit (`after 3` instead of `after 3d`).
+without a unit (`after 3` instead of `after 3d`). After a syntax error the parser
+goes on at the next line that starts a declaration (`calendar`, `pipeline`, `cadence`,
+`leads`, `simulation`, `test`) in column 1, so each broken block is reported; a file with
+syntax errors is not checked further until they are fixed.
 
     step call_1 call after 4 business hours   # right
     step call_1 call after 4                  # wrong: a unit is missing";

@@ -76,3 +76,61 @@ pub fn sort(diags: &mut [Diagnostic]) {
         ))
     });
 }
+
+/// `word` after its indefinite article, for messages: "an email", "a call", "an sms".
+pub fn with_article(word: &str) -> String {
+    format!("{} {word}", article(word))
+}
+
+/// The indefinite article for `word`. English picks it by sound; the words this tool puts in
+/// messages whose first letter misleads (initialisms, a silent `h`, a `u` or `o` said as a
+/// consonant) are listed.
+pub fn article(word: &str) -> &'static str {
+    const AN: [&str; 6] = ["sms", "sla", "mql", "sql", "hour", "honest"];
+    const A: [&str; 8] = [
+        "one", "once", "user", "unit", "unique", "usual", "url", "euro",
+    ];
+    let first = word
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let stem = first.strip_suffix('s');
+    let listed = |list: &[&str]| list.iter().any(|w| first == *w || stem == Some(*w));
+    if listed(&AN) {
+        "an"
+    } else if listed(&A) {
+        "a"
+    } else if first.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_article;
+
+    #[test]
+    fn articles_follow_the_sound() {
+        for (word, want) in [
+            ("email", "an email"),
+            ("call", "a call"),
+            ("sms", "an sms"),
+            ("SMS", "an SMS"),
+            ("whatsapp", "a whatsapp"),
+            ("linkedin", "a linkedin"),
+            ("meeting", "a meeting"),
+            ("task", "a task"),
+            ("outcome", "an outcome"),
+            ("integer", "an integer"),
+            ("unit", "a unit"),
+            ("hour", "an hour"),
+            ("HubSpot", "a HubSpot"),
+            ("", "a "),
+        ] {
+            assert_eq!(with_article(word), want);
+        }
+    }
+}

@@ -2,11 +2,14 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 use serde_json::{json, Value};
 
 use super::{Diagnostic, Severity};
-use crate::source::{SourceMap, Span};
+use crate::source::{SourceFile, SourceMap, Span};
 
 /// Bumped whenever the JSON shape of diagnostics changes incompatibly.
 pub const JSON_FORMAT_VERSION: u32 = 1;
@@ -24,7 +27,41 @@ struct MietteView {
     severity: Severity,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
-    source: Option<NamedSource<String>>,
+    source: Option<FileSource>,
+}
+
+/// A file as miette reads it. miette counts the header's column (`file:line:col`) in bytes; the
+/// header's line and column come from [`SourceFile::line_col`] instead, the one rule every
+/// renderer uses (columns count characters).
+struct FileSource(SourceFile);
+
+impl miette::SourceCode for FileSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .0
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // Only a read without context reports the span's own position; others start at a line.
+        let (line, column) = if context_lines_before == 0 && context_lines_after == 0 {
+            let (l, c) = self.0.line_col(span.offset());
+            (l - 1, c - 1)
+        } else {
+            (inner.line(), inner.column())
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.0.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line,
+            column,
+            inner.line_count(),
+        )))
+    }
 }
 
 impl fmt::Debug for MietteView {
@@ -131,7 +168,7 @@ pub fn render_human(map: &SourceMap, diags: &[Diagnostic], color: ColorChoice) -
             severity: d.code.severity,
             help: if help.is_empty() { None } else { Some(help) },
             labels: if file.is_some() { labels } else { Vec::new() },
-            source: file.map(|f| NamedSource::new(f.name.clone(), f.text.clone())),
+            source: file.map(|f| FileSource(f.clone())),
         };
         if handler.render_report(&mut out, &view).is_err() {
             out.push_str(&format!(
@@ -191,7 +228,7 @@ pub fn render_json(runs: &[(&SourceMap, &[Diagnostic])]) -> String {
         .flat_map(|(_, d)| d.iter())
         .filter(|d| d.is_error())
         .count();
-    let files: usize = runs.iter().map(|(m, _)| m.len()).sum();
+    let files: usize = runs.iter().map(|(m, _)| m.file_count()).sum();
     let doc = json!({
         "format_version": JSON_FORMAT_VERSION,
         "compiler_version": env!("CARGO_PKG_VERSION"),

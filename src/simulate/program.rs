@@ -519,6 +519,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         events: Vec::new(),
         roles: vec!["owner".into()],
         max_gap_minutes: None,
+        max_gap_span: Default::default(),
         no_skip: false,
         no_backward: None,
         stages: Vec::new(),

@@ -18,14 +18,16 @@ pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_NESTING: usize = 64;
 
 /// Parse one file. Returns the tree when the syntax is valid, plus every diagnostic found
-/// (a syntax error stops parsing; literal errors such as an out-of-range number do not).
+/// (literal errors such as an out-of-range number do not stop parsing). After a syntax error,
+/// parsing resumes at the next declaration so that every broken block is reported; a file with
+/// a syntax error yields no tree, so the checker never sees part of a file.
 pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
     if let Some(d) = precheck(file, text) {
         return (None, vec![d]);
     }
     let pairs = match Grammar::parse(Rule::file, text) {
         Ok(p) => p,
-        Err(e) => return (None, vec![syntax_error(file, text, e)]),
+        Err(e) => return (None, syntax_errors(file, text, e)),
     };
     let mut b = Builder {
         file,
@@ -68,7 +70,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
         return Err(d);
     }
     let mut pairs =
-        Grammar::parse(Rule::expr_entry, text).map_err(|e| syntax_error(file, text, e))?;
+        Grammar::parse(Rule::expr_entry, text).map_err(|e| one_syntax_error(file, text, &e))?;
     let mut b = Builder {
         file,
         text,
@@ -98,7 +100,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
 /// Parse a duration alone (tests and tools).
 pub fn parse_duration(file: FileId, text: &str) -> Result<Duration, Diagnostic> {
     let mut pairs =
-        Grammar::parse(Rule::duration_entry, text).map_err(|e| syntax_error(file, text, e))?;
+        Grammar::parse(Rule::duration_entry, text).map_err(|e| one_syntax_error(file, text, &e))?;
     let mut b = Builder {
         file,
         text,
@@ -229,12 +231,72 @@ fn precheck(file: FileId, text: &str) -> Option<Diagnostic> {
 
 // ───────────── syntax errors ─────────────
 
-fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
-    let at_top = matches!(&e.variant, pest::error::ErrorVariant::ParsingError { positives, .. } if positives == &[Rule::file]);
+/// Every syntax error of a file. After an error, parsing starts again (on the rest of the text,
+/// positions shifted back to the file's) at the first line at or after the error that begins
+/// with a declaration word in column 1; each restart is later in the file than the one before,
+/// so the loop ends, and each part of the text is parsed about once.
+fn syntax_errors(file: FileId, text: &str, first: pest::error::Error<Rule>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut err = first;
+    loop {
+        let (at, positives) = error_position(&err);
+        let pos = (start + at).min(text.len());
+        out.push(syntax_error(file, text, pos, &positives));
+        let Some(next) = next_declaration(text, pos, start) else {
+            break;
+        };
+        start = next;
+        match Grammar::parse(Rule::file, text.get(start..).unwrap_or("")) {
+            Ok(_) => break,
+            Err(e) => err = e,
+        }
+    }
+    out
+}
+
+/// The syntax error of a fragment (no recovery: a fragment is one construct).
+fn one_syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
+    let (pos, positives) = error_position(e);
+    syntax_error(file, text, pos.min(text.len()), &positives)
+}
+
+fn error_position(e: &pest::error::Error<Rule>) -> (usize, Vec<Rule>) {
     let pos = match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    let positives = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    (pos, positives)
+}
+
+/// The first line start at or after `from` and after `after` that begins with a declaration.
+fn next_declaration(text: &str, from: usize, after: usize) -> Option<usize> {
+    let at_line_start = from == 0 || text.as_bytes().get(from.checked_sub(1)?) == Some(&b'\n');
+    let mut line = if at_line_start {
+        from
+    } else {
+        from + text.get(from..)?.find('\n')? + 1
+    };
+    loop {
+        let rest = text.get(line..)?;
+        // the first six block words are the declarations (the grammar's `item`)
+        let starts = BLOCK_WORDS[..6].iter().any(|w| {
+            rest.strip_prefix(w)
+                .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+        });
+        if starts && line > after {
+            return Some(line);
+        }
+        line += rest.find('\n')? + 1;
+    }
+}
+
+fn syntax_error(file: FileId, text: &str, pos: usize, positives: &[Rule]) -> Diagnostic {
+    let at_top = positives == [Rule::file];
     let rest = text.get(pos..).unwrap_or("");
     // An opening quote with no closing quote on its line is the common case worth naming.
     if let Some(start) = unterminated_string_before(text, pos) {
@@ -256,10 +318,6 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
         "end of file".to_string()
     } else {
         format!("`{found_text}`")
-    };
-    let positives: &[Rule] = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
-        pest::error::ErrorVariant::CustomError { .. } => &[],
     };
     let expected = describe_expected(positives);
     let keywords: Vec<String> = if at_top {
