@@ -470,7 +470,7 @@ fn compare_cli_reports_json() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["leads"], 20000);
     let ci = v["conversion"]["ci95_paired_newcombe"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= v["conversion"]["difference"].as_f64().unwrap());

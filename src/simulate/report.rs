@@ -7,7 +7,7 @@ use super::engine::Tally;
 use super::program::Program;
 
 /// Bumped whenever the JSON shape of a simulation report changes incompatibly.
-pub const SIM_FORMAT_VERSION: u32 = 1;
+pub const SIM_FORMAT_VERSION: u32 = 2;
 
 const Z95: f64 = 1.959_963_984_540_054;
 
