@@ -38,6 +38,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostics;
 pub mod fmt;
+pub mod fsio;
 pub mod model;
 pub mod project;
 pub mod simulate;

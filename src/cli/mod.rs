@@ -175,9 +175,10 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-/// A group of paths checked as one project, or a path that could not be read.
+/// A group of paths checked as one project (with its root folder, `None` for loose files), or a
+/// path that could not be read.
 enum Group {
-    Project(Vec<PathBuf>),
+    Project(Option<PathBuf>, Vec<PathBuf>),
     Unreadable(PathBuf, String),
     Empty(PathBuf),
 }
@@ -196,7 +197,7 @@ fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
                 } else if files.is_empty() {
                     groups.push(Group::Empty(p.clone()));
                 } else {
-                    groups.push(Group::Project(files));
+                    groups.push(Group::Project(Some(p.clone()), files));
                 }
             }
             Ok(_) => loose.push(p),
@@ -204,7 +205,7 @@ fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
         }
     }
     if !loose.is_empty() {
-        groups.push(Group::Project(loose));
+        groups.push(Group::Project(None, loose));
     }
     groups
 }
@@ -218,6 +219,17 @@ fn path_diagnostic(
 ) -> Diagnostic {
     let id = map.add(SourceFile::new(path.display().to_string(), String::new()));
     Diagnostic::new(code, Span::new(id, 0, 0), msg)
+}
+
+/// E0005: a folder without `.cadence` files (check and fmt alike).
+fn no_sources(map: &mut SourceMap, dir: &std::path::Path) -> Diagnostic {
+    path_diagnostic(
+        map,
+        dir,
+        &codes::E0005,
+        format!("no `.cadence` files in `{}`", dir.display()),
+    )
+    .with_help("point the command at a project folder or at `.cadence` files")
 }
 
 pub(crate) fn color_choice(color: Color) -> ColorChoice {
@@ -249,8 +261,8 @@ pub fn load_and_check(paths: &[PathBuf]) -> (Vec<CheckedRun>, bool) {
     let mut io_failed = false;
     for g in group_paths(paths) {
         let run = match g {
-            Group::Project(files) => {
-                let project = Project::load(&files);
+            Group::Project(root, files) => {
+                let project = Project::load_in(root.as_deref(), &files);
                 let mut map = project.sources.clone();
                 let checked = check::check(&project);
                 let mut diags = checked.diagnostics;
@@ -287,13 +299,7 @@ pub fn load_and_check(paths: &[PathBuf]) -> (Vec<CheckedRun>, bool) {
             }
             Group::Empty(p) => {
                 let mut map = SourceMap::new();
-                let d = path_diagnostic(
-                    &mut map,
-                    &p,
-                    &codes::E0005,
-                    format!("no `.cadence` files in `{}`", p.display()),
-                )
-                .with_help("point the command at a project folder or at `.cadence` files");
+                let d = no_sources(&mut map, &p);
                 CheckedRun {
                     map,
                     diagnostics: vec![d],
@@ -374,16 +380,18 @@ pub(crate) fn plural(n: usize) -> &'static str {
 fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
     let mut files = Vec::new();
     let mut io_errors = Vec::new();
-    for p in default_paths(paths) {
-        if p.is_dir() {
-            project::collect_dir(&p, &mut files, &mut io_errors);
-        } else {
-            files.push(p);
+    let mut map = SourceMap::new();
+    let mut diags = Vec::new();
+    for g in group_paths(paths) {
+        match g {
+            Group::Project(_, f) => files.extend(f),
+            Group::Unreadable(p, e) => {
+                io_errors.push(format!("cannot read `{}`: {e}", p.display()))
+            }
+            Group::Empty(p) => diags.push(no_sources(&mut map, &p)),
         }
     }
     let mut exit = Exit::Clean;
-    let mut map = SourceMap::new();
-    let mut diags = Vec::new();
     let mut changed = 0usize;
     for path in &files {
         let id = match project::read_source(path, &mut map) {
@@ -404,8 +412,8 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
                 changed += 1;
                 if check_only {
                     println!("would reformat {}", path.display());
-                } else if let Err(e) = std::fs::write(path, out) {
-                    io_errors.push(format!("cannot write `{}`: {e}", path.display()));
+                } else if let Err(e) = write_formatted(path, &out) {
+                    io_errors.push(e);
                 } else {
                     println!("formatted {}", path.display());
                 }
@@ -414,6 +422,7 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
         }
     }
     if !diags.is_empty() {
+        diagnostics::sort(&mut diags);
         eprint!("{}", render_human(&map, &diags, color_choice(Color::Auto)));
         exit = Exit::Findings;
     }
@@ -427,6 +436,29 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
         exit = Exit::Usage;
     }
     exit
+}
+
+/// Replace a source with its formatted text, atomically; a symlink is never written through
+/// (the file it points at may lie outside the project).
+fn write_formatted(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let is_link = std::fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    if is_link {
+        let target = std::fs::canonicalize(path)
+            .map(|t| format!(" (format `{}` itself)", t.display()))
+            .unwrap_or_default();
+        return Err(format!(
+            "`{}` is a symbolic link; fmt does not write through links{target}",
+            path.display()
+        ));
+    }
+    crate::fsio::replace(path, text.as_bytes()).map_err(|e| {
+        format!(
+            "cannot write `{}`: {e}; the file is unchanged",
+            path.display()
+        )
+    })
 }
 
 fn cmd_explain(code: &str) -> Exit {
