@@ -142,7 +142,7 @@ pub fn read_source(path: &Path, sources: &mut SourceMap) -> Result<FileId, ReadE
         Ok(b) => b,
         Err(ReadFail::Io(m)) => return Err(ReadError::Io(m)),
         Err(ReadFail::TooLarge(size)) => {
-            let id = sources.add(SourceFile::new(name, String::new()));
+            let id = sources.add(SourceFile::new(name.clone(), String::new()));
             let size = match size {
                 Some(n) => format!("{n} bytes"),
                 None => format!("more than {MAX_FILE_BYTES} bytes"),
@@ -151,7 +151,7 @@ pub fn read_source(path: &Path, sources: &mut SourceMap) -> Result<FileId, ReadE
                 Diagnostic::new(
                     &codes::E0002,
                     Span::new(id, 0, 0),
-                    format!("file is too large ({size}, the limit is {MAX_FILE_BYTES} bytes)"),
+                    format!("`{name}` is too large ({size}, the limit is {MAX_FILE_BYTES} bytes)"),
                 )
                 .with_help(
                     "split the project into several files; a cadence file is usually a few kilobytes",
@@ -163,18 +163,19 @@ pub fn read_source(path: &Path, sources: &mut SourceMap) -> Result<FileId, ReadE
         Ok(text) => Ok(sources.add(SourceFile::new(name, text))),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            let id = sources.add(SourceFile::new(name, String::new()));
-            Err(ReadError::Finding(not_utf8(id, at)))
+            let id = sources.add(SourceFile::new(name.clone(), String::new()));
+            Err(ReadError::Finding(not_utf8(id, &name, at)))
         }
     }
 }
 
-/// E0003 for a file whose bytes are not UTF-8 (sources and the ids file alike).
-pub fn not_utf8(id: FileId, at: usize) -> Diagnostic {
+/// E0003 for a file whose bytes are not UTF-8 (sources and the ids file alike); the message
+/// names the file, since there is no text to show a location in.
+pub fn not_utf8(id: FileId, name: &str, at: usize) -> Diagnostic {
     Diagnostic::new(
         &codes::E0003,
         Span::new(id, 0, 0),
-        format!("file is not UTF-8 text (invalid byte at offset {at})"),
+        format!("`{name}` is not UTF-8 text (invalid byte at offset {at})"),
     )
     .with_help("cadence files are UTF-8 text; check that this is the file you meant")
 }

@@ -71,8 +71,8 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let id = map.add(SourceFile::new(name, String::new()));
-            let d = crate::project::not_utf8(id, e.utf8_error().valid_up_to());
+            let id = map.add(SourceFile::new(name.clone(), String::new()));
+            let d = crate::project::not_utf8(id, &name, e.utf8_error().valid_up_to());
             eprint!("{}", render_human(&map, &[d], color_choice(color)));
             return Err(Exit::Findings);
         }
@@ -180,7 +180,14 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         }
         None if outputs.len() <= 1 => {
             if let Some(o) = outputs.values().next() {
-                print!("{}", o.text());
+                let mut stdout = std::io::stdout().lock();
+                if let Err(e) = stdout
+                    .write_all(o.text.as_bytes())
+                    .and_then(|_| stdout.flush())
+                {
+                    let _ = writeln!(err, "error: cannot write to stdout: {e}");
+                    return Exit::Usage;
+                }
             }
             format!("built {} file{}", outputs.len(), plural(outputs.len()))
         }

@@ -369,6 +369,35 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
     }
 }
 
+/// The simulator's progress bar: leads per second as a whole number (`466,972/s`), since
+/// indicatif's `{per_sec}` prints four decimals.
+pub(crate) fn progress_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} leads ({rate})")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate_text(s.per_sec()));
+            },
+        )
+}
+
+/// A rate per second, rounded, with thousands separators.
+pub(crate) fn rate_text(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec < 0.0 {
+        return "-/s".into();
+    }
+    let digits = format!("{:.0}", per_sec);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out}/s")
+}
+
 pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -410,12 +439,14 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
             Ok(out) if out == text => {}
             Ok(out) => {
                 changed += 1;
+                // a closed or full stdout must not abort the run half-way
+                let mut stdout = std::io::stdout().lock();
                 if check_only {
-                    println!("would reformat {}", path.display());
+                    let _ = writeln!(stdout, "would reformat {}", path.display());
                 } else if let Err(e) = write_formatted(path, &out) {
                     io_errors.push(e);
                 } else {
-                    println!("formatted {}", path.display());
+                    let _ = writeln!(stdout, "formatted {}", path.display());
                 }
             }
             Err(d) => diags.extend(d),
@@ -514,5 +545,19 @@ pub(crate) fn render_failure(runs: &[(SourceMap, Vec<Diagnostic>)], format: Form
                 eprint!("{}", render_human(map, diags, choice));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_text;
+
+    #[test]
+    fn progress_rate_is_a_whole_number_with_separators() {
+        assert_eq!(rate_text(466_972.1083), "466,972/s");
+        assert_eq!(rate_text(999.6), "1,000/s");
+        assert_eq!(rate_text(12.0), "12/s");
+        assert_eq!(rate_text(1_234_567.0), "1,234,567/s");
+        assert_eq!(rate_text(f64::NAN), "-/s");
     }
 }

@@ -242,12 +242,7 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
         cfg.start = start_minutes(&program, &plan.start_text).map_err(usage)?;
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(cfg.count);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len} leads ({per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            b.set_style(super::progress_style());
             b.set_message(plan.name.clone());
             b
         });
