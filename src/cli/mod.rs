@@ -554,7 +554,7 @@ mod tests {
 
     #[test]
     fn progress_rate_is_a_whole_number_with_separators() {
-        assert_eq!(rate_text(466_972.1083), "466,972/s");
+        assert_eq!(rate_text(466_972.108_3), "466,972/s");
         assert_eq!(rate_text(999.6), "1,000/s");
         assert_eq!(rate_text(12.0), "12/s");
         assert_eq!(rate_text(1_234_567.0), "1,234,567/s");
