@@ -17,7 +17,7 @@
 //!   exit replied on reply
 //!   exit bounced on bounce
 //!   step intro emial "Hello" immediately
-//!     on replied -> set signed
+//!     on opened -> set signed
 //! }
 //! "#;
 //! let checked = cadence::check::check(&Project::from_texts(&[("sales.cadence", text)]));
@@ -38,6 +38,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostics;
 pub mod fmt;
+pub mod fsio;
 pub mod model;
 pub mod project;
 pub mod simulate;

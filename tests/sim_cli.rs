@@ -148,7 +148,7 @@ fn flags_obey_the_rules_of_the_file() {
         (vec!["compare", "base", "later", "--path", &p, "--count", "18446744073709551615"], "out of range"),
         (vec!["compare", "base", "later", "--path", &p, "--count", "0"], "out of range"),
         (vec!["simulate", &p, "--precision", "0"], "--precision 0 is out of range"),
-        (vec!["simulate", &p, "--precision", "-0.01"], "out of range"),
+        (vec!["simulate", &p, "--precision=-0.01"], "out of range"),
         (vec!["simulate", &p, "--precision", "NaN"], "out of range"),
         (vec!["simulate", &p, "--precision", "inf"], "out of range"),
         (vec!["simulate", &p, "--threads", "100000"], "--threads 100000 is out of range"),

@@ -10,6 +10,7 @@
 pub mod ids;
 mod linear;
 pub mod neutral;
+pub mod order;
 mod text;
 pub mod validate;
 
@@ -144,6 +145,8 @@ impl Built {
 /// Build a checked project for one target. The model must come from a check without errors;
 /// outputs whose building reported an error are left out.
 pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
+    // outputs must not depend on file names or their order
+    let model = &order::canonical(model);
     let mut sink = Sink::new(opts);
     let mut outputs = Vec::new();
     match opts.target {

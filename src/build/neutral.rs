@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{self, Delay, Timing};
 use crate::model::{self, Model};
 use crate::project::Project;
-use crate::source::{SourceMap, Span};
+use crate::source::Span;
 use crate::syntax::ast::Item;
 
 /// Bumped on every incompatible change of the format.
@@ -44,7 +44,7 @@ pub struct Compiler {
     pub version: String,
 }
 
-/// Where an entity is declared: file as given on the command line, 1-based line and column.
+/// Where an entity is declared: file relative to the project root (`/`-separated), 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Location {
     pub file: String,
@@ -168,11 +168,11 @@ pub struct Test {
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-fn location(map: &SourceMap, span: Span) -> Option<Location> {
-    let f = map.get(span.file)?;
+fn location(project: &Project, span: Span) -> Option<Location> {
+    let f = project.sources.get(span.file)?;
     let (line, column) = f.line_col(span.start as usize);
     Some(Location {
-        file: f.name.clone(),
+        file: project.relative_name(span.file)?.to_string(),
         line,
         column,
     })
@@ -195,10 +195,10 @@ fn decl_span(project: &Project, kind: &str, name: &str) -> Option<Span> {
 impl Document {
     /// The neutral document of a checked model; locations come from the project's sources.
     pub fn from_model(m: &Model, project: &Project) -> Document {
-        let map = &project.sources;
-        let loc = |span: Span| location(map, span);
-        let named =
-            |kind: &str, name: &str| decl_span(project, kind, name).and_then(|s| location(map, s));
+        let loc = |span: Span| location(project, span);
+        let named = |kind: &str, name: &str| {
+            decl_span(project, kind, name).and_then(|s| location(project, s))
+        };
         Document {
             format_version: FORMAT_VERSION,
             compiler: Compiler {

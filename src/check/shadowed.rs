@@ -28,7 +28,8 @@ impl Checker {
                     .find(|e| matches!(&e.trigger, Trigger::Builtin(t) if t == name))
             };
             for s in &c.steps {
-                for r in &s.rules {
+                // a rule on an outcome its channel lacks is already an error (E0212)
+                for r in s.rules.iter().filter(|r| s.channel.outcomes().contains(&r.outcome.as_str())) {
                     if let Some(e) = trigger_of(s.channel, &r.outcome).and_then(exit_on) {
                         found.push(
                             Diagnostic::new(

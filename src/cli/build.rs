@@ -9,7 +9,9 @@ use clap::ValueEnum;
 use super::{color_choice, load_and_check, plural, Color, Exit};
 use crate::build::{self, Ids, Options, Target};
 use crate::diagnostics::{self, codes, render_human, Diagnostic};
+use crate::fsio;
 use crate::source::{SourceFile, SourceMap, Span};
+use crate::syntax::MAX_FILE_BYTES;
 
 /// The targets of `cadence build`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -47,21 +49,39 @@ pub struct BuildArgs {
     pub color: Color,
 }
 
-/// Read and parse the ids file; a parse error is rendered as E0906.
+/// Read and parse the ids file. Like a source: only a regular file within the size limit;
+/// bytes that are not UTF-8 are E0003 and a parse error is E0906 (findings, exit 1).
 fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
-    let text = match std::fs::read_to_string(path) {
+    let bytes = match fsio::read_regular(path, MAX_FILE_BYTES as u64) {
+        Ok(b) => b,
+        Err(fsio::ReadFail::Io(m)) => {
+            eprintln!("error: the ids file: {m}");
+            return Err(Exit::Usage);
+        }
+        Err(fsio::ReadFail::TooLarge(_)) => {
+            eprintln!(
+                "error: the ids file `{}` is larger than {MAX_FILE_BYTES} bytes",
+                path.display()
+            );
+            return Err(Exit::Usage);
+        }
+    };
+    let mut map = SourceMap::new();
+    let name = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read the ids file `{}`: {e}", path.display());
-            return Err(Exit::Usage);
+            let id = map.add(SourceFile::new(name.clone(), String::new()));
+            let d = crate::project::not_utf8(id, &name, e.utf8_error().valid_up_to());
+            eprint!("{}", render_human(&map, &[d], color_choice(color)));
+            return Err(Exit::Findings);
         }
     };
     match Ids::parse(&text) {
         Ok(ids) => Ok(ids),
         Err(e) => {
-            let mut map = SourceMap::new();
             let range = e.span.unwrap_or(0..0);
-            let id = map.add(SourceFile::new(path.display().to_string(), text));
+            let id = map.add(SourceFile::new(name, text));
             let d = Diagnostic::new(
                 &codes::E0906,
                 Span::new(id, range.start, range.end),
@@ -121,31 +141,35 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         );
         return Exit::Usage;
     }
+    // all or nothing: a build with errors writes nothing and leaves `-o DIR` as it was
+    if errors > 0 || io_failed {
+        let kept = match &args.out {
+            Some(dir) => format!("; `{}` is unchanged", dir.join(target.name()).display()),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            err,
+            "nothing written for {}{kept}: {errors} error{}, {warnings} warning{}",
+            target.title(),
+            plural(errors),
+            plural(warnings)
+        );
+        return if io_failed {
+            Exit::Usage
+        } else {
+            Exit::Findings
+        };
+    }
     let written = match &args.out {
         Some(dir) => {
             let dir = dir.join(target.name());
-            if let Err(e) = std::fs::create_dir_all(&dir) {
-                let _ = writeln!(err, "error: cannot create `{}`: {e}", dir.display());
+            let files: Vec<(&str, &[u8])> = outputs
+                .values()
+                .map(|o| (o.file_name.as_str(), o.text.as_bytes()))
+                .collect();
+            if let Err(fsio::SwapError(e)) = fsio::swap_dir(&dir, &files) {
+                let _ = writeln!(err, "error: {e}; nothing was changed");
                 return Exit::Usage;
-            }
-            // files of an earlier build that this one did not produce would look current
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for e in entries.flatten() {
-                    let name = e.file_name().to_string_lossy().to_string();
-                    let ours = name == "project.json"
-                        || ((name.starts_with("cadence.") || name.starts_with("pipeline."))
-                            && name.ends_with(".json"));
-                    if ours && !outputs.contains_key(&name) {
-                        let _ = std::fs::remove_file(e.path());
-                    }
-                }
-            }
-            for o in outputs.values() {
-                let path = dir.join(&o.file_name);
-                if let Err(e) = std::fs::write(&path, o.text()) {
-                    let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
-                    return Exit::Usage;
-                }
             }
             format!(
                 "wrote {} file{} to {}",
@@ -156,7 +180,14 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         }
         None if outputs.len() <= 1 => {
             if let Some(o) = outputs.values().next() {
-                print!("{}", o.text());
+                let mut stdout = std::io::stdout().lock();
+                if let Err(e) = stdout
+                    .write_all(o.text.as_bytes())
+                    .and_then(|_| stdout.flush())
+                {
+                    let _ = writeln!(err, "error: cannot write to stdout: {e}");
+                    return Exit::Usage;
+                }
             }
             format!("built {} file{}", outputs.len(), plural(outputs.len()))
         }
@@ -177,13 +208,7 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         plural(errors),
         plural(warnings)
     );
-    if io_failed {
-        Exit::Usage
-    } else if errors > 0 {
-        Exit::Findings
-    } else {
-        Exit::Clean
-    }
+    Exit::Clean
 }
 
 pub fn cmd_schema() -> Exit {

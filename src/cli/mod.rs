@@ -176,9 +176,10 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-/// A group of paths checked as one project, or a path that could not be read.
+/// A group of paths checked as one project (with its root folder, `None` for loose files), or a
+/// path that could not be read.
 enum Group {
-    Project(Vec<PathBuf>),
+    Project(Option<PathBuf>, Vec<PathBuf>),
     Unreadable(PathBuf, String),
     Empty(PathBuf),
 }
@@ -197,7 +198,7 @@ fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
                 } else if files.is_empty() {
                     groups.push(Group::Empty(p.clone()));
                 } else {
-                    groups.push(Group::Project(files));
+                    groups.push(Group::Project(Some(p.clone()), files));
                 }
             }
             Ok(_) => loose.push(p),
@@ -205,7 +206,7 @@ fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
         }
     }
     if !loose.is_empty() {
-        groups.push(Group::Project(loose));
+        groups.push(Group::Project(None, loose));
     }
     groups
 }
@@ -219,6 +220,17 @@ fn path_diagnostic(
 ) -> Diagnostic {
     let id = map.add(SourceFile::placeholder(path.display().to_string()));
     Diagnostic::new(code, Span::new(id, 0, 0), msg)
+}
+
+/// E0005: a folder without `.cadence` files (check and fmt alike).
+fn no_sources(map: &mut SourceMap, dir: &std::path::Path) -> Diagnostic {
+    path_diagnostic(
+        map,
+        dir,
+        &codes::E0005,
+        format!("no `.cadence` files in `{}`", dir.display()),
+    )
+    .with_help("point the command at a project folder or at `.cadence` files")
 }
 
 pub(crate) fn color_choice(color: Color) -> ColorChoice {
@@ -250,8 +262,8 @@ pub fn load_and_check(paths: &[PathBuf]) -> (Vec<CheckedRun>, bool) {
     let mut io_failed = false;
     for g in group_paths(paths) {
         let run = match g {
-            Group::Project(files) => {
-                let project = Project::load(&files);
+            Group::Project(root, files) => {
+                let project = Project::load_in(root.as_deref(), &files);
                 let mut map = project.sources.clone();
                 let checked = check::check(&project);
                 let mut diags = checked.diagnostics;
@@ -290,13 +302,7 @@ pub fn load_and_check(paths: &[PathBuf]) -> (Vec<CheckedRun>, bool) {
                 // nothing to check is a usage problem, not a finding in the input
                 io_failed = true;
                 let mut map = SourceMap::new();
-                let d = path_diagnostic(
-                    &mut map,
-                    &p,
-                    &codes::E0005,
-                    format!("no `.cadence` files in `{}`", p.display()),
-                )
-                .with_help("point the command at a project folder or at `.cadence` files");
+                let d = no_sources(&mut map, &p);
                 CheckedRun {
                     map,
                     diagnostics: vec![d],
@@ -366,6 +372,35 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
     }
 }
 
+/// The simulator's progress bar: leads per second as a whole number (`466,972/s`), since
+/// indicatif's `{per_sec}` prints four decimals.
+pub(crate) fn progress_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} leads ({rate})")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate_text(s.per_sec()));
+            },
+        )
+}
+
+/// A rate per second, rounded, with thousands separators.
+pub(crate) fn rate_text(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec < 0.0 {
+        return "-/s".into();
+    }
+    let digits = format!("{:.0}", per_sec);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out}/s")
+}
+
 pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -375,18 +410,25 @@ pub(crate) fn plural(n: usize) -> &'static str {
 }
 
 fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
+    // a folder without sources is a usage problem, as for `check`
+    let mut nothing_to_format = false;
     let mut files = Vec::new();
     let mut io_errors = Vec::new();
-    for p in default_paths(paths) {
-        if p.is_dir() {
-            project::collect_dir(&p, &mut files, &mut io_errors);
-        } else {
-            files.push(p);
+    let mut map = SourceMap::new();
+    let mut diags = Vec::new();
+    for g in group_paths(paths) {
+        match g {
+            Group::Project(_, f) => files.extend(f),
+            Group::Unreadable(p, e) => {
+                io_errors.push(format!("cannot read `{}`: {e}", p.display()))
+            }
+            Group::Empty(p) => {
+                nothing_to_format = true;
+                diags.push(no_sources(&mut map, &p))
+            }
         }
     }
     let mut exit = Exit::Clean;
-    let mut map = SourceMap::new();
-    let mut diags = Vec::new();
     let mut changed = 0usize;
     for path in &files {
         let id = match project::read_source(path, &mut map) {
@@ -405,18 +447,21 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
             Ok(out) if out == text => {}
             Ok(out) => {
                 changed += 1;
+                // a closed or full stdout must not abort the run half-way
+                let mut stdout = std::io::stdout().lock();
                 if check_only {
-                    println!("would reformat {}", path.display());
-                } else if let Err(e) = std::fs::write(path, out) {
-                    io_errors.push(format!("cannot write `{}`: {e}", path.display()));
+                    let _ = writeln!(stdout, "would reformat {}", path.display());
+                } else if let Err(e) = write_formatted(path, &out) {
+                    io_errors.push(e);
                 } else {
-                    println!("formatted {}", path.display());
+                    let _ = writeln!(stdout, "formatted {}", path.display());
                 }
             }
             Err(d) => diags.extend(d),
         }
     }
     if !diags.is_empty() {
+        diagnostics::sort(&mut diags);
         eprint!("{}", render_human(&map, &diags, color_choice(Color::Auto)));
         exit = Exit::Findings;
     }
@@ -426,10 +471,33 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
     for e in &io_errors {
         eprintln!("error: {e}");
     }
-    if !io_errors.is_empty() {
+    if !io_errors.is_empty() || nothing_to_format {
         exit = Exit::Usage;
     }
     exit
+}
+
+/// Replace a source with its formatted text, atomically; a symlink is never written through
+/// (the file it points at may lie outside the project).
+fn write_formatted(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let is_link = std::fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    if is_link {
+        let target = std::fs::canonicalize(path)
+            .map(|t| format!(" (format `{}` itself)", t.display()))
+            .unwrap_or_default();
+        return Err(format!(
+            "`{}` is a symbolic link; fmt does not write through links{target}",
+            path.display()
+        ));
+    }
+    crate::fsio::replace(path, text.as_bytes()).map_err(|e| {
+        format!(
+            "cannot write `{}`: {e}; the file is unchanged",
+            path.display()
+        )
+    })
 }
 
 fn cmd_explain(code: &str) -> Exit {
@@ -485,5 +553,19 @@ pub(crate) fn render_failure(runs: &[(SourceMap, Vec<Diagnostic>)], format: Form
                 eprint!("{}", render_human(map, diags, choice));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_text;
+
+    #[test]
+    fn progress_rate_is_a_whole_number_with_separators() {
+        assert_eq!(rate_text(466_972.108_3), "466,972/s");
+        assert_eq!(rate_text(999.6), "1,000/s");
+        assert_eq!(rate_text(12.0), "12/s");
+        assert_eq!(rate_text(1_234_567.0), "1,234,567/s");
+        assert_eq!(rate_text(f64::NAN), "-/s");
     }
 }

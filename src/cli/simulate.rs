@@ -229,12 +229,7 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
         let cfg = plan.settings.config(&program).map_err(usage)?;
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(cfg.count);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len} leads ({per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            b.set_style(super::progress_style());
             b.set_message(plan.name.clone());
             b
         });

@@ -732,21 +732,26 @@ impl Builder<'_> {
         let span = self.span(&p);
         let body = first(p.into_inner())?;
         let raw = body.as_str();
+        let base = body.as_span().start();
         let mut value = String::with_capacity(raw.len());
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
+        let mut chars = raw.char_indices();
+        while let Some((at, c)) = chars.next() {
             if c != '\\' {
                 value.push(c);
                 continue;
             }
-            match chars.next() {
+            let next = chars.next();
+            match next.map(|(_, c)| c) {
                 Some('n') => value.push('\n'),
                 Some('t') => value.push('\t'),
                 Some('\\') => value.push('\\'),
                 Some('"') => value.push('"'),
                 other => {
+                    // underline the escape itself, not the whole string
+                    let end = next.map_or(at + 1, |(i, c)| i + c.len_utf8());
+                    let escape = Span::new(self.file, base + at, base + end);
                     self.diagnostics.push(
-                        Diagnostic::new(&codes::E0105, span, "unknown escape in string")
+                        Diagnostic::new(&codes::E0105, escape, "unknown escape in string")
                             .with_label(format!(
                                 "`\\{}` is not an escape",
                                 other.map(String::from).unwrap_or_default()
