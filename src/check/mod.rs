@@ -11,6 +11,8 @@ mod pipelines;
 mod runs;
 mod timing;
 
+pub use timing::{entry_gap, touch_gaps};
+
 use std::collections::HashMap;
 
 use crate::diagnostics::{codes, CodeInfo, Diagnostic};
