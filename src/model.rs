@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{Delay, Timing};
 use crate::source::Span;
 
+pub mod graph;
+
 pub type CalendarId = usize;
 pub type PipelineId = usize;
 pub type StageId = usize;

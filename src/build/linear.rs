@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{text, Sink};
+use crate::model::graph::StepGraph;
 use crate::model::{Cadence, Channel, Effects, Flow, Model, OnRule, Pipeline, StepId, Trigger};
 
 /// A cadence seen by a linear target.
@@ -54,7 +55,11 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
         return plan;
     };
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
-    let entry = c.tracks.iter().position(|tr| !tr.steps.is_empty());
+    // the track holding the step graph's entry
+    let entry = StepGraph::new(c)
+        .entry
+        .and_then(|e| c.steps.get(e))
+        .map(|s| s.track);
     for (ti, tr) in c.tracks.iter().enumerate() {
         if Some(ti) == entry {
             plan.steps = tr.steps.clone();

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::ids::Kind;
 use super::{linear, text, to_body, Body, Sink};
 use crate::calendar::Delay;
+use crate::model::graph::StepGraph;
 use crate::model::{
     Builtin, Cadence, Channel, Cmp, Cond, Effects, Flow, Model, Operand, Pipeline, Priority, Step,
     Trigger, Value as MValue,
@@ -194,6 +195,8 @@ struct Tree<'m, 's, 'o> {
     c: &'m Cadence,
     p: Option<&'m Pipeline>,
     sink: &'s mut Sink<'o>,
+    /// the checker's step graph: entry and the next step of each track
+    graph: StepGraph,
     nodes: Vec<FollowUp>,
     refs: BTreeSet<String>,
     /// losses already reported (a step unfolded twice reports once)
@@ -394,10 +397,7 @@ impl Tree<'_, '_, '_> {
         });
 
         let mut used: BTreeSet<&'static str> = BTreeSet::new();
-        let track_next = c.tracks.get(s.track).and_then(|t| {
-            let i = t.steps.iter().position(|&x| x == si)?;
-            t.steps.get(i + 1).copied()
-        });
+        let track_next = self.graph.next_in_track.get(si).copied().flatten();
         let mut next = track_next;
         let mut leaving_rules = Vec::new();
         let rules_fire = s
@@ -750,13 +750,13 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
         c,
         p,
         sink,
+        graph: StepGraph::new(c),
         nodes: Vec::new(),
         refs: BTreeSet::new(),
         reported: BTreeSet::new(),
         truncated: false,
     };
-    let entry = c.tracks.iter().find_map(|t| t.steps.first().copied());
-    if let Some(e) = entry {
+    if let Some(e) = tree.graph.entry {
         tree.visit(e, None, &mut BTreeMap::new());
     }
     let truncated = tree.truncated;

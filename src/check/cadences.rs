@@ -4,34 +4,43 @@
 use super::{Checker, LocalNames, Settings};
 use crate::calendar::{Delay, Timing};
 use crate::diagnostics::{codes, Diagnostic};
+use crate::model::graph::{Edge, How, StepGraph, Via};
 use crate::model::{
     self, Cadence, Channel, Effects, Flow, Pipeline, Priority, Trigger, BUILTIN_TRIGGERS,
 };
 use crate::source::Span;
 use crate::syntax::ast::{self, CadenceDecl, CadenceItem, EffectKind, StepAttr};
 
-/// One edge of the step graph, for flow and timing analyses.
-#[derive(Debug, Clone)]
-pub struct Edge {
-    pub from: usize,
-    pub to: usize,
-    pub bounded: bool,
-    /// the effect span for jumps, the target step's span for fall-through
-    pub span: Span,
-    /// `within D` of the rule that jumps: the outcome can come this long after the touch
-    pub within: Option<Delay>,
-    /// a jump (`-> STEP`) rather than falling through to the next step of the track
-    pub jump: bool,
-}
-
 /// What the timing analysis needs of a cadence, kept after checking.
 #[derive(Debug, Clone)]
 pub struct CadenceFlow {
     pub cadence: usize,
-    pub edges: Vec<Edge>,
-    pub entry: Option<usize>,
+    /// the one step graph (`model::graph`), as the engine runs the cadence
+    pub graph: StepGraph,
     /// span of each step's timing (or the step) for diagnostics
     pub timing_spans: Vec<Span>,
+    /// span of the flow effect of each rule of each step, and of its `otherwise`
+    pub rule_spans: Vec<(Vec<Option<Span>>, Option<Span>)>,
+}
+
+impl CadenceFlow {
+    /// The span of what takes an edge: the rule's flow effect, else the target step.
+    pub fn edge_span(&self, c: &Cadence, e: &Edge) -> Span {
+        let rule = self
+            .rule_spans
+            .get(e.from)
+            .and_then(|(rules, other)| match e.via {
+                Via::Rule(k) => rules.get(k).copied().flatten(),
+                Via::Otherwise => *other,
+                _ => None,
+            });
+        match (e.how, rule, e.step()) {
+            (How::Jump { .. }, Some(span), _) => span,
+            (_, _, Some(to)) => c.steps[to].span,
+            (_, Some(span), None) => span,
+            _ => c.steps[e.from].span,
+        }
+    }
 }
 
 impl Checker {
@@ -674,66 +683,24 @@ impl Checker {
 
     /// Build the step graph; report unreachable steps and unbounded loops.
     fn step_graph(&mut self, c: &Cadence, decls: &[&ast::Step]) -> CadenceFlow {
-        let n = c.steps.len();
-        let mut edges: Vec<Edge> = Vec::new();
-        let mut always_leaves = vec![false; n];
-        for (si, s) in c.steps.iter().enumerate() {
-            let rule_spans = jump_spans(decls[si]);
-            let mut k = 0;
-            for (effects, within) in s
-                .rules
+        let graph = StepGraph::new(c);
+        let flow = CadenceFlow {
+            cadence: 0,
+            timing_spans: decls
                 .iter()
-                .map(|r| (&r.effects, r.within_minutes))
-                .chain(s.otherwise.iter().map(|e| (e, None)))
-            {
-                if let Flow::Jump { step, bound } = effects.flow {
-                    edges.push(Edge {
-                        from: si,
-                        to: step,
-                        bounded: bound.is_some(),
-                        span: rule_spans.get(k).copied().unwrap_or(s.span),
-                        within,
-                        jump: true,
-                    });
-                }
-                if matches!(effects.flow, Flow::Jump { .. }) {
-                    k += 1;
-                }
-            }
-            if let Some(o) = &s.otherwise {
-                always_leaves[si] = !matches!(o.flow, Flow::Continue);
-            }
-            let track = &c.tracks[s.track].steps;
-            if let Some(pos) = track.iter().position(|x| *x == si) {
-                if let Some(next) = track.get(pos + 1) {
-                    if !always_leaves[si] {
-                        edges.push(Edge {
-                            from: si,
-                            to: *next,
-                            bounded: false,
-                            span: c.steps[*next].span,
-                            within: None,
-                            jump: false,
-                        });
-                    }
-                }
-            }
-        }
-        let entry = c.tracks.iter().find_map(|t| t.steps.first().copied());
-        // Reachability.
-        let mut seen = vec![false; n];
-        if let Some(e) = entry {
-            let mut stack = vec![e];
-            seen[e] = true;
-            while let Some(s) = stack.pop() {
-                for ed in edges.iter().filter(|ed| ed.from == s) {
-                    if !seen[ed.to] {
-                        seen[ed.to] = true;
-                        stack.push(ed.to);
-                    }
-                }
-            }
-        }
+                .map(|d| {
+                    d.attrs
+                        .iter()
+                        .find(|a| matches!(a.node, StepAttr::Timing(_)))
+                        .map(|a| a.span)
+                        .unwrap_or(d.name.span)
+                })
+                .collect(),
+            rule_spans: decls.iter().map(|d| flow_spans(d)).collect(),
+            graph,
+        };
+        let g = &flow.graph;
+        let seen = g.reachable();
         for (si, ok) in seen.iter().enumerate() {
             if *ok {
                 continue;
@@ -745,10 +712,11 @@ impl Checker {
                 .and_then(|p| p.checked_sub(1))
                 .map(|p| track[p]);
             match prev {
-                Some(pv) if always_leaves[pv] => self.push(
+                // the step before runs but never falls through to this one
+                Some(pv) if seen[pv] => self.push(
                     Diagnostic::new(&codes::W0406, c.steps[si].span, format!("step `{}` is never reached", c.steps[si].name))
                         .with_label("the step before it always jumps or exits")
-                        .with_related(c.steps[pv].span, "always leaves through `otherwise`")
+                        .with_related(c.steps[pv].span, "never goes on to the next step")
                         .with_help("jump to this step from somewhere, or remove it"),
                 ),
                 _ => self.push(
@@ -759,56 +727,30 @@ impl Checker {
             }
         }
         // A cycle made only of unbounded edges repeats forever.
-        for ed in edges.iter().filter(|e| e.jump && !e.bounded) {
-            if reaches(&edges, ed.to, ed.from) {
-                self.push(
-                    Diagnostic::new(
-                        &codes::E0405,
-                        ed.span,
-                        format!("jump to `{}` can repeat forever", c.steps[ed.to].name),
-                    )
-                    .with_label("no bound on this loop")
-                    .with_help(format!(
-                        "bound it: `-> {} at most 2 times`",
-                        c.steps[ed.to].name
-                    )),
-                );
+        let mut reported = Vec::new();
+        for e in g.edges.iter().filter(|e| e.is_jump() && e.unbounded()) {
+            let Some(to) = e.step() else { continue };
+            // spans compare equal, so duplicates are told apart by their rule
+            if reported.contains(&(e.from, e.via)) || !g.reaches_unbounded(to, e.from) {
+                continue;
             }
+            reported.push((e.from, e.via));
+            let span = flow.edge_span(c, e);
+            self.push(
+                Diagnostic::new(
+                    &codes::E0405,
+                    span,
+                    format!("jump to `{}` can repeat forever", c.steps[to].name),
+                )
+                .with_label("no bound on this loop")
+                .with_help(format!(
+                    "bound it: `-> {} at most 2 times`",
+                    c.steps[to].name
+                )),
+            );
         }
-        CadenceFlow {
-            cadence: 0,
-            edges,
-            entry,
-            timing_spans: decls
-                .iter()
-                .map(|d| {
-                    d.attrs
-                        .iter()
-                        .find(|a| matches!(a.node, StepAttr::Timing(_)))
-                        .map(|a| a.span)
-                        .unwrap_or(d.name.span)
-                })
-                .collect(),
-        }
+        flow
     }
-}
-
-/// Is `to` reachable from `from` over unbounded edges?
-fn reaches(edges: &[Edge], from: usize, to: usize) -> bool {
-    let mut stack = vec![from];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(s) = stack.pop() {
-        if s == to {
-            return true;
-        }
-        if !seen.insert(s) {
-            continue;
-        }
-        for e in edges.iter().filter(|e| e.from == s && !e.bounded) {
-            stack.push(e.to);
-        }
-    }
-    false
 }
 
 fn step_effects(s: &ast::Step) -> impl Iterator<Item = &ast::Effect> {
@@ -819,25 +761,31 @@ fn step_effects(s: &ast::Step) -> impl Iterator<Item = &ast::Effect> {
     })
 }
 
-/// Spans of the jump effects of a step, in the order of its rules then `otherwise`.
-fn jump_spans(s: &ast::Step) -> Vec<Span> {
-    let mut on = Vec::new();
-    let mut other = Vec::new();
-    for a in &s.attrs {
-        let (list, effects) = match &a.node {
-            StepAttr::On(r) => (&mut on, &r.effects),
-            StepAttr::Otherwise(e) => (&mut other, e),
-            _ => continue,
-        };
-        if let Some(j) = effects
+/// Spans of the flow effect (else the last effect) of each `on` rule of a step, and of its
+/// first `otherwise`.
+fn flow_spans(s: &ast::Step) -> (Vec<Option<Span>>, Option<Span>) {
+    let pick = |effects: &[ast::Effect]| {
+        effects
             .iter()
-            .find(|e| matches!(e.kind, EffectKind::Jump { .. }))
-        {
-            list.push(j.span);
+            .find(|e| {
+                matches!(
+                    e.kind,
+                    EffectKind::Jump { .. } | EffectKind::Exit(_) | EffectKind::Continue
+                )
+            })
+            .or(effects.last())
+            .map(|e| e.span)
+    };
+    let mut on = Vec::new();
+    let mut other = None;
+    for a in &s.attrs {
+        match &a.node {
+            StepAttr::On(r) => on.push(pick(&r.effects)),
+            StepAttr::Otherwise(e) if other.is_none() => other = Some(pick(e)),
+            _ => {}
         }
     }
-    on.extend(other);
-    on
+    (on, other.flatten())
 }
 
 struct StepResolver<'a> {

@@ -12,6 +12,8 @@ mod runs;
 mod shadowed;
 mod timing;
 
+pub use timing::{entry_gap, touch_gaps};
+
 use std::collections::HashMap;
 
 use crate::diagnostics::{codes, CodeInfo, Diagnostic};

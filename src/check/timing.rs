@@ -8,6 +8,8 @@ use chrono::{Datelike, NaiveDate};
 use super::Checker;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing, WorstCase};
 use crate::diagnostics::{codes, Diagnostic};
+use crate::model::graph::StepGraph;
+use crate::model::{self, Model};
 
 /// The year analysed when a calendar names no dates (every such year behaves alike).
 const REFERENCE_YEAR: i32 = 2026;
@@ -87,6 +89,69 @@ fn worst_in_years(cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Opti
     })
 }
 
+/// The calendar a cadence's timing runs on: its own, else its pipeline's, else always open in
+/// UTC; with the key the cache knows it by.
+fn cadence_calendar(model: &Model, c: &model::Cadence) -> (usize, Calendar) {
+    let id = c.calendar.or(c
+        .pipeline
+        .and_then(|p| model.pipelines.get(p))
+        .and_then(|p| p.calendar));
+    match id.and_then(|i| model.calendars.get(i)) {
+        Some(k) => (id.unwrap_or(0) + 1, k.engine.clone()),
+        None => (0, Calendar::always_open(chrono_tz::UTC)),
+    }
+}
+
+/// Minutes a `within D` adds to a wait (business days count 24 h each).
+fn within_minutes(w: Option<Delay>) -> u64 {
+    match w {
+        Some(Delay::Wall { minutes }) => minutes,
+        Some(Delay::BusinessDays(n)) => n as u64 * 1440,
+        Some(Delay::BusinessMinutes(m)) => m,
+        _ => 0,
+    }
+}
+
+/// The checker's worst case of every wait between two consecutive touches of a cadence: for
+/// each edge of its step graph to a step, (from, to, minutes). Read-only, for tests and tools.
+pub fn touch_gaps(model: &Model, cadence: usize) -> Vec<(usize, usize, u64)> {
+    let Some(c) = model.cadences.get(cadence) else {
+        return Vec::new();
+    };
+    let (key, cal) = cadence_calendar(model, c);
+    let mut cache = TimingCache::default();
+    let graph = StepGraph::new(c);
+    graph
+        .step_edges()
+        .filter_map(|(e, to)| {
+            let w = cache.worst(
+                key,
+                &cal,
+                c.steps[to].timing,
+                Starts::OpenMoments,
+                Measure::Wall,
+            )?;
+            Some((e.from, to, w.minutes + within_minutes(e.within)))
+        })
+        .collect()
+}
+
+/// The checker's worst wait from enrollment (at any moment) to a cadence's first touch.
+pub fn entry_gap(model: &Model, cadence: usize) -> Option<u64> {
+    let c = model.cadences.get(cadence)?;
+    let (key, cal) = cadence_calendar(model, c);
+    let entry = StepGraph::new(c).entry?;
+    TimingCache::default()
+        .worst(
+            key,
+            &cal,
+            c.steps[entry].timing,
+            Starts::AnyMoment,
+            Measure::Wall,
+        )
+        .map(|w| w.minutes)
+}
+
 impl Checker {
     pub(super) fn timing_analyses(&mut self) {
         let mut cache = TimingCache::default();
@@ -122,24 +187,21 @@ impl Checker {
             // max_gap: every edge of the step graph is a wait between two touches.
             if let Some(limit) = p.max_gap_minutes {
                 let mut reported = std::collections::HashSet::new();
-                for e in &flow.edges {
-                    let to = &c.steps[e.to];
+                for (e, to_id) in flow.graph.step_edges() {
+                    let to = &c.steps[to_id];
                     let Some(w) =
                         cache.worst(cal_key, cal, to.timing, Starts::OpenMoments, Measure::Wall)
                     else {
                         continue;
                     };
-                    let extra = match e.within {
-                        Some(Delay::Wall { minutes }) => minutes,
-                        Some(Delay::BusinessDays(n)) => n as u64 * 1440,
-                        Some(Delay::BusinessMinutes(m)) => m,
-                        _ => 0,
-                    };
+                    let extra = within_minutes(e.within);
                     let gap = w.minutes + extra;
-                    if gap <= limit || !reported.insert(e.to) {
+                    if gap <= limit || !reported.insert(to_id) {
                         continue;
                     }
-                    let path = path_to(flow, e.from)
+                    let path = flow
+                        .graph
+                        .path_to(e.from)
                         .iter()
                         .map(|s| c.steps[*s].name.as_str())
                         .chain(std::iter::once(to.name.as_str()))
@@ -155,7 +217,7 @@ impl Checker {
                     };
                     let mut d = Diagnostic::new(
                         &codes::E0412,
-                        flow.timing_spans[e.to],
+                        flow.timing_spans[to_id],
                         format!(
                             "step `{}` can come {} after step `{}`, more than `max_gap {}`",
                             to.name,
@@ -191,7 +253,7 @@ impl Checker {
                 }
             }
             // respond within: the first touch after a deal enters the stage this cadence works.
-            if let (Some(si), Some(entry)) = (c.stage, flow.entry) {
+            if let (Some(si), Some(entry)) = (c.stage, flow.graph.entry) {
                 if let Some(sla) = p.stages.get(si).and_then(|s| s.respond_within) {
                     sla_covered.insert((pi, si));
                     let (measure, limit) = match sla {
@@ -262,33 +324,4 @@ impl Checker {
 /// Business minutes of one ordinary working day.
 fn daily_minutes(cal: &Calendar) -> u64 {
     cal.hours.iter().map(|(a, b)| (b - a) as u64).sum()
-}
-
-/// A shortest path of steps from the entry to `to` (inclusive).
-fn path_to(flow: &super::cadences::CadenceFlow, to: usize) -> Vec<usize> {
-    let Some(entry) = flow.entry else {
-        return vec![to];
-    };
-    let mut parent: HashMap<usize, usize> = HashMap::new();
-    let mut queue = std::collections::VecDeque::from([entry]);
-    let mut seen = std::collections::HashSet::from([entry]);
-    while let Some(s) = queue.pop_front() {
-        if s == to {
-            break;
-        }
-        for e in flow.edges.iter().filter(|e| e.from == s) {
-            if seen.insert(e.to) {
-                parent.insert(e.to, s);
-                queue.push_back(e.to);
-            }
-        }
-    }
-    let mut path = vec![to];
-    let mut cur = to;
-    while let Some(p) = parent.get(&cur) {
-        path.push(*p);
-        cur = *p;
-    }
-    path.reverse();
-    path
 }

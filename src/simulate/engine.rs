@@ -736,35 +736,46 @@ impl Lead<'_> {
         // whose count is reached and whose window admits it, unless a cadence exit takes it
         let mut rule_of = [None::<usize>; 24];
         let mut fired_rules: u64 = 0;
-        let mut instants: [f64; 24] = [f64::NAN; 24];
         let mut any_rule = false;
-        for (j, h) in happen.iter().enumerate().take(24) {
-            if self.exit_for(sp.kinds[h.outcome]).is_some() {
-                continue;
+        let n = happen.len().min(24);
+        let mut j0 = 0;
+        while j0 < n {
+            // the happenings of one instant; of the rules they would apply, the first in source
+            // order applies
+            let at_rel = happen[j0].after;
+            let j1 = (j0..n).find(|j| happen[*j].after != at_rel).unwrap_or(n);
+            let at = now + at_rel;
+            let mut best: Option<(usize, usize)> = None;
+            for j in j0..j1 {
+                let h = happen[j];
+                if self.exit_for(sp.kinds[h.outcome]).is_some() {
+                    continue;
+                }
+                let seen_now = happen[..=j].iter().filter(|x| x.outcome == h.outcome).count() as u32;
+                let seen_before = s
+                    .pending
+                    .iter()
+                    .filter(|e| e.step == step && e.outcome == h.outcome && e.at <= at)
+                    .count() as u32;
+                let count = s.counts[step * 6 + h.outcome] + seen_before + seen_now;
+                let rule = sp.rules.iter().enumerate().find(|(k, r)| {
+                    fired_rules & (1 << (*k).min(63)) == 0
+                        && r.outcome == h.outcome
+                        && count >= r.times
+                        && at <= self.deadline(now, r.within)
+                });
+                if let Some((k, _)) = rule {
+                    if best.is_none_or(|(bk, _)| k < bk) {
+                        best = Some((k, j));
+                    }
+                }
             }
-            if instants[..j].iter().zip(&rule_of[..j]).any(|(x, r)| *x == h.after && r.is_some()) {
-                continue; // one rule per instant
-            }
-            let at = now + h.after;
-            let seen_now = happen[..=j].iter().filter(|x| x.outcome == h.outcome).count() as u32;
-            let seen_before = s
-                .pending
-                .iter()
-                .filter(|e| e.step == step && e.outcome == h.outcome && e.at <= at)
-                .count() as u32;
-            let count = s.counts[step * 6 + h.outcome] + seen_before + seen_now;
-            let rule = sp.rules.iter().enumerate().find(|(k, r)| {
-                fired_rules & (1 << (*k).min(63)) == 0
-                    && r.outcome == h.outcome
-                    && count >= r.times
-                    && at <= self.deadline(now, r.within)
-            });
-            if let Some((k, _)) = rule {
+            if let Some((k, j)) = best {
                 fired_rules |= 1 << k.min(63);
                 rule_of[j] = Some(k);
-                instants[j] = h.after;
                 any_rule = true;
             }
+            j0 = j1;
         }
         // what happens later waits (opens, clicks, replies, the meeting itself)
         for (j, h) in happen.iter().enumerate() {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::calendar::{Calendar, Delay, Timing};
+use crate::model::graph::StepGraph;
 use crate::model::{
     Builtin, Cadence, Channel, Cmp, Cond, Dist, Effects, FactType, Flow, LeadModel, Model, Operand,
     Pipeline, Population, RespondTarget, Trigger, Value,
@@ -254,6 +255,8 @@ pub struct Program {
     pub cadence_name: String,
     pub steps: Vec<StepP>,
     pub entry: Option<usize>,
+    /// the step graph (successor table): every way control can leave each step
+    pub graph: StepGraph,
     pub stages: Vec<StageP>,
     pub start_stage: usize,
     pub cadence_stage: Option<usize>,
@@ -587,11 +590,11 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             uses_activity: false,
         });
     }
+    // successors come from the one step graph the checker proves things about
+    let graph = StepGraph::new(cad);
     let mut steps: Vec<StepP> = Vec::new();
-    for s in &cad.steps {
-        let track = &cad.tracks[s.track].steps;
-        let pos = track.iter().position(|x| std::ptr::eq(&cad.steps[*x], s));
-        let next_in_track = pos.and_then(|p| track.get(p + 1)).copied();
+    for (si, s) in cad.steps.iter().enumerate() {
+        let next_in_track = graph.next_in_track.get(si).copied().flatten();
         let mut cum = 0.0;
         let variant_cum = s
             .variants
@@ -624,7 +627,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             variant_cum,
         });
     }
-    let entry = cad.tracks.iter().find_map(|t| t.steps.first().copied());
+    let entry = graph.entry;
     let calendar_id = cad.calendar.or(pipeline.calendar);
     let calendar = calendar_id.and_then(|i| model.calendars.get(i));
     // populations: base, then one per segment (segment items override the base)
@@ -678,6 +681,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         cadence_name: cad.name.clone(),
         steps,
         entry,
+        graph,
         stages,
         start_stage,
         cadence_stage: cad.stage,
