@@ -7,6 +7,7 @@ mod cadences;
 mod calendars;
 mod conditions;
 mod leads;
+mod live;
 mod pipelines;
 mod runs;
 mod shadowed;

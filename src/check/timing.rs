@@ -15,7 +15,7 @@ use crate::model::{self, Model};
 const REFERENCE_YEAR: i32 = 2026;
 
 /// The dates a worst case ranges over: the years the calendar's holidays and make-up days cover.
-fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
+pub(super) fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
     let years = cal
         .holidays
         .iter()
@@ -53,7 +53,7 @@ pub struct TimingCache {
 }
 
 impl TimingCache {
-    fn worst(
+    pub(super) fn worst(
         &mut self,
         cal_key: usize,
         cal: &Calendar,
@@ -91,7 +91,7 @@ fn worst_in_years(cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Opti
 
 /// The calendar a cadence's timing runs on: its own, else its pipeline's, else always open in
 /// UTC; with the key the cache knows it by.
-fn cadence_calendar(model: &Model, c: &model::Cadence) -> (usize, Calendar) {
+pub(super) fn cadence_calendar(model: &Model, c: &model::Cadence) -> (usize, Calendar) {
     let id = c.calendar.or(c
         .pipeline
         .and_then(|p| model.pipelines.get(p))
@@ -115,11 +115,18 @@ fn within_minutes(w: Option<Delay>) -> u64 {
 /// The checker's worst case of every wait between two consecutive touches of a cadence: for
 /// each edge of its step graph to a step, (from, to, minutes). Read-only, for tests and tools.
 pub fn touch_gaps(model: &Model, cadence: usize) -> Vec<(usize, usize, u64)> {
+    touch_gaps_with(model, cadence, &mut TimingCache::default())
+}
+
+pub(super) fn touch_gaps_with(
+    model: &Model,
+    cadence: usize,
+    cache: &mut TimingCache,
+) -> Vec<(usize, usize, u64)> {
     let Some(c) = model.cadences.get(cadence) else {
         return Vec::new();
     };
     let (key, cal) = cadence_calendar(model, c);
-    let mut cache = TimingCache::default();
     let graph = StepGraph::new(c);
     graph
         .step_edges()
@@ -158,6 +165,7 @@ impl Checker {
         let utc = Calendar::always_open(chrono_tz::UTC);
         let flows = std::mem::take(&mut self.flows);
         let mut sla_covered = std::collections::HashSet::new();
+        let mut seen_exits = std::collections::HashSet::new();
         for flow in &flows {
             let Some(c) = self.model.cadences.get(flow.cadence) else {
                 continue;
@@ -251,6 +259,16 @@ impl Checker {
                     );
                     found.push(d);
                 }
+                self.live_deal(
+                    &flows,
+                    flow,
+                    limit,
+                    cal_key,
+                    cal,
+                    &mut cache,
+                    &mut seen_exits,
+                    &mut found,
+                );
             }
             // respond within: the first touch after a deal enters the stage this cadence works.
             if let (Some(si), Some(entry)) = (c.stage, flow.graph.entry) {

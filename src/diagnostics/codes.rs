@@ -302,6 +302,21 @@ E0415 Error "conflicting-effects" "effects after a jump or exit, or two of them"
 E0416 Error "invalid-requirement" "`require` names something that is not evidence"
 "`require` takes events or `bool` facts: the evidence a deal needs before a
 non-terminal exit.";
+E0417 Error "max-gap-at-entry" "a deal entering the stage waits longer than `max_gap` for its first touch"
+"`max_gap` covers the whole time a deal is live, from the moment it enters a stage. Over
+the calendar (entry at any moment, nights and holidays included), the first step of the
+cadence working this stage can come later than that. Start the cadence `immediately`.";
+E0418 Error "max-gap-after-last-touch" "after a cadence's last touch the deal stays live longer than `max_gap`"
+"When a cadence ends (it runs out, or exits) the deal stays in its stage until an exit
+moves it. Only a pure timer (`idle > 90d`, `dwell > 60d`) is sure to fire; until then
+nothing touches the deal. Move the deal on when the cadence ends
+(`otherwise -> stage lost, exit no_answer`), hand it to a person (a `task` effect), add
+touches, or shorten the stage's timer.";
+E0419 Error "max-gap-across-stages" "across a stage change the deal goes longer than `max_gap` without a touch"
+"When a deal moves to another stage, the next touch is the first touch of the cadence
+working that stage; with no cadence there, nothing touches the deal until a timer exit
+moves it. The wait in progress in the old stage plus the wait for that first touch must
+fit `max_gap`. Declare a cadence for the stage that starts `immediately`.";
 W0420 Warning "rule-shadowed-by-exit" "a cadence-wide exit takes the outcome a step rule waits for"
 "A cadence exit on `reply`, `bounce`, `unsubscribe` or `meeting_booked` fires the moment
 its event happens and ends the cadence, so a step rule on the outcome that raises it
