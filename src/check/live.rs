@@ -62,7 +62,7 @@ fn sure_exits(p: &Pipeline, stage: usize) -> Vec<SureExit> {
             };
             Some(SureExit {
                 span: e.span,
-                text: format!("`{word}` exit to `{}`", p.stages[e.target].name),
+                text: format!("`{word}` exit to `{}`", p.stages.get(e.target)?.name),
                 from_entry: b != Builtin::Idle,
                 delay,
             })
@@ -200,6 +200,9 @@ impl super::Checker {
             return;
         };
         let Some(p) = m.pipelines.get(pi) else { return };
+        let Some(st) = p.stages.get(stage) else {
+            return;
+        };
         let note = |d: Diagnostic| {
             d.with_related(
                 p.span,
@@ -261,7 +264,7 @@ impl super::Checker {
                         flow.timing_spans[e],
                         format!(
                             "a deal entering `{}` can wait {} for the first touch `{}`, more than `max_gap {}`",
-                            p.stages[stage].name,
+                            st.name,
                             minutes_text(w.minutes),
                             c.steps[e].name,
                             minutes_text(limit)
@@ -332,7 +335,7 @@ impl super::Checker {
                 None => (
                     &codes::E0418,
                     tail(p, stage, elapsed[e.from], cal, cache, key),
-                    format!("after the last touch `{last}`, a deal can sit in `{}`", p.stages[stage].name),
+                    format!("after the last touch `{last}`, a deal can sit in `{}`", st.name),
                 ),
             };
             if gap.minutes <= limit || worst.as_ref().is_some_and(|w| w.0 >= gap.minutes) {
@@ -376,7 +379,7 @@ impl super::Checker {
             .chain(own.map(|(_, w)| w.minutes))
             .max()
             .unwrap_or(0);
-        for (xi, x) in p.stages[stage].exits.iter().enumerate() {
+        for (xi, x) in st.exits.iter().enumerate() {
             let t = x.target;
             if seen_exits.contains(&(pi, stage, xi))
                 || t == stage
@@ -407,7 +410,7 @@ impl super::Checker {
                     x.span,
                     format!(
                         "a deal moved from `{}` to `{}` can go {long} without a touch, more than `max_gap {}`",
-                        p.stages[stage].name,
+                        st.name,
                         p.stages[t].name,
                         minutes_text(limit)
                     ),
