@@ -82,8 +82,14 @@ fn compare_and_simulate_agree_on_one_simulation() {
     let run = &sim["runs"][0];
     assert_eq!(run["leads"], 3000, "the simulation's count");
     let cmp = json(&["compare", "base", "base", "--path", &p, "--format", "json"]);
-    assert_eq!(cmp["leads"], 3000, "compare takes the simulation's count too");
-    assert_eq!(cmp["enrolled"], run["enrolled"], "divided by enrolled leads");
+    assert_eq!(
+        cmp["leads"], 3000,
+        "compare takes the simulation's count too"
+    );
+    assert_eq!(
+        cmp["enrolled"], run["enrolled"],
+        "divided by enrolled leads"
+    );
     assert_eq!(cmp["conversion"]["base"], run["conversion"]["rate"]);
     assert_eq!(cmp["differences"].as_array().unwrap().len(), 0);
 }
@@ -110,15 +116,37 @@ fn compare_says_where_the_scenarios_differ_and_runs_each_start() {
 #[test]
 fn more_leads_replicate_the_same_scenario() {
     let (_d, p) = project();
-    let small = json(&["simulate", &p, "--simulation", "base", "--count", "2000", "--format", "json"]);
-    let large = json(&["simulate", &p, "--simulation", "base", "--count", "20000", "--format", "json"]);
+    let small = json(&[
+        "simulate",
+        &p,
+        "--simulation",
+        "base",
+        "--count",
+        "2000",
+        "--format",
+        "json",
+    ]);
+    let large = json(&[
+        "simulate",
+        &p,
+        "--simulation",
+        "base",
+        "--count",
+        "20000",
+        "--format",
+        "json",
+    ]);
     // the scenario's 3,000 leads at 100 a week: 30 weeks, whatever --count is
     for r in [&small["runs"][0], &large["runs"][0]] {
         assert_eq!(r["arrival_window_days"].as_f64().unwrap(), 210.0);
         assert_eq!(r["scenario_leads"], 3000);
     }
     // the share of leads converted by day 30 estimates one quantity at both sizes
-    let share = |r: &Value| r["conversion"]["converted_by"][0]["share"].as_f64().unwrap();
+    let share = |r: &Value| {
+        r["conversion"]["converted_by"][0]["share"]
+            .as_f64()
+            .unwrap()
+    };
     let n = |r: &Value| r["enrolled"].as_f64().unwrap();
     let (a, b) = (share(&small["runs"][0]), share(&large["runs"][0]));
     let se = (a * (1.0 - a) / n(&small["runs"][0])).sqrt();
@@ -128,7 +156,16 @@ fn more_leads_replicate_the_same_scenario() {
 #[test]
 fn converted_by_lists_only_days_within_the_horizon() {
     let (_d, p) = project();
-    let v = json(&["simulate", &p, "--simulation", "base", "--horizon", "45d", "--format", "json"]);
+    let v = json(&[
+        "simulate",
+        &p,
+        "--simulation",
+        "base",
+        "--horizon",
+        "45d",
+        "--format",
+        "json",
+    ]);
     let days: Vec<u64> = v["runs"][0]["conversion"]["converted_by"]
         .as_array()
         .unwrap()
@@ -142,16 +179,45 @@ fn converted_by_lists_only_days_within_the_horizon() {
 fn flags_obey_the_rules_of_the_file() {
     let (_d, p) = project();
     for (args, says) in [
-        (vec!["simulate", &p, "--count", "0"], "--count 0 is out of range"),
-        (vec!["simulate", &p, "--count", "1000000000000000"], "out of range"),
-        (vec!["simulate", &p, "--count", "18446744073709551615"], "out of range"),
-        (vec!["compare", "base", "later", "--path", &p, "--count", "18446744073709551615"], "out of range"),
-        (vec!["compare", "base", "later", "--path", &p, "--count", "0"], "out of range"),
-        (vec!["simulate", &p, "--precision", "0"], "--precision 0 is out of range"),
+        (
+            vec!["simulate", &p, "--count", "0"],
+            "--count 0 is out of range",
+        ),
+        (
+            vec!["simulate", &p, "--count", "1000000000000000"],
+            "out of range",
+        ),
+        (
+            vec!["simulate", &p, "--count", "18446744073709551615"],
+            "out of range",
+        ),
+        (
+            vec![
+                "compare",
+                "base",
+                "later",
+                "--path",
+                &p,
+                "--count",
+                "18446744073709551615",
+            ],
+            "out of range",
+        ),
+        (
+            vec!["compare", "base", "later", "--path", &p, "--count", "0"],
+            "out of range",
+        ),
+        (
+            vec!["simulate", &p, "--precision", "0"],
+            "--precision 0 is out of range",
+        ),
         (vec!["simulate", &p, "--precision=-0.01"], "out of range"),
         (vec!["simulate", &p, "--precision", "NaN"], "out of range"),
         (vec!["simulate", &p, "--precision", "inf"], "out of range"),
-        (vec!["simulate", &p, "--threads", "100000"], "--threads 100000 is out of range"),
+        (
+            vec!["simulate", &p, "--threads", "100000"],
+            "--threads 100000 is out of range",
+        ),
         (vec!["simulate", &p, "--threads", "0"], "out of range"),
     ] {
         let (code, _, stderr) = cli(&args);
@@ -163,9 +229,15 @@ fn flags_obey_the_rules_of_the_file() {
 #[test]
 fn a_count_above_the_ceiling_in_a_file_is_a_finding() {
     let dir = tempfile::tempdir().unwrap();
-    let text = PROJECT.replace("  count 3000\n  arrivals", "  count 2_000_000_000\n  arrivals");
+    let text = PROJECT.replace(
+        "  count 3000\n  arrivals",
+        "  count 2_000_000_000\n  arrivals",
+    );
     std::fs::write(dir.path().join("p.cadence"), text).unwrap();
     let (code, stdout, stderr) = cli(&["check", &dir.path().to_string_lossy()]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stdout.contains("E0308") || stderr.contains("E0308"), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("E0308") || stderr.contains("E0308"),
+        "{stdout}{stderr}"
+    );
 }

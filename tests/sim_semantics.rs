@@ -286,7 +286,10 @@ fn within_business_days_counts_on_the_calendar() {
     // sent Fri 2026-01-09 17:00; 2 business days later is Tue 17:00 (Mon, Tue)
     let start = utc("2026-01-09 17:00");
     let in_time = run_at(&model_of(&business_window("50h")), 200, start); // Sun 19:00
-    assert_eq!(in_time.won, 200, "a reply on Sunday is within 2 business days of Friday");
+    assert_eq!(
+        in_time.won, 200,
+        "a reply on Sunday is within 2 business days of Friday"
+    );
     let late = run_at(&model_of(&business_window("100h")), 200, start); // Tue 21:00
     assert_eq!(late.won, 0, "Tuesday 21:00 is past Tuesday 17:00");
 }

@@ -521,7 +521,8 @@ impl Checker {
             }
         }
         // rates that contradict what each outcome implies (docs/simulation.md, "Outcomes")
-        let total = |names: &[&str]| -> f64 { names.iter().filter_map(|o| rate(o)).map(|(p, _)| p).sum() };
+        let total =
+            |names: &[&str]| -> f64 { names.iter().filter_map(|o| rate(o)).map(|(p, _)| p).sum() };
         let mut contradiction = |what: &str, span, help: &str| {
             self.push(
                 Diagnostic::new(&codes::E0601, span, what.to_string())
@@ -531,7 +532,11 @@ impl Checker {
         };
         if let (Some((opened, span)), Some((replied, _))) = (rate("opened"), rate("replied")) {
             if channel == Channel::Email && opened + 1e-9 < replied {
-                contradiction("fewer opens than replies", span, "a reply counts as an open, so `opened` must be at least `replied`");
+                contradiction(
+                    "fewer opens than replies",
+                    span,
+                    "a reply counts as an open, so `opened` must be at least `replied`",
+                );
             }
         }
         if let Some((delivered, span)) = rate("delivered") {
@@ -547,8 +552,14 @@ impl Checker {
                     "replies and unsubscribes come from delivered messages: `delivered` must be at least their sum",
                 );
             }
-            if channel == Channel::Email && rate("opened").is_some_and(|(o, _)| o > delivered + 1e-9) {
-                contradiction("more opens than deliveries", span, "only a delivered email can be opened");
+            if channel == Channel::Email
+                && rate("opened").is_some_and(|(o, _)| o > delivered + 1e-9)
+            {
+                contradiction(
+                    "more opens than deliveries",
+                    span,
+                    "only a delivered email can be opened",
+                );
             }
         }
         if let Some((booked, span)) = rate("booked").filter(|_| channel == Channel::Meeting) {

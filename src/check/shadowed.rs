@@ -29,7 +29,11 @@ impl Checker {
             };
             for s in &c.steps {
                 // a rule on an outcome its channel lacks is already an error (E0212)
-                for r in s.rules.iter().filter(|r| s.channel.outcomes().contains(&r.outcome.as_str())) {
+                for r in s
+                    .rules
+                    .iter()
+                    .filter(|r| s.channel.outcomes().contains(&r.outcome.as_str()))
+                {
                     if let Some(e) = trigger_of(s.channel, &r.outcome).and_then(exit_on) {
                         found.push(
                             Diagnostic::new(

@@ -98,12 +98,17 @@ fn differences(
     let mut out = Vec::new();
     let (lb, lc) = (mb.leads.get(b.source.leads), mc.leads.get(c.source.leads));
     if lb != lc {
-        let name = |l: Option<&crate::model::LeadModel>| l.map(|l| l.name.clone()).unwrap_or_default();
+        let name =
+            |l: Option<&crate::model::LeadModel>| l.map(|l| l.name.clone()).unwrap_or_default();
         out.push(format!(
             "population: lead model `{}` vs `{}`{}",
             name(lb),
             name(lc),
-            if name(lb) == name(lc) { " (changed)" } else { "" }
+            if name(lb) == name(lc) {
+                " (changed)"
+            } else {
+                ""
+            }
         ));
     }
     if sb.start_text != sc.start_text {

@@ -98,7 +98,9 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     let rng = LeadRng::new(ctx.seed, index);
     t.leads += 1;
     let enroll = match p.arrivals_per_day {
-        Some(rate) if rate > 0.0 => start + rng.uniform(0, Purpose::Arrival, 0) * ctx.arrival_window,
+        Some(rate) if rate > 0.0 => {
+            start + rng.uniform(0, Purpose::Arrival, 0) * ctx.arrival_window
+        }
         _ => start,
     };
     let u = rng.uniform(0, Purpose::Segment, 0);
@@ -240,7 +242,10 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         lead.after_stage_change(next, t, s, &mut reason);
         if lead.cadence_active
             && lead.next_touch.is_none()
-            && !s.pending.iter().any(|e| e.rule.is_some() || lead.raises_reply(e))
+            && !s
+                .pending
+                .iter()
+                .any(|e| e.rule.is_some() || lead.raises_reply(e))
         {
             lead.cadence_active = false;
             reason = EXHAUSTED;
@@ -716,7 +721,14 @@ impl Lead<'_> {
         let gains = pp.gains[step].get(variant).copied().unwrap_or([1.0; 6]);
         let mult = gains.map(|g| g * mult);
         let has = draw(
-            sp.channel, &rates, &mult, &delays, &self.rng, sp.site, visit, &mut happen,
+            sp.channel,
+            &rates,
+            &mult,
+            &delays,
+            &self.rng,
+            sp.site,
+            visit,
+            &mut happen,
         );
         for (i, h) in has.iter().enumerate() {
             if *h {
@@ -725,7 +737,10 @@ impl Lead<'_> {
         }
         // leads open and reply in their waking hours
         if let Some(tz) = p.lead_tz {
-            for h in happen.iter_mut().filter(|h| h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply) {
+            for h in happen
+                .iter_mut()
+                .filter(|h| h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply)
+            {
                 if sp.channel != Channel::Meeting {
                     h.after = waking(now + h.after, tz) - now;
                 }
@@ -742,8 +757,13 @@ impl Lead<'_> {
         while j0 < n {
             // the happenings of one instant; of the rules they would apply, the first in source
             // order applies
+            // (a reply is a moment of its own, after what the touch itself brings)
             let at_rel = happen[j0].after;
-            let j1 = (j0..n).find(|j| happen[*j].after != at_rel).unwrap_or(n);
+            let is_reply = |j: usize| sp.kinds[happen[j].outcome] == Kind::Reply;
+            let reply0 = is_reply(j0);
+            let j1 = (j0..n)
+                .find(|j| happen[*j].after != at_rel || is_reply(*j) != reply0)
+                .unwrap_or(n);
             let at = now + at_rel;
             let mut best: Option<(usize, usize)> = None;
             for j in j0..j1 {
@@ -751,7 +771,10 @@ impl Lead<'_> {
                 if self.exit_for(sp.kinds[h.outcome]).is_some() {
                     continue;
                 }
-                let seen_now = happen[..=j].iter().filter(|x| x.outcome == h.outcome).count() as u32;
+                let seen_now = happen[..=j]
+                    .iter()
+                    .filter(|x| x.outcome == h.outcome)
+                    .count() as u32;
                 let seen_before = s
                     .pending
                     .iter()

@@ -19,9 +19,9 @@ use rayon::prelude::*;
 
 use crate::model::{Model, Value};
 pub use engine::RunCtx;
-pub use tally::{LeadResult, Tally};
 pub use program::{compile, Program, ProgramError};
 pub use report::Report;
+pub use tally::{LeadResult, Tally};
 
 /// The numeric value of a model constant (durations in minutes, money as its amount).
 pub fn value_number(v: &Value) -> f64 {

@@ -45,8 +45,11 @@ pub fn draw(
     let mut has = [false; 6];
     let u = rng.uniform(site, Purpose::Outcome, visit);
     let delay = |d: Option<&Dist>, purpose: Purpose, repeat: u64| {
-        d.map(|d| rng.sample(d, site ^ visit ^ (repeat << 40), purpose).max(0.0))
-            .unwrap_or(0.0)
+        d.map(|d| {
+            rng.sample(d, site ^ visit ^ (repeat << 40), purpose)
+                .max(0.0)
+        })
+        .unwrap_or(0.0)
     };
     let now = |o: usize| Happening {
         after: 0.0,
@@ -56,7 +59,9 @@ pub fn draw(
         Channel::Email => {
             // delivered opened clicked replied bounced unsubscribed
             let (d, b, s) = (rates[0], rates[4], rates[5]);
-            let r = (rates[3] * mult[3]).min((d - s).max(0.0)).min((1.0 - b - s).max(0.0));
+            let r = (rates[3] * mult[3])
+                .min((d - s).max(0.0))
+                .min((1.0 - b - s).max(0.0));
             let o = (rates[1] * mult[1]).max(r).min(d);
             let c = (rates[2] * mult[2]).min(o);
             if u < b {
@@ -124,7 +129,9 @@ pub fn draw(
         Channel::Sms | Channel::Whatsapp => {
             // delivered replied failed opted_out
             let (d, f, x) = (rates[0], rates[2], rates[3]);
-            let r = (rates[1] * mult[1]).min((d - x).max(0.0)).min((1.0 - f - x).max(0.0));
+            let r = (rates[1] * mult[1])
+                .min((d - x).max(0.0))
+                .min((1.0 - f - x).max(0.0));
             if u < f {
                 has[2] = true;
             } else if u < f + x {

@@ -334,7 +334,9 @@ fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
             };
             // `30d < dwell` is `dwell > 30d`: the timer on the left, so the engine can schedule it
             let (lhs, op, rhs) = match (lhs, rhs) {
-                (Operand::Value(_) | Operand::Fact(_), Operand::Builtin(_)) => (rhs, flip(*op), lhs),
+                (Operand::Value(_) | Operand::Fact(_), Operand::Builtin(_)) => {
+                    (rhs, flip(*op), lhs)
+                }
                 _ => (lhs, *op, rhs),
             };
             CCond::Cmp {
@@ -429,7 +431,9 @@ fn required_events(c: &Cond) -> Vec<usize> {
         Cond::Or(v) => {
             let mut sets = v.iter().map(required_events);
             let first = sets.next().unwrap_or_default();
-            sets.fold(first, |acc, s| acc.into_iter().filter(|x| s.contains(x)).collect())
+            sets.fold(first, |acc, s| {
+                acc.into_iter().filter(|x| s.contains(x)).collect()
+            })
         }
         _ => Vec::new(),
     }
@@ -633,14 +637,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
     // populations: base, then one per segment (segment items override the base)
     let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
     let mut populations = Vec::new();
-    let base = population(
-        cadence_id,
-        &leads.base,
-        None,
-        pipeline,
-        cad,
-        &mut interner,
-    );
+    let base = population(cadence_id, &leads.base, None, pipeline, cad, &mut interner);
     populations.push(base);
     let mut segment_cum = Vec::new();
     let mut acc = 0.0;

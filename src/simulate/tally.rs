@@ -117,4 +117,3 @@ pub struct LeadResult {
     /// minutes from enrollment to won (0 when not won)
     pub cycle_minutes: f64,
 }
-
