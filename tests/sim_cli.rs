@@ -241,3 +241,37 @@ fn a_count_above_the_ceiling_in_a_file_is_a_finding() {
         "{stdout}{stderr}"
     );
 }
+
+#[test]
+fn a_start_inside_a_dst_gap_is_a_check_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+calendar ny {
+  timezone "America/New_York"
+  workdays mon..fri
+  hours 09:00..17:00
+}
+cadence c {
+  calendar ny
+  exit unsubscribed on unsubscribe
+  step t task "Call list" immediately
+}
+leads l { count 10 }
+simulation s {
+  cadence c
+  leads l
+  start 2026-03-08 02:30
+}
+"#;
+    std::fs::write(dir.path().join("p.cadence"), text).unwrap();
+    let (code, stdout, stderr) = cli(&["check", "--format", "json", &dir.path().to_string_lossy()]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "E0104")
+        .expect("E0104");
+    assert_eq!(d["span"]["line"], 16, "{d}");
+}
