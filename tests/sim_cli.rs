@@ -2,20 +2,10 @@
 //! scenario fixed by the file (more leads replicate it), and flags held to the file's rules.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
-use serde_json::Value;
+mod common;
 
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cadence"))
-        .args(args)
-        .env_remove("CADENCE_FORMAT")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::cli;
+use serde_json::Value;
 
 fn json(args: &[&str]) -> Value {
     let (code, stdout, stderr) = cli(args);

@@ -3,25 +3,11 @@
 //! standard errors. One test per defect of the issue "Simulation you can act on".
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use cadence::model::Model;
-use cadence::project::Project;
 use cadence::simulate::{self, Config, Tally};
-
-fn checked(text: &str) -> cadence::check::Checked {
-    cadence::check::check(&Project::from_texts(&[("t.cadence", text)]))
-}
-
-fn model_of(text: &str) -> Model {
-    let c = checked(text);
-    let errors: Vec<String> = c
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{} {}", d.code.code, d.message))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    c.model
-}
+use common::{checked, model_of};
 
 /// Minutes since the epoch of a UTC date-time `YYYY-MM-DD HH:MM`.
 fn utc(text: &str) -> f64 {

@@ -121,13 +121,18 @@ impl Checker {
     /// a DST gap), or `simulate` could not start (E0104).
     fn start_exists(&mut self, cadence: usize, start: &str, span: Span) {
         use chrono::TimeZone;
-        let Some(c) = self.model.cadences.get(cadence) else { return };
+        let Some(c) = self.model.cadences.get(cadence) else {
+            return;
+        };
         let cal = c.calendar.or_else(|| {
             c.pipeline
                 .and_then(|p| self.model.pipelines.get(p))
                 .and_then(|p| p.calendar)
         });
-        let Some(tz) = cal.and_then(|i| self.model.calendars.get(i)).map(|k| k.engine.tz) else {
+        let Some(tz) = cal
+            .and_then(|i| self.model.calendars.get(i))
+            .map(|k| k.engine.tz)
+        else {
             return;
         };
         let Ok(naive) = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M") else {
