@@ -800,9 +800,15 @@ impl Lead<'_> {
             }
             j0 = j1;
         }
-        // what happens later waits (opens, clicks, replies, the meeting itself)
+        // what happens later waits (opens, clicks, replies, the meeting itself: even at the
+        // instant of its booking, a meeting comes after the booking and outlives the cadence)
+        let later = |h: &Happening| {
+            h.after > 0.0
+                || sp.kinds[h.outcome] == Kind::Reply
+                || (sp.channel == Channel::Meeting && h.outcome != 0)
+        };
         for (j, h) in happen.iter().enumerate() {
-            if h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply {
+            if later(h) {
                 s.pending.push(Pending {
                     at: now + h.after,
                     step,
@@ -816,7 +822,7 @@ impl Lead<'_> {
         let mut fired = false;
         let mut rule_now = None;
         for (j, h) in happen.iter().enumerate() {
-            if h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply {
+            if later(h) {
                 continue;
             }
             s.counts[step * 6 + h.outcome] += 1;
