@@ -144,6 +144,19 @@ pub enum Cmp {
     Ge,
 }
 
+impl Cmp {
+    /// The same comparison with its sides swapped (`a < b` is `b > a`).
+    pub fn flipped(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            other => other,
+        }
+    }
+}
+
 /// A typed constant. Durations in minutes; business durations keep their unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "type", content = "value")]

@@ -2,20 +2,10 @@
 //! scenario fixed by the file (more leads replicate it), and flags held to the file's rules.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
-use serde_json::Value;
+mod common;
 
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cadence"))
-        .args(args)
-        .env_remove("CADENCE_FORMAT")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::cli;
+use serde_json::Value;
 
 fn json(args: &[&str]) -> Value {
     let (code, stdout, stderr) = cli(args);
@@ -240,4 +230,38 @@ fn a_count_above_the_ceiling_in_a_file_is_a_finding() {
         stdout.contains("E0308") || stderr.contains("E0308"),
         "{stdout}{stderr}"
     );
+}
+
+#[test]
+fn a_start_inside_a_dst_gap_is_a_check_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+calendar ny {
+  timezone "America/New_York"
+  workdays mon..fri
+  hours 09:00..17:00
+}
+cadence c {
+  calendar ny
+  exit unsubscribed on unsubscribe
+  step t task "Call list" immediately
+}
+leads l { count 10 }
+simulation s {
+  cadence c
+  leads l
+  start 2026-03-08 02:30
+}
+"#;
+    std::fs::write(dir.path().join("p.cadence"), text).unwrap();
+    let (code, stdout, stderr) = cli(&["check", "--format", "json", &dir.path().to_string_lossy()]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "E0104")
+        .expect("E0104");
+    assert_eq!(d["span"]["line"], 16, "{d}");
 }

@@ -3,25 +3,11 @@
 //! standard errors. One test per defect of the issue "Simulation you can act on".
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use cadence::model::Model;
-use cadence::project::Project;
 use cadence::simulate::{self, Config, Tally};
-
-fn checked(text: &str) -> cadence::check::Checked {
-    cadence::check::check(&Project::from_texts(&[("t.cadence", text)]))
-}
-
-fn model_of(text: &str) -> Model {
-    let c = checked(text);
-    let errors: Vec<String> = c
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{} {}", d.code.code, d.message))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    c.model
-}
+use common::{checked, model_of};
 
 /// Minutes since the epoch of a UTC date-time `YYYY-MM-DD HH:MM`.
 fn utc(text: &str) -> f64 {
@@ -107,12 +93,12 @@ cadence c {
   step t task "Prepare" immediately
 }
 leads l {
-  fact tier = choice("a" 50%, "b" 50%)
+  fact tier = choice("a" 80%, "b" 20%)
   segment big 50% { fact tier = choice("b" 90%, "a" 10%) }
 }
 "#;
     let t = run(&model_of(&text), 40_000);
-    share_is("won", t.won, t.enrolled, 0.5 * 0.5 + 0.5 * 0.1);
+    share_is("won", t.won, t.enrolled, 0.5 * 0.8 + 0.5 * 0.1);
 }
 
 #[test]
@@ -170,6 +156,32 @@ leads l {
         u128::from(t.won) * 2 * 1440,
         "won at the meeting, 2 days after the booking"
     );
+}
+
+#[test]
+fn a_held_meeting_sets_its_event_even_at_the_booking_instant() {
+    // no `meeting_after`: booked and held at one instant, the exit first, then the rule
+    let text = r#"
+pipeline f {
+  events demo_held
+  stage lead { exit to lost when dwell > 300d }
+  stage needs {
+    exit to won when demo_held
+    exit to lost when dwell > 300d
+  }
+  stage won { outcome won }
+  stage lost { outcome lost }
+}
+cadence c {
+  pipeline f stage lead
+  exit meeting on meeting_booked -> stage needs
+  step m meeting "Demo" immediately
+    on held -> set demo_held
+}
+leads l { respond meeting { held 60%, no_show 30%, cancelled 10% } }
+"#;
+    let t = run(&model_of(text), 20_000);
+    share_is("won", t.won, t.enrolled, 0.6);
 }
 
 #[test]

@@ -566,7 +566,7 @@ impl Conj {
             Cond::Compare { lhs, op, rhs } => {
                 let (k, v, op) = match (key(lhs), number(rhs), key(rhs), number(lhs)) {
                     (Some(k), Some(v), _, _) => (k, v, *op),
-                    (_, _, Some(k), Some(v)) => (k, v, flip(*op)),
+                    (_, _, Some(k), Some(v)) => (k, v, op.flipped()),
                     _ => return None,
                 };
                 let iv = match op {
@@ -632,16 +632,6 @@ impl Conj {
                 .ranges
                 .iter()
                 .all(|(k, _)| self.range_of(*k).within(other.range_of(*k)))
-    }
-}
-
-fn flip(op: Cmp) -> Cmp {
-    match op {
-        Cmp::Lt => Cmp::Gt,
-        Cmp::Le => Cmp::Ge,
-        Cmp::Gt => Cmp::Lt,
-        Cmp::Ge => Cmp::Le,
-        o => o,
     }
 }
 

@@ -34,6 +34,7 @@ impl Checker {
     pub(super) fn simulation(&mut self, s: &SimulationDecl) {
         let mut settings = Settings::default();
         let (mut cadence, mut leads) = (None, None);
+        let mut start_span = None;
         let mut sim = model::Simulation {
             name: s.name.name.clone(),
             cadence: 0,
@@ -75,7 +76,10 @@ impl Checker {
                     })
                 }
                 SimulationItem::Count(n) => sim.count = self.count(n),
-                SimulationItem::Start(dt) => sim.start = self.datetime(dt),
+                SimulationItem::Start(dt) => {
+                    start_span = Some(item.span);
+                    sim.start = self.datetime(dt);
+                }
                 SimulationItem::Horizon(d) => {
                     let m = self.wall_minutes(d, "`horizon`");
                     if m == 0 {
@@ -104,9 +108,46 @@ impl Checker {
             }
         }
         if let (Some(Some(c)), Some(Some(l))) = (cadence, leads) {
+            if let (Some(start), Some(span)) = (&sim.start, start_span) {
+                self.start_exists(c, start, span);
+            }
             sim.cadence = c;
             sim.leads = l;
             self.model.simulations.push(sim);
+        }
+    }
+
+    /// A simulation's start is read in its cadence's calendar zone: it must exist there (not in
+    /// a DST gap), or `simulate` could not start (E0104).
+    fn start_exists(&mut self, cadence: usize, start: &str, span: Span) {
+        use chrono::TimeZone;
+        let Some(c) = self.model.cadences.get(cadence) else {
+            return;
+        };
+        let cal = c.calendar.or_else(|| {
+            c.pipeline
+                .and_then(|p| self.model.pipelines.get(p))
+                .and_then(|p| p.calendar)
+        });
+        let Some(tz) = cal
+            .and_then(|i| self.model.calendars.get(i))
+            .map(|k| k.engine.tz)
+        else {
+            return;
+        };
+        let Ok(naive) = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M") else {
+            return;
+        };
+        if tz.from_local_datetime(&naive).earliest().is_none() {
+            self.push(
+                Diagnostic::new(
+                    &codes::E0104,
+                    span,
+                    format!("{start} does not exist in {tz}: the clocks skip that hour"),
+                )
+                .with_label("a local time inside a daylight-saving gap")
+                .with_help("start an hour later, or at another time of day"),
+            );
         }
     }
 

@@ -189,7 +189,12 @@ impl StepGraph {
             let mut i = 0;
             while i < pending.len() {
                 let (e, back): &(Edge, StepId) = &pending[i];
-                if g.reaches(*back, e.from) {
+                // (or any other way back: a reply's jump can return to the step too)
+                let on_cycle = g
+                    .out(e.from)
+                    .filter_map(Edge::step)
+                    .any(|t| g.reaches(t, e.from));
+                if g.reaches(*back, e.from) || on_cycle {
                     let (e, _) = pending.swap_remove(i);
                     g.push(e);
                 } else {
@@ -400,8 +405,10 @@ impl StepGraph {
                     },
                 }
             }
-            // a reply arrives after the touch: the cadence exit on reply, else its rule
-            if replied.is_some_and(|r| atom[r]) {
+            // a reply arrives after the touch: the cadence exit on reply, else its rule (unless
+            // what the touch brought has ended the cadence already)
+            let ended = !planned.is_empty() && planned.iter().all(|t| t.2 == How::Ends);
+            if !ended && replied.is_some_and(|r| atom[r]) {
                 if let Some(k) = exit_on("reply") {
                     planned = vec![(
                         To::End(End::CadenceExit(k)),

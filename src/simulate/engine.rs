@@ -757,8 +757,13 @@ impl Lead<'_> {
         while j0 < n {
             // the happenings of one instant; of the rules they would apply, the first in source
             // order applies
+            // (a reply is a moment of its own, after what the touch itself brings)
             let at_rel = happen[j0].after;
-            let j1 = (j0..n).find(|j| happen[*j].after != at_rel).unwrap_or(n);
+            let is_reply = |j: usize| sp.kinds[happen[j].outcome] == Kind::Reply;
+            let reply0 = is_reply(j0);
+            let j1 = (j0..n)
+                .find(|j| happen[*j].after != at_rel || is_reply(*j) != reply0)
+                .unwrap_or(n);
             let at = now + at_rel;
             let mut best: Option<(usize, usize)> = None;
             for j in j0..j1 {
@@ -795,9 +800,15 @@ impl Lead<'_> {
             }
             j0 = j1;
         }
-        // what happens later waits (opens, clicks, replies, the meeting itself)
+        // what happens later waits (opens, clicks, replies, the meeting itself: even at the
+        // instant of its booking, a meeting comes after the booking and outlives the cadence)
+        let later = |h: &Happening| {
+            h.after > 0.0
+                || sp.kinds[h.outcome] == Kind::Reply
+                || (sp.channel == Channel::Meeting && h.outcome != 0)
+        };
         for (j, h) in happen.iter().enumerate() {
-            if h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply {
+            if later(h) {
                 s.pending.push(Pending {
                     at: now + h.after,
                     step,
@@ -811,7 +822,7 @@ impl Lead<'_> {
         let mut fired = false;
         let mut rule_now = None;
         for (j, h) in happen.iter().enumerate() {
-            if h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply {
+            if later(h) {
                 continue;
             }
             s.counts[step * 6 + h.outcome] += 1;

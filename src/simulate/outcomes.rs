@@ -51,6 +51,9 @@ pub fn draw(
         })
         .unwrap_or(0.0)
     };
+    // a sure or impossible event costs no draw
+    let chance =
+        |p: f64, purpose: Purpose| p >= 1.0 || (p > 0.0 && rng.uniform(site, purpose, visit) < p);
     let now = |o: usize| Happening {
         after: 0.0,
         outcome: o,
@@ -74,16 +77,12 @@ pub fn draw(
             // unsubscribes and replies were delivered; the rest is delivered so that the total is d
             has[0] = has[3] || has[5] || {
                 let rest = 1.0 - b - s - r;
-                !has[4]
-                    && rest > 0.0
-                    && rng.uniform(site, Purpose::Delivered, visit) < (d - s - r) / rest
+                !has[4] && rest > 0.0 && chance((d - s - r) / rest, Purpose::Delivered)
             };
             // a reply is an open; the other deliveries open so that the total is o
-            has[1] = has[3]
-                || (has[0]
-                    && d - r > 0.0
-                    && rng.uniform(site, Purpose::Opened, visit) < (o - r) / (d - r));
-            has[2] = has[1] && o > 0.0 && rng.uniform(site, Purpose::Clicked, visit) < c / o;
+            has[1] =
+                has[3] || (has[0] && d - r > 0.0 && chance((o - r) / (d - r), Purpose::Opened));
+            has[2] = has[1] && o > 0.0 && chance(c / o, Purpose::Clicked);
             for i in [0, 4, 5] {
                 if has[i] {
                     out.push(now(i));
@@ -141,9 +140,7 @@ pub fn draw(
             }
             has[0] = has[1] || has[3] || {
                 let rest = 1.0 - f - x - r;
-                !has[2]
-                    && rest > 0.0
-                    && rng.uniform(site, Purpose::Delivered, visit) < (d - x - r) / rest
+                !has[2] && rest > 0.0 && chance((d - x - r) / rest, Purpose::Delivered)
             };
             for i in [0, 2, 3] {
                 if has[i] {
@@ -232,7 +229,9 @@ pub fn draw(
         }
     }
     // stable: same-instant happenings keep the order above
-    out.sort_by(|a, b| a.after.total_cmp(&b.after));
+    if !out.is_sorted_by(|a, b| a.after <= b.after) {
+        out.sort_by(|a, b| a.after.total_cmp(&b.after));
+    }
     has
 }
 

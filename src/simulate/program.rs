@@ -335,7 +335,7 @@ fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
             // `30d < dwell` is `dwell > 30d`: the timer on the left, so the engine can schedule it
             let (lhs, op, rhs) = match (lhs, rhs) {
                 (Operand::Value(_) | Operand::Fact(_), Operand::Builtin(_)) => {
-                    (rhs, flip(*op), lhs)
+                    (rhs, op.flipped(), lhs)
                 }
                 _ => (lhs, *op, rhs),
             };
@@ -345,17 +345,6 @@ fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
                 rhs: conv(rhs, interner),
             }
         }
-    }
-}
-
-/// The same comparison with its sides swapped.
-fn flip(op: Cmp) -> Cmp {
-    match op {
-        Cmp::Lt => Cmp::Gt,
-        Cmp::Le => Cmp::Ge,
-        Cmp::Gt => Cmp::Lt,
-        Cmp::Ge => Cmp::Le,
-        other => other,
     }
 }
 
