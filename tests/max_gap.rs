@@ -129,3 +129,44 @@ fn a_stage_without_a_sure_exit_stays_live_forever() {
         codes(&diags)
     );
 }
+
+/// A reply-driven jump can come as late as `within 3 business days` allows: over National Day
+/// that is about 13 calendar days, not 3 × 24 hours (which put the gap at 11d 16h, under 15d).
+#[test]
+fn a_business_days_window_counts_on_the_calendar() {
+    let text = r#"calendar office {
+  timezone "Asia/Shanghai"
+  workdays mon..fri
+  hours 09:00..18:00
+  holidays 2026-10-01..2026-10-08
+}
+
+pipeline p {
+  calendar office
+  events keen
+  max_gap 15d
+  stage lead {
+    exit to won when keen
+    exit to lost when idle > 5d
+  }
+  stage won { outcome won }
+  stage lost { outcome lost }
+}
+
+cadence c {
+  pipeline p stage lead
+  exit unsubscribed on unsubscribe
+  step intro email "Intro" immediately
+    on replied within 3 business days -> call
+    otherwise -> task "Call the lead", exit no_reply
+  step spare email "Spare" after 1d
+    otherwise -> task "Call the lead", exit spare_sent
+  step call call "Call" after 1h
+    otherwise -> task "Call the lead", exit called
+}
+"#;
+    let d = check(text);
+    let gap: Vec<&Diagnostic> = d.iter().filter(|d| d.code.code == "E0412").collect();
+    assert_eq!(gap.len(), 1, "{:?}", codes(&d));
+    assert!(gap[0].message.contains("step `call`"), "{:?}", codes(&d));
+}

@@ -102,13 +102,26 @@ pub(super) fn cadence_calendar(model: &Model, c: &model::Cadence) -> (usize, Cal
     }
 }
 
-/// Minutes a `within D` adds to a wait (business days count 24 h each).
-fn within_minutes(w: Option<Delay>) -> u64 {
+/// Minutes a `within D` adds to a wait: the longest wall-clock time D can span after a touch
+/// (business durations on the calendar, so a weekend or a holiday inside counts).
+fn within_minutes(cache: &mut TimingCache, key: usize, cal: &Calendar, w: Option<Delay>) -> u64 {
     match w {
+        None | Some(Delay::Zero) => 0,
         Some(Delay::Wall { minutes }) => minutes,
-        Some(Delay::BusinessDays(n)) => n as u64 * 1440,
-        Some(Delay::BusinessMinutes(m)) => m,
-        _ => 0,
+        Some(d) => cache
+            .worst(
+                key,
+                cal,
+                Timing::after(d),
+                Starts::OpenMoments,
+                Measure::Wall,
+            )
+            .map(|w| w.minutes)
+            .unwrap_or(match d {
+                Delay::BusinessDays(n) => u64::from(n) * 1440,
+                Delay::BusinessMinutes(m) => m,
+                _ => 0,
+            }),
     }
 }
 
@@ -138,7 +151,11 @@ pub(super) fn touch_gaps_with(
                 Starts::OpenMoments,
                 Measure::Wall,
             )?;
-            Some((e.from, to, w.minutes + within_minutes(e.within)))
+            Some((
+                e.from,
+                to,
+                w.minutes + within_minutes(cache, key, &cal, e.within),
+            ))
         })
         .collect()
 }
@@ -202,7 +219,7 @@ impl Checker {
                     else {
                         continue;
                     };
-                    let extra = within_minutes(e.within);
+                    let extra = within_minutes(&mut cache, cal_key, cal, e.within);
                     let gap = w.minutes + extra;
                     if gap <= limit || !reported.insert(to_id) {
                         continue;
