@@ -495,3 +495,24 @@ leads l {
     share_is("held", t.step_outcomes[0][1], t.step_reached[0], 0.8);
     share_is("both held", t.won, t.enrolled, exact);
 }
+
+#[test]
+fn opens_at_night_wait_for_the_morning_too() {
+    // no `open_after`: the email is opened at once, but not before 08:00 in Shanghai
+    let text = funnel("x", "size: number", "x")
+        + r#"
+cadence c {
+  pipeline f stage lead
+  exit unsubscribed on unsubscribe
+  step e email "Hello" immediately
+    on opened -> set x
+}
+leads l {
+  timezone "Asia/Shanghai"
+  respond email { opened 100% }
+}
+"#;
+    let t = run_at(&model_of(&text), 100, utc("2026-01-05 14:00"));
+    assert_eq!(t.won, 100);
+    assert_eq!(t.cycle_minutes_sum, 100 * 600);
+}

@@ -2,9 +2,12 @@
 //! test), determinism across thread counts, golden counts for a fixed seed.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use cadence::model::Model;
 use cadence::project::Project;
 use cadence::simulate::{self, Config, Tally};
+use common::cli;
 
 fn model_of(text: &str) -> Model {
     let checked = cadence::check::check(&Project::from_texts(&[("t.cadence", text)]));
@@ -474,19 +477,6 @@ fn compare_cli_reports_json() {
     assert_eq!(v["leads"], 20000);
     let ci = v["conversion"]["ci95_paired_newcombe"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= v["conversion"]["difference"].as_f64().unwrap());
-}
-
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cadence"))
-        .args(args)
-        .env_remove("CADENCE_FORMAT")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

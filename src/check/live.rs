@@ -305,13 +305,7 @@ impl super::Checker {
             if *end == End::StageChanged && moved.is_none() {
                 continue;
             }
-            let path = flow
-                .graph
-                .path_to(e.from)
-                .iter()
-                .map(|s| c.steps[*s].name.as_str())
-                .collect::<Vec<_>>()
-                .join(" → ");
+            let path = flow.graph.path_text(c, e.from, None);
             let last = &c.steps[e.from].name;
             let (code, gap, msg) = match moved {
                 Some(t) => match entry_wait(cache, t) {

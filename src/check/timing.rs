@@ -224,14 +224,7 @@ impl Checker {
                     if gap <= limit || !reported.insert(to_id) {
                         continue;
                     }
-                    let path = flow
-                        .graph
-                        .path_to(e.from)
-                        .iter()
-                        .map(|s| c.steps[*s].name.as_str())
-                        .chain(std::iter::once(to.name.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(" → ");
+                    let path = flow.graph.path_text(c, e.from, Some(to_id));
                     let via = if extra > 0 {
                         format!(
                             " (the outcome may come {} after the touch)",

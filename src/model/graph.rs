@@ -211,6 +211,11 @@ impl StepGraph {
 
     /// Is `to` reachable from `from` (over any edges)?
     fn reaches(&self, from: StepId, to: StepId) -> bool {
+        self.reaches_over(from, to, |_| true)
+    }
+
+    /// Is `to` reachable from `from` over the edges `keep` admits?
+    fn reaches_over(&self, from: StepId, to: StepId, keep: impl Fn(&Edge) -> bool) -> bool {
         let mut seen = vec![false; self.next_in_track.len()];
         let mut stack = vec![from];
         while let Some(s) = stack.pop() {
@@ -220,9 +225,19 @@ impl StepGraph {
             if std::mem::replace(&mut seen[s], true) {
                 continue;
             }
-            stack.extend(self.out(s).filter_map(Edge::step));
+            stack.extend(self.out(s).filter(|e| keep(e)).filter_map(Edge::step));
         }
         false
+    }
+
+    /// The names of the steps on a shortest path from the entry to `to`, then `then` if given.
+    pub fn path_text(&self, c: &Cadence, to: StepId, then: Option<StepId>) -> String {
+        self.path_to(to)
+            .into_iter()
+            .chain(then)
+            .filter_map(|s| c.steps.get(s).map(|x| x.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(" → ")
     }
 
     /// Edges out of one step.
@@ -286,18 +301,7 @@ impl StepGraph {
 
     /// Is `to` reachable from `from` over edges that can repeat without limit?
     pub fn reaches_unbounded(&self, from: StepId, to: StepId) -> bool {
-        let mut seen = vec![false; self.next_in_track.len()];
-        let mut stack = vec![from];
-        while let Some(s) = stack.pop() {
-            if s == to {
-                return true;
-            }
-            if std::mem::replace(&mut seen[s], true) {
-                continue;
-            }
-            stack.extend(self.out(s).filter(|e| e.unbounded()).filter_map(Edge::step));
-        }
-        false
+        self.reaches_over(from, to, Edge::unbounded)
     }
 
     fn push(&mut self, e: Edge) {

@@ -7,7 +7,7 @@ use crate::calendar::{Delay, Timing};
 use crate::model::{Builtin, Channel, Cmp, Effects, Flow};
 
 use super::clock::SimClock;
-use super::outcomes::{draw, waking, Delays, Happening};
+use super::outcomes::{draw, read_by_lead, waking, Delays, Happening};
 use super::program::{CCond, COperand, Kind, Program, ACTIVE, EXHAUSTED, STAGE_CHANGED};
 use super::random::{LeadRng, Purpose};
 pub use super::tally::{LeadResult, Tally};
@@ -739,11 +739,9 @@ impl Lead<'_> {
         if let Some(tz) = p.lead_tz {
             for h in happen
                 .iter_mut()
-                .filter(|h| h.after > 0.0 || sp.kinds[h.outcome] == Kind::Reply)
+                .filter(|h| read_by_lead(sp.channel, h.outcome))
             {
-                if sp.channel != Channel::Meeting {
-                    h.after = waking(now + h.after, tz) - now;
-                }
+                h.after = waking(now + h.after, tz) - now;
             }
             happen.sort_by(|a, b| a.after.total_cmp(&b.after));
         }

@@ -235,6 +235,17 @@ pub fn draw(
     has
 }
 
+/// Outcomes the lead brings about by reading: opens, clicks, replies, a LinkedIn acceptance.
+/// With the lead model's `timezone` they wait for the lead's waking hours.
+pub fn read_by_lead(ch: Channel, outcome: usize) -> bool {
+    match ch {
+        Channel::Email => matches!(outcome, 1..=3),
+        Channel::Sms | Channel::Whatsapp => outcome == 1,
+        Channel::Linkedin => true,
+        Channel::Call | Channel::Meeting | Channel::Task => false,
+    }
+}
+
 /// The first instant at or after `t` inside waking hours (08:00–21:00) in `tz`: leads open and
 /// reply only then.
 pub fn waking(t: f64, tz: chrono_tz::Tz) -> f64 {
