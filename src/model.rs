@@ -29,6 +29,17 @@ pub struct Model {
     pub tests: Vec<Test>,
 }
 
+impl Model {
+    /// The cadences of a pipeline: every cadence that names it, in name order.
+    pub fn pipeline_cadences(&self, pipeline: PipelineId) -> Vec<CadenceId> {
+        let mut out: Vec<CadenceId> = (0..self.cadences.len())
+            .filter(|i| self.cadences[*i].pipeline == Some(pipeline))
+            .collect();
+        out.sort_by(|a, b| self.cadences[*a].name.cmp(&self.cadences[*b].name));
+        out
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Calendar {
     pub name: String,
@@ -457,13 +468,27 @@ pub struct LeadModel {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Simulation {
     pub name: String,
-    pub cadence: CadenceId,
+    pub target: SimTarget,
     pub leads: usize,
     pub count: Option<u64>,
     /// local start as `YYYY-MM-DD HH:MM`
     pub start: Option<String>,
     pub horizon_minutes: Option<u64>,
     pub seed: Option<u64>,
+}
+
+/// What a simulation runs: one cadence from its stage, or a whole pipeline with its cadences.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimTarget {
+    Cadence(CadenceId),
+    Pipeline {
+        pipeline: PipelineId,
+        /// where deals start (default: the first stage)
+        stage: Option<StageId>,
+        /// the cadences that work the pipeline in this simulation, in name order
+        cadences: Vec<CadenceId>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]

@@ -76,25 +76,10 @@ impl Checker {
             match &item.node {
                 CadenceItem::Title(s) => c.title = Some(s.value.clone()),
                 CadenceItem::Works { pipeline, stage } => {
-                    match self.names.pipelines.get(&pipeline.name) {
-                        Some((i, _)) => {
-                            c.pipeline = Some(*i);
-                            if let (Some(s), Some(p)) =
-                                (stage, self.model.pipelines.get(*i).cloned())
-                            {
-                                c.stage = self.stage_ref(&p, s);
-                            }
-                        }
-                        None => {
-                            let names: Vec<String> = self.names.pipelines.keys().cloned().collect();
-                            self.unknown(
-                                &codes::E0203,
-                                "pipeline",
-                                &pipeline.name,
-                                pipeline.span,
-                                "",
-                                names.iter().map(|s| s.as_str()),
-                            );
+                    if let Some(i) = self.pipeline_ref(pipeline) {
+                        c.pipeline = Some(i);
+                        if let (Some(s), Some(p)) = (stage, self.model.pipelines.get(i).cloned()) {
+                            c.stage = self.stage_ref(&p, s);
                         }
                     }
                 }
