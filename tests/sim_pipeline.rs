@@ -108,7 +108,10 @@ fn each_stage_runs_its_own_cadence() {
     assert_eq!(t.cadence_enrolled[cadence_index(&p, "first_call")], n);
     // the stage funnel: of the deals entering offer, 30% move on and 70% time out to lost
     let flows = funnel::stage_flows(&p, &t);
-    let offer = flows.iter().find(|f| p.stages[f.stage].name == "offer").unwrap();
+    let offer = flows
+        .iter()
+        .find(|f| p.stages[f.stage].name == "offer")
+        .unwrap();
     share_is("offer advanced", offer.advanced, offer.entries, 0.3);
     assert_eq!(offer.advanced + offer.lost, offer.entries);
     let lost_most = funnel::lost_most(&flows).unwrap();
@@ -117,13 +120,11 @@ fn each_stage_runs_its_own_cadence() {
 
     // the same cadence alone: the deal reaches offer, but nothing works it there
     let single = run(&program(&m, "only_first"), n);
-    assert_eq!(single.won, 0, "one cadence's simulation runs no other cadence");
-    share_is(
-        "single: offer reached",
-        single.stage_entries[1],
-        n,
-        0.6,
+    assert_eq!(
+        single.won, 0,
+        "one cadence's simulation runs no other cadence"
     );
+    share_is("single: offer reached", single.stage_entries[1], n, 0.6);
 }
 
 #[test]
@@ -275,9 +276,16 @@ leads l { respond task { completed 90% } }
             .collect()
     };
     let both = codes("simulation s { cadence a  pipeline p  leads l }");
-    assert!(both.iter().any(|d| d.starts_with("E0802") && d.contains("not both")), "{both:?}");
+    assert!(
+        both.iter()
+            .any(|d| d.starts_with("E0802") && d.contains("not both")),
+        "{both:?}"
+    );
     let neither = codes("simulation s { leads l }");
-    assert!(neither.iter().any(|d| d.starts_with("E0220")), "{neither:?}");
+    assert!(
+        neither.iter().any(|d| d.starts_with("E0220")),
+        "{neither:?}"
+    );
     let foreign = codes("simulation s { pipeline p  cadences a, b  leads l }");
     assert!(
         foreign
@@ -286,9 +294,15 @@ leads l { respond task { completed 90% } }
         "{foreign:?}"
     );
     let list_without = codes("simulation s { cadence a  cadences a  leads l }");
-    assert!(list_without.iter().any(|d| d.starts_with("E0802")), "{list_without:?}");
+    assert!(
+        list_without.iter().any(|d| d.starts_with("E0802")),
+        "{list_without:?}"
+    );
     let unknown = codes("simulation s { pipeline pp  leads l }");
-    assert!(unknown.iter().any(|d| d.starts_with("E0203")), "{unknown:?}");
+    assert!(
+        unknown.iter().any(|d| d.starts_with("E0203")),
+        "{unknown:?}"
+    );
     let stage = codes("simulation s { pipeline p stage leed  leads l }");
     assert!(stage.iter().any(|d| d.starts_with("E0204")), "{stage:?}");
     assert!(codes("simulation s { pipeline p  leads l }").is_empty());
@@ -302,12 +316,25 @@ fn the_report_shows_the_stage_funnel_and_each_cadence() {
     let path = f.to_str().unwrap();
     let (code, out, err) = cli(&["simulate", path, "--simulation", "whole", "--count", "2000"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("pipeline `p` with cadences `first_call`, `offer_call`"), "{out}");
+    assert!(
+        out.contains("pipeline `p` with cadences `first_call`, `offer_call`"),
+        "{out}"
+    );
     assert!(out.contains("stage funnel"), "{out}");
-    assert!(out.contains("cadence offer_call (stage `offer`): enrolled"), "{out}");
+    assert!(
+        out.contains("cadence offer_call (stage `offer`): enrolled"),
+        "{out}"
+    );
     assert!(out.contains("deals are lost most in `offer`"), "{out}");
     let (code, json, _) = cli(&[
-        "simulate", path, "--simulation", "whole", "--count", "2000", "--format", "json",
+        "simulate",
+        path,
+        "--simulation",
+        "whole",
+        "--count",
+        "2000",
+        "--format",
+        "json",
     ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -317,8 +344,30 @@ fn the_report_shows_the_stage_funnel_and_each_cadence() {
     assert_eq!(run["cadences"].as_array().unwrap().len(), 2);
     assert_eq!(run["stage_funnel"]["lost_most"]["stage"], "offer");
     // the same bytes on one thread and on four
-    let one = cli(&["simulate", path, "--simulation", "whole", "--count", "3000", "--threads", "1", "--format", "json"]);
-    let four = cli(&["simulate", path, "--simulation", "whole", "--count", "3000", "--threads", "4", "--format", "json"]);
+    let one = cli(&[
+        "simulate",
+        path,
+        "--simulation",
+        "whole",
+        "--count",
+        "3000",
+        "--threads",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let four = cli(&[
+        "simulate",
+        path,
+        "--simulation",
+        "whole",
+        "--count",
+        "3000",
+        "--threads",
+        "4",
+        "--format",
+        "json",
+    ]);
     assert_eq!(one.1, four.1);
 }
 
@@ -356,12 +405,23 @@ simulation candidate {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("p.cadence"), &text).unwrap();
     let path = dir.path().to_str().unwrap();
-    let (code, json, err) = cli(&["compare", "base", "candidate", "--path", path, "--format", "json"]);
+    let (code, json, err) = cli(&[
+        "compare",
+        "base",
+        "candidate",
+        "--path",
+        path,
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let d = v["conversion"]["difference"].as_f64().unwrap();
     let exact = 0.6 * (1.0 - 0.7 * 0.7) - 0.6 * 0.3;
     let ci = v["conversion"]["ci95_paired_newcombe"].as_array().unwrap();
     let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
-    assert!(lo <= exact && exact <= hi, "difference {d}, interval {lo}..{hi}, exact {exact}");
+    assert!(
+        lo <= exact && exact <= hi,
+        "difference {d}, interval {lo}..{hi}, exact {exact}"
+    );
 }

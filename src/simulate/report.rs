@@ -263,9 +263,19 @@ impl Report<'_> {
         let (lo, hi) = wilson(t.won, t.enrolled);
         o.push_str(&format!(
             "simulation {} — {} on leads `{}`\n  {} leads, {} {}, seed {}, start {}, horizon {}d\n",
-            self.info.name, self.target_text(), self.info.leads, t.leads, t.enrolled,
-            if p.whole_pipeline { "deals" } else { "enrolled" },
-            self.info.seed, self.info.start, self.info.horizon_days
+            self.info.name,
+            self.target_text(),
+            self.info.leads,
+            t.leads,
+            t.enrolled,
+            if p.whole_pipeline {
+                "deals"
+            } else {
+                "enrolled"
+            },
+            self.info.seed,
+            self.info.start,
+            self.info.horizon_days
         ));
         if self.info.arrival_window_days > 0.0 {
             o.push_str(&format!(
