@@ -388,12 +388,16 @@ impl Checker {
                             let known = pipeline
                                 .as_ref()
                                 .is_some_and(|p| p.events.iter().any(|e| e == head))
-                                || model::BUILTIN_TRIGGERS.contains(&head);
+                                || model::BuiltinTrigger::from_name(head).is_some();
                             if !known {
                                 let cands: Vec<String> = pipeline
                                     .iter()
                                     .flat_map(|p| p.events.iter().cloned())
-                                    .chain(model::BUILTIN_TRIGGERS.iter().map(|s| s.to_string()))
+                                    .chain(
+                                        model::BuiltinTrigger::ALL
+                                            .iter()
+                                            .map(|t| t.name().to_string()),
+                                    )
                                     .collect();
                                 self.unknown(
                                     &codes::E0801,

@@ -38,15 +38,16 @@ pub enum Kind {
 /// Per channel, the kind of each outcome (indices follow `Channel::outcomes()`); a table, so
 /// the per-touch path compares no strings.
 pub fn kinds(ch: Channel) -> [Kind; 6] {
+    use crate::model::BuiltinTrigger as B;
     let mut out = [Kind::Other; 6];
-    for (i, o) in ch.outcomes().iter().enumerate() {
-        out[i] = match *o {
-            "replied" => Kind::Reply,
-            "bounced" => Kind::Bounce,
-            "unsubscribed" | "opted_out" => Kind::Unsubscribe,
-            "booked" => Kind::Booked,
-            "opened" | "clicked" | "connected" | "accepted" | "held" => Kind::Engaged,
-            _ => Kind::Other,
+    for (i, o) in ch.outcome_table().iter().enumerate() {
+        out[i] = match o.raises {
+            Some(B::Reply) => Kind::Reply,
+            Some(B::Bounce) => Kind::Bounce,
+            Some(B::Unsubscribe) => Kind::Unsubscribe,
+            Some(B::MeetingBooked) => Kind::Booked,
+            Some(B::StageChange) | None if o.engages => Kind::Engaged,
+            Some(B::StageChange) | None => Kind::Other,
         };
     }
     out
@@ -151,7 +152,7 @@ pub struct CadenceP {
     /// the step graph (successor table, local step indices): every way control can leave a step
     pub graph: StepGraph,
     pub exits: Vec<(String, Trigger, Effects)>,
-    /// the cadence exit listening for each built-in trigger (see `BUILTIN_TRIGGERS`)
+    /// the cadence exit listening for each built-in trigger (in `BuiltinTrigger::ALL` order)
     pub builtin_exit: [Option<usize>; 5],
     /// the cadence exit listening for each pipeline event
     pub event_exit: Vec<Option<usize>>,
@@ -422,7 +423,7 @@ pub fn compile_target(
                 .collect(),
             builtin_exit: std::array::from_fn(|i| {
                 cad.exits.iter().position(|e| {
-                    e.trigger == Trigger::Builtin(crate::model::BUILTIN_TRIGGERS[i].to_string())
+                    e.trigger == Trigger::Builtin(crate::model::BuiltinTrigger::ALL[i])
                 })
             }),
             event_exit: (0..pipeline.events.len())

@@ -75,7 +75,7 @@ struct Lead<'p> {
 
 const MIN_PER_DAY: f64 = 1440.0;
 
-// indices into BUILTIN_TRIGGERS
+// indices into BuiltinTrigger::ALL
 const REPLY: usize = 0;
 const BOUNCE: usize = 1;
 const UNSUBSCRIBE: usize = 2;
