@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod compare;
 pub mod engine;
+pub mod exact;
 pub mod outcomes;
 pub mod program;
 pub mod random;
