@@ -397,10 +397,7 @@ fn nodes_for(spec: &Spec, pop: &PopS) -> (Vec<f64>, Nodes) {
                     }
                 }
             }
-            let mut breaks = quad::breaks_for(&d, &kinks);
-            // kinks closer than this share a panel (the error estimate covers them)
-            breaks.dedup_by(|a, b| (*a - *b).abs() < 2e-3 && *b != 0.0 && *a != 1.0);
-            let n = Nodes::on(&breaks);
+            let n = Nodes::on(&quad::breaks_for(&d, &kinks));
             let r = n.u.iter().map(|u| quad::quantile(&d, *u).max(0.0)).collect();
             (r, n)
         }
@@ -535,3 +532,4 @@ pub fn exact(
         nodes: node_counts,
     })
 }
+
