@@ -207,10 +207,11 @@ pub fn case_text(seed: u64) -> String {
     }
     for (p, line) in [
         (50, "  reply_after 5h\n"),
-        (40, "  open_after 2h\n"),
+        (30, "  open_after 2h\n"),
+        (30, "  open_after 5h\n"),
         (40, "  meeting_after 1d\n"),
     ] {
-        if g.chance(p) {
+        if g.chance(p) && !(line.contains("open_after") && leads.contains("open_after")) {
             leads.push_str(line);
         }
     }
