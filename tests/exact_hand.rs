@@ -316,3 +316,87 @@ fn cli_prints_the_exact_report() {
     let (code, _, stderr) = cli(&["simulate", f.to_str().unwrap(), "--exact", "--precision", "0.01"]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// Regression (found by the oracle): a deal that a stage exit moves at enrolment has left the
+/// cadence's stage. The engine counted it `active` (moved to a terminal stage) or touched it
+/// once in the new stage before ending the cadence.
+#[test]
+fn a_deal_moved_at_enrolment_gets_no_touch() {
+    let text = r#"
+pipeline p {
+  facts {
+    tier: text
+  }
+  stage s {
+    exit to lost when tier == "b"
+    exit to mid when tier == "c"
+  }
+  stage mid { exit to lost when dwell > 100d }
+  stage lost { outcome lost }
+}
+cadence c {
+  pipeline p stage s
+  step t1 task "T" immediately
+  step t2 task "T2" after 1d
+}
+leads l { fact tier = choice("a" 50%, "b" 25%, "c" 25%) }
+"#;
+    let model = model_of(text);
+    let e = run(&model, 30.0).unwrap();
+    close("stage_changed", reason(&e, "stage_changed"), 0.5, 1e-12);
+    close("touches", e.per_lead(e.layout.touches).0, 1.0, 1e-12);
+    let p = simulate::compile(&model, 0, 0).unwrap();
+    let cfg = simulate::Config {
+        seed: 3,
+        count: 20_000,
+        start: START,
+        horizon_minutes: 30.0 * 1440.0,
+        precision: None,
+        max_count: 20_000,
+        arrival_window_minutes: 0.0,
+    };
+    let t = simulate::simulate(&p, &cfg, |_, _| {});
+    // tier a: both touches, exhausted; b and c: moved at enrolment, no touch
+    let a = t.reasons[simulate::program::EXHAUSTED];
+    assert_eq!(t.reasons[simulate::program::ACTIVE], 0, "{:?}", t.reasons);
+    assert_eq!(t.reasons[simulate::program::STAGE_CHANGED], 20_000 - a);
+    assert_eq!(t.touches, 2 * a);
+    assert_eq!(t.step_reached, vec![a, a]);
+}
+
+/// Regression (found by the property test): a click at the instant of the reply (`open_after`
+/// equal to `reply_after`) comes first, as the docs say; the engine processed later outcomes
+/// out of order after removing one (`swap_remove`), so the reply's exit sometimes came first.
+#[test]
+fn a_click_at_the_reply_instant_comes_before_the_reply() {
+    let text = r#"
+cadence tie {
+  exit replied on reply
+  exit unsubscribed on unsubscribe
+  step m email "Mail" immediately
+    on clicked -> exit clicked_first
+}
+leads tl {
+  respond email { opened 100%, clicked 100%, replied 50% }
+  reply_after 5h
+  open_after 5h
+}
+"#;
+    let model = model_of(text);
+    let e = run(&model, 30.0).unwrap();
+    close("clicked_first", reason(&e, "clicked_first"), 1.0, 1e-12);
+    close("replied", reason(&e, "replied"), 0.0, 1e-15);
+    let p = simulate::compile(&model, 0, 0).unwrap();
+    let cfg = simulate::Config {
+        seed: 5,
+        count: 20_000,
+        start: START,
+        horizon_minutes: 30.0 * 1440.0,
+        precision: None,
+        max_count: 20_000,
+        arrival_window_minutes: 0.0,
+    };
+    let t = simulate::simulate(&p, &cfg, |_, _| {});
+    assert_eq!(t.reasons[p.reason_id("replied")], 0, "{:?}", t.reasons);
+    assert_eq!(t.reasons[p.reason_id("clicked_first")], 20_000);
+}

@@ -176,6 +176,8 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     let mut reason: usize = ACTIVE;
     let mut guard = 0u32;
     lead.gates(enroll, t, s);
+    // a deal that an exit moves on at enrolment has left the cadence's stage before any touch
+    lead.after_stage_change(enroll, t, s, &mut reason);
     while lead.outcome.is_none() {
         guard += 1;
         if guard > 100_000 {
@@ -220,11 +222,13 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 }
             }
             2 => {
-                let ev = s.pending.swap_remove(which);
+                // in the order the touches made them (a reply after what its touch brings at the
+                // same instant): `remove`, not `swap_remove`, keeps that order for ties
+                let ev = s.pending.remove(which);
                 lead.happen(ev, t, s, &mut reason);
             }
             3 => {
-                let (tt, ev, visit) = s.milestones.swap_remove(which);
+                let (tt, ev, visit) = s.milestones.remove(which);
                 if visit == lead.stage_visit {
                     lead.set_event(ev, tt, t, s, &mut reason);
                 }
