@@ -71,15 +71,30 @@ fn branching_cadence_by_path_arithmetic() {
     let (a, b, c) = (0.7, 0.7 * 0.88, 0.7 * 0.88 * 0.85);
     let meeting_by_call = 0.2 + b * 0.15;
     let meeting_by_reply = a * 0.06 + c * 0.03;
-    close("stage_changed", reason(&e, "stage_changed"), meeting_by_call, 1e-12);
+    close(
+        "stage_changed",
+        reason(&e, "stage_changed"),
+        meeting_by_call,
+        1e-12,
+    );
     close("replied", reason(&e, "replied"), meeting_by_reply, 1e-12);
     close("bad", reason(&e, "bad"), 0.1, 1e-12);
     close("bounced", reason(&e, "bounced"), a * 0.04, 1e-12);
-    close("unsubscribed", reason(&e, "unsubscribed"), a * 0.02 + c * 0.05, 1e-12);
+    close(
+        "unsubscribed",
+        reason(&e, "unsubscribed"),
+        a * 0.02 + c * 0.05,
+        1e-12,
+    );
     close("exhausted", reason(&e, "exhausted"), c * 0.92, 1e-12);
     let conversion = 0.5 * (meeting_by_call + meeting_by_reply);
     close("conversion", e.per_lead(e.layout.won).0, conversion, 1e-12);
-    close("touches", e.per_lead(e.layout.touches).0, 1.0 + a + b + c, 1e-12);
+    close(
+        "touches",
+        e.per_lead(e.layout.touches).0,
+        1.0 + a + b + c,
+        1e-12,
+    );
     for (i, want) in [1.0, a, b, c].iter().enumerate() {
         close("reach", e.per_lead(e.layout.reached(i)).0, *want, 1e-12);
     }
@@ -163,7 +178,12 @@ leads tl {
     assert!(tol < 1e-7, "numerical tolerance {tol}");
     close("replied", replied, 1.5 * a - 0.75 * a * a, 1e-7 + tol);
     // the population's average at the first touch is the stated rate
-    close("first touch", e.per_lead(e.layout.step_outcome(0, 3)).0, 0.1, 2e-3);
+    close(
+        "first touch",
+        e.per_lead(e.layout.step_outcome(0, 3)).0,
+        0.1,
+        2e-3,
+    );
     close("touches", e.per_lead(e.layout.touches).0, 2.0 - a, 1e-7);
 }
 
@@ -229,7 +249,12 @@ leads ml {{
     close("late milestone", e.per_lead(e.layout.won).0, 0.0, 1e-15);
     close("lost", e.per_lead(e.layout.lost).0, connected, 1e-12);
     let e = run(&model_of(&text("5d")), 60.0).unwrap();
-    close("early milestone", e.per_lead(e.layout.won).0, 0.5 * connected, 1e-12);
+    close(
+        "early milestone",
+        e.per_lead(e.layout.won).0,
+        0.5 * connected,
+        1e-12,
+    );
     // a horizon before the milestone leaves the deals open
     let e = run(&model_of(&text("5d")), 4.0).unwrap();
     close("open", e.per_lead(e.layout.open).0, 1.0, 1e-12);
@@ -261,7 +286,8 @@ leads ll { respond call { connected 10%, voicemail 30% } respond email { replied
 
 #[test]
 fn refusals_name_the_construct() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sim/seven_emails.cadence");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sim/seven_emails.cadence");
     let (code, _, stderr) = cli(&["simulate", dir.to_str().unwrap(), "--exact"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
@@ -278,7 +304,11 @@ cadence a {
 leads al { arrivals 10 per day respond email { replied 5% } }
 "#;
     let r = run(&model_of(arrivals), 30.0).err().unwrap();
-    assert!(r.0.contains("arrivals") && r.0.contains("calendar `cal`"), "{}", r.0);
+    assert!(
+        r.0.contains("arrivals") && r.0.contains("calendar `cal`"),
+        "{}",
+        r.0
+    );
     let facts = r#"
 pipeline fp {
   facts {
@@ -295,7 +325,11 @@ cadence f {
 leads fl { fact a = normal(1, 1) fact b = choice(0 50%, 2 50%) }
 "#;
     let r = run(&model_of(facts), 30.0).err().unwrap();
-    assert!(r.0.contains("fact `a`") && r.0.contains("another fact"), "{}", r.0);
+    assert!(
+        r.0.contains("fact `a`") && r.0.contains("another fact"),
+        "{}",
+        r.0
+    );
 }
 
 #[test]
@@ -306,14 +340,26 @@ fn cli_prints_the_exact_report() {
     let (code, stdout, stderr) = cli(&["simulate", f.to_str().unwrap(), "--exact"]);
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!(stdout);
-    let (code, stdout, _) = cli(&["simulate", f.to_str().unwrap(), "--exact", "--format", "json"]);
+    let (code, stdout, _) = cli(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--exact",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let run = &v["runs"][0];
     assert_eq!(run["method"], "exact");
     let rate = run["conversion"]["rate"].as_f64().unwrap();
     assert!((rate - 0.061_506_0).abs() < 5e-8, "{rate}");
-    let (code, _, stderr) = cli(&["simulate", f.to_str().unwrap(), "--exact", "--precision", "0.01"]);
+    let (code, _, stderr) = cli(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--exact",
+        "--precision",
+        "0.01",
+    ]);
     assert_eq!(code, 2, "{stderr}");
 }
 

@@ -55,7 +55,10 @@ const CHANNELS: [(&str, &[&str]); 6] = [
         "call",
         &["connected", "voicemail", "no_answer", "bad_number"],
     ),
-    ("sms", &["delivered", "replied", "failed", "replied within 2h"]),
+    (
+        "sms",
+        &["delivered", "replied", "failed", "replied within 2h"],
+    ),
     ("linkedin", &["accepted", "replied"]),
     ("meeting", &["booked", "held", "no_show", "cancelled"]),
     ("task", &["completed", "skipped"]),
@@ -68,7 +71,11 @@ pub fn case_text(seed: u64) -> String {
     let tracks = 1 + g.below(2);
     let mut names: Vec<Vec<String>> = Vec::new();
     for t in 0..tracks {
-        let n = if t == 0 { 2 + g.below(4) } else { 1 + g.below(2) };
+        let n = if t == 0 {
+            2 + g.below(4)
+        } else {
+            1 + g.below(2)
+        };
         names.push((0..n).map(|i| format!("t{t}s{i}")).collect());
     }
     let all: Vec<String> = names.iter().flatten().cloned().collect();
@@ -82,7 +89,13 @@ pub fn case_text(seed: u64) -> String {
             "after 1 business day at 10:00",
         ]
     } else {
-        &["immediately", "after 2h", "after 1d", "after 3d", "after 12h"]
+        &[
+            "immediately",
+            "after 2h",
+            "after 1d",
+            "after 3d",
+            "after 12h",
+        ]
     };
     let flow = |g: &mut Gen| -> String {
         let mut pre = String::new();
@@ -122,7 +135,9 @@ pub fn case_text(seed: u64) -> String {
         (25, "  exit got_e3 on e3"),
         (20, "  exit moved on stage_change"),
     ] {
-        if g.chance(p) && !(line.contains("on reply") && exits.iter().any(|e| e.contains("on reply"))) {
+        if g.chance(p)
+            && !(line.contains("on reply") && exits.iter().any(|e| e.contains("on reply")))
+        {
             exits.push(line.to_string());
         }
     }
@@ -137,7 +152,9 @@ pub fn case_text(seed: u64) -> String {
             let timing = g.pick(timings);
             body.push_str(&format!("{indent}step {s} {ch} \"{s}\" {timing}\n"));
             if ch == "email" && g.chance(30) {
-                body.push_str(&format!("{indent}  variant a 40%\n{indent}  variant b 60% template \"tb\"\n"));
+                body.push_str(&format!(
+                    "{indent}  variant a 40%\n{indent}  variant b 60% template \"tb\"\n"
+                ));
             }
             let mut used = Vec::new();
             for _ in 0..g.below(4) {
@@ -160,7 +177,10 @@ pub fn case_text(seed: u64) -> String {
     }
     let exits = exits.join("\n");
     let lost_timer = if g.chance(60) {
-        format!("    exit to lost when dwell > {}d\n", [10, 20, 40][g.below(3)])
+        format!(
+            "    exit to lost when dwell > {}d\n",
+            [10, 20, 40][g.below(3)]
+        )
     } else {
         String::new()
     };
@@ -169,7 +189,11 @@ pub fn case_text(seed: u64) -> String {
     } else {
         ""
     };
-    let score_gate = if g.chance(50) { " and score >= 0.4" } else { "" };
+    let score_gate = if g.chance(50) {
+        " and score >= 0.4"
+    } else {
+        ""
+    };
     let enroll = match g.below(4) {
         0 => "  enroll when tier == \"a\" or score > 0.2\n",
         1 => "  enroll when tier != \"c\"\n",
@@ -284,7 +308,11 @@ struct Moments {
 fn quantities(p: &Program) -> Vec<String> {
     let mut v = vec!["conversion".to_string(), "touches per lead".to_string()];
     v.extend(p.reasons.iter().map(|r| format!("exit reason `{r}`")));
-    v.extend(p.steps.iter().map(|s| format!("reach of step `{}`", s.name)));
+    v.extend(
+        p.steps
+            .iter()
+            .map(|s| format!("reach of step `{}`", s.name)),
+    );
     v
 }
 
@@ -364,7 +392,11 @@ fn setup(model: &Model, count: u64, seed: u64) -> (Program, Config) {
             chrono::NaiveDateTime::parse_from_str(s.start.as_deref().unwrap(), "%Y-%m-%d %H:%M")
                 .unwrap();
         let tz = p.calendar.as_ref().map(|c| c.tz).unwrap_or(chrono_tz::UTC);
-        tz.from_local_datetime(&naive).earliest().unwrap().timestamp() as f64 / 60.0
+        tz.from_local_datetime(&naive)
+            .earliest()
+            .unwrap()
+            .timestamp() as f64
+            / 60.0
     };
     let cfg = Config {
         seed,
@@ -385,7 +417,8 @@ fn compare(m: &Moments, ex: &[(f64, f64)]) -> (f64, Option<String>) {
     for (j, (value, tol)) in ex.iter().enumerate() {
         let mean = m.sum[j] / m.n;
         let var = (m.sq[j] / m.n - mean * mean).max(0.0);
-        let se = (var / m.n).sqrt();
+        // an event the engine never saw still has its binomial (or Poisson) spread
+        let se = (var / m.n).sqrt().max((value.max(0.0) / m.n).sqrt());
         let gap = ((mean - value).abs() - tol - 1e-9).max(0.0);
         let z = if se > 0.0 {
             gap / se
@@ -412,8 +445,9 @@ fn leads() -> u64 {
         .unwrap_or(40_000)
 }
 
-/// Check one generated case; returns the worst z-score of the first run.
-pub fn one_case(seed: u64) -> f64 {
+/// Check one generated case; returns the worst z-score of the first run (None: too large to
+/// enumerate).
+pub fn one_case(seed: u64) -> Option<f64> {
     let text = case_text(seed);
     let model = model_of(&text);
     let (p, cfg) = setup(&model, leads(), 7);
@@ -425,6 +459,11 @@ pub fn one_case(seed: u64) -> f64 {
     };
     let e = match exact::exact(&model, &p, s.cadence, s.leads, opts) {
         Ok(e) => e,
+        // in the class, but too many lead states to enumerate: not a disagreement
+        Err(r) if r.0.contains("distinct lead states") => {
+            eprintln!("case {seed:#x}: skipped, {}", r.0);
+            return None;
+        }
         Err(r) => panic!("refused a case of the class: {}\n{text}", r.0),
     };
     let ex = exact_values(&e);
@@ -437,10 +476,12 @@ pub fn one_case(seed: u64) -> f64 {
         let m = monte_carlo(&p, &cfg);
         let (_, again) = compare(&m, &ex);
         if let Some(again) = again {
-            panic!("engine and oracle disagree\n  first run: {first}\n  16x leads: {again}\n{text}");
+            panic!(
+                "engine and oracle disagree (case {seed:#x})\n  first run: {first}\n  16x leads: {again}\n{text}"
+            );
         }
     }
-    worst
+    Some(worst)
 }
 
 fn cases() -> u32 {
@@ -455,7 +496,7 @@ proptest! {
     #[test]
     fn engine_lands_on_the_exact_answer(seed in any::<u64>()) {
         let z = one_case(seed);
-        if std::env::var("EXACT_VERBOSE").is_ok() {
+        if let (Some(z), true) = (z, std::env::var("EXACT_VERBOSE").is_ok()) {
             eprintln!("case {seed:#x}: worst z {z:.2}");
         }
     }

@@ -229,12 +229,13 @@ fn exact_report(
         horizon: cfg.horizon_minutes,
         max_states: simulate::exact::MAX_STATES,
     };
-    let e = simulate::exact::exact(model, program, plan.cadence, plan.leads, opts).map_err(|r| {
-        usage(format!(
-            "`{}` is not in the exact class: {}",
-            plan.name, r.0
-        ))
-    })?;
+    let e =
+        simulate::exact::exact(model, program, plan.cadence, plan.leads, opts).map_err(|r| {
+            usage(format!(
+                "`{}` is not in the exact class: {}",
+                plan.name, r.0
+            ))
+        })?;
     let info = report::RunInfo {
         name: plan.name.clone(),
         cadence: program.cadence_name.clone(),

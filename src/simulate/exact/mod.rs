@@ -248,7 +248,9 @@ fn qualify(spec: &Spec, model: &Model) -> Result<(), Refusal> {
     for (f, why) in fact_uses_of(spec) {
         let Some(why) = why else { continue };
         for (i, pop) in spec.pops.iter().enumerate() {
-            if let Some(Law::Continuous(d)) = pop.facts.get(f).and_then(|d| d.as_ref()).map(quad::law) {
+            if let Some(Law::Continuous(d)) =
+                pop.facts.get(f).and_then(|d| d.as_ref()).map(quad::law)
+            {
                 return Err(Refusal(format!(
                     "fact `{}` has {} in {} and {why} in a condition of cadence `{}`'s \
                      pipeline: --exact splits a continuous fact only at constants it is \
@@ -387,7 +389,11 @@ fn nodes_for(spec: &Spec, pop: &PopS) -> (Vec<f64>, Nodes) {
                     if s.channel == Channel::Linkedin && coef.len() == 2 {
                         kinks.push(1.0 / (coef[0] + coef[1]));
                     }
-                    let kmax = if s.channel == Channel::Meeting { 0 } else { kmax };
+                    let kmax = if s.channel == Channel::Meeting {
+                        0
+                    } else {
+                        kmax
+                    };
                     for a in &coef {
                         for c in caps.iter().filter(|c| **c > 0.0) {
                             for k in 0..=kmax {
@@ -398,7 +404,10 @@ fn nodes_for(spec: &Spec, pop: &PopS) -> (Vec<f64>, Nodes) {
                 }
             }
             let n = Nodes::on(&quad::breaks_for(&d, &kinks));
-            let r = n.u.iter().map(|u| quad::quantile(&d, *u).max(0.0)).collect();
+            let r =
+                n.u.iter()
+                    .map(|u| quad::quantile(&d, *u).max(0.0))
+                    .collect();
             (r, n)
         }
     }
@@ -532,4 +541,3 @@ pub fn exact(
         nodes: node_counts,
     })
 }
-

@@ -47,7 +47,9 @@ impl ExactReport {
         let per_lead = e.value[e.layout.channel(ch)];
         let working = self.working_days.max(1.0);
         match self.arrivals_per_day {
-            Some(rate) if rate > 0.0 => per_lead * rate * (self.info.horizon_days.max(1.0) / working),
+            Some(rate) if rate > 0.0 => {
+                per_lead * rate * (self.info.horizon_days.max(1.0) / working)
+            }
             _ => per_lead * self.info.scenario_leads as f64 / working,
         }
     }
@@ -102,7 +104,10 @@ impl ExactReport {
             return String::new();
         };
         let parts = crate::simulate::program::conjuncts(&s.exits[k].1);
-        parts.get(j).map(|c| e.spec.cond_text(c)).unwrap_or_default()
+        parts
+            .get(j)
+            .map(|c| e.spec.cond_text(c))
+            .unwrap_or_default()
     }
 
     pub fn to_json(&self) -> Value {
@@ -333,7 +338,10 @@ impl ExactReport {
             .filter(|(_, c)| e.value[l.channel(*c)] > 0.0)
             .map(|(n, c)| format!("{n} {:.1}", self.workload(*c)))
             .collect();
-        o.push_str(&format!("workload per working day: {}\n", per_day.join(", ")));
+        o.push_str(&format!(
+            "workload per working day: {}\n",
+            per_day.join(", ")
+        ));
         o
     }
 }

@@ -187,7 +187,11 @@ impl Spec {
         let seg_total: f64 = lm.segments.iter().map(|s| s.share).sum();
         for (i, pp) in p.populations.iter().enumerate() {
             let (name, share, facts) = if i == 0 {
-                ("base".to_string(), (1.0 - seg_total).max(0.0), facts_of(None))
+                (
+                    "base".to_string(),
+                    (1.0 - seg_total).max(0.0),
+                    facts_of(None),
+                )
             } else {
                 let seg = lm.segments.get(i - 1)?;
                 (seg.name.clone(), seg.share, facts_of(Some(&seg.overrides)))
@@ -221,7 +225,11 @@ impl Spec {
                 .position(|e| e.trigger == Trigger::Builtin(BUILTIN_TRIGGERS[i].to_string()))
         });
         let event_exit = (0..n_events)
-            .map(|ev| cad.exits.iter().position(|e| e.trigger == Trigger::Event(ev)))
+            .map(|ev| {
+                cad.exits
+                    .iter()
+                    .position(|e| e.trigger == Trigger::Event(ev))
+            })
             .collect();
         let calendar_id = cad.calendar.or(pipeline.and_then(|pl| pl.calendar));
         let calendar = calendar_id.and_then(|i| model.calendars.get(i));
@@ -266,15 +274,16 @@ impl Spec {
     }
 
     pub fn reason_id(&self, r: &str) -> usize {
-        self.reasons.iter().position(|x| x == r).unwrap_or(EXHAUSTED)
+        self.reasons
+            .iter()
+            .position(|x| x == r)
+            .unwrap_or(EXHAUSTED)
     }
 
     /// Whether a flow is a jump with a bound (those are counted per lead).
     pub fn bounded(e: &Effects) -> Option<u32> {
         match e.flow {
-            Flow::Jump {
-                bound: Some(b), ..
-            } => Some(b),
+            Flow::Jump { bound: Some(b), .. } => Some(b),
             _ => None,
         }
     }

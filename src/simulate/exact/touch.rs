@@ -45,11 +45,17 @@ pub fn atoms(ch: Channel, rates: &[f64; 6], m: &[f64; 6], count_opens: bool) -> 
         Channel::Email => {
             // delivered opened clicked replied bounced unsubscribed
             let (d, b, s) = (rates[0], rates[4], rates[5]);
-            let r = (rates[3] * m[3]).min((d - s).max(0.0)).min((1.0 - b - s).max(0.0));
+            let r = (rates[3] * m[3])
+                .min((d - s).max(0.0))
+                .min((1.0 - b - s).max(0.0));
             let o = (rates[1] * m[1]).max(r).min(d);
             let c = (rates[2] * m[2]).min(o);
             // an email that is not a reply opens with q given delivery; a click with k given an open
-            let q = if d - r > 0.0 { clamp01((o - r) / (d - r)) } else { 0.0 };
+            let q = if d - r > 0.0 {
+                clamp01((o - r) / (d - r))
+            } else {
+                0.0
+            };
             let k = if o > 0.0 { clamp01(c / o) } else { 0.0 };
             let rest = 1.0 - b - s - r;
             let plain = if rest > 0.0 {
@@ -91,7 +97,9 @@ pub fn atoms(ch: Channel, rates: &[f64; 6], m: &[f64; 6], count_opens: bool) -> 
         Channel::Sms | Channel::Whatsapp => {
             // delivered replied failed opted_out
             let (d, f, x) = (rates[0], rates[2], rates[3]);
-            let r = (rates[1] * m[1]).min((d - x).max(0.0)).min((1.0 - f - x).max(0.0));
+            let r = (rates[1] * m[1])
+                .min((d - x).max(0.0))
+                .min((1.0 - f - x).max(0.0));
             let rest = 1.0 - f - x - r;
             let plain = if rest > 0.0 {
                 rest * clamp01((d - x - r) / rest)
@@ -257,8 +265,8 @@ pub fn happenings(
         Channel::Meeting => {
             if has[0] {
                 v.push((0.0, 0));
-                for i in 1..4 {
-                    if has[i] {
+                for (i, h) in has.iter().enumerate().take(4).skip(1) {
+                    if *h {
                         v.push((d.meeting, i));
                     }
                 }

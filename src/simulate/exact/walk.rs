@@ -163,9 +163,9 @@ impl<'a> Walk<'a> {
                 nv += 1;
                 nv - 1
             }));
-            let on_open = s.rules.iter().filter(|r| r.outcome == 1).count();
-            let counted = s.rules.iter().any(|r| r.outcome == 1 && r.times >= 2);
-            count_opens.push(s.channel == Channel::Email && (on_open >= 2 || counted));
+            // a later open can apply a rule on `opened` whenever the first open does not (another
+            // rule takes its instant, a count is not reached yet), so count them with any such rule
+            count_opens.push(s.channel == Channel::Email && s.rules.iter().any(|r| r.outcome == 1));
         }
         Walk {
             spec,
@@ -343,10 +343,7 @@ impl<'a> Walk<'a> {
         let now = st.now.0;
         self.gates(&mut st, now, &m);
         self.after_stage_change(&mut st, now, &m);
-        if st.active
-            && st.next.is_none()
-            && !st.pend.iter().any(|p| p.rule.is_some() || p.reply)
-        {
+        if st.active && st.next.is_none() && !st.pend.iter().any(|p| p.rule.is_some() || p.reply) {
             st.active = false;
             st.reason = EXHAUSTED;
             st.pend.retain(|p| p.outlives);
@@ -588,7 +585,14 @@ impl<'a> Walk<'a> {
         self.fire_exit(st, exit, now, m);
     }
 
-    fn apply(&mut self, st: &mut St, e: &Effects, from: Option<(usize, usize)>, now: f64, m: &[f64]) {
+    fn apply(
+        &mut self,
+        st: &mut St,
+        e: &Effects,
+        from: Option<(usize, usize)>,
+        now: f64,
+        m: &[f64],
+    ) {
         for ev in &e.set {
             self.set_event(st, *ev, now, m);
         }
@@ -635,6 +639,40 @@ impl<'a> Walk<'a> {
     fn bump(&self, st: &mut St, step: usize, o: usize) {
         if let Some((slot, cap)) = self.tracked.get(&(step, o)) {
             st.counts[*slot] = (st.counts[*slot] + 1).min(*cap);
+        }
+    }
+
+    /// Of the outcomes kept only for a count (no rule, not a reply), the earliest that can still
+    /// reach the count's cap are enough: a count at any instant is at least the cap either way.
+    fn trim_counted(&self, st: &mut St) {
+        for (&(step, o), &(slot, cap)) in &self.tracked {
+            let room = cap.saturating_sub(st.counts[slot]) as usize;
+            let only_counted =
+                |p: &Pend| p.step == step && p.outcome == o && p.rule.is_none() && !p.reply;
+            let mut times: Vec<f64> = st
+                .pend
+                .iter()
+                .filter(|p| only_counted(p))
+                .map(|p| p.at.0)
+                .collect();
+            if times.len() <= room {
+                continue;
+            }
+            times.sort_by(f64::total_cmp);
+            let limit = if room == 0 {
+                f64::NEG_INFINITY
+            } else {
+                times[room - 1]
+            };
+            let mut kept = 0;
+            st.pend.retain(|p| {
+                if !only_counted(p) {
+                    return true;
+                }
+                let keep = kept < room && p.at.0 <= limit;
+                kept += usize::from(keep);
+                keep
+            });
         }
     }
 
@@ -783,6 +821,7 @@ impl<'a> Walk<'a> {
                 st.pend.push(p);
             }
         }
+        self.trim_counted(st);
         let mut exited = false;
         let mut rule_now = None;
         for (j, h) in hs.iter().enumerate() {
