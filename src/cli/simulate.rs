@@ -27,8 +27,12 @@ pub struct SimulateArgs {
     #[arg(long, requires = "cadence")]
     pub leads: Option<String>,
     /// add leads until the conversion interval's half-width is below this (e.g. 0.005)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exact")]
     pub precision: Option<f64>,
+    /// compute the answer the simulation converges to, without sampling (for models in the
+    /// exact class: constant delays, see docs/simulation.md), or say why the model is not in it
+    #[arg(long)]
+    pub exact: bool,
     #[command(flatten)]
     pub run: RunFlags,
 }
@@ -213,6 +217,54 @@ pub(super) fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, E
         .map_err(|e| usage(format!("cannot start worker threads: {e}")))
 }
 
+/// The exact answer of one plan, or exit 2 with the reason the model is not in the class.
+fn exact_report(
+    model: &Model,
+    program: &Program,
+    plan: &Plan,
+    cfg: &simulate::Config,
+) -> Result<simulate::exact::report::ExactReport, Exit> {
+    let opts = simulate::exact::Options {
+        start: cfg.start,
+        horizon: cfg.horizon_minutes,
+        max_states: simulate::exact::MAX_STATES,
+    };
+    let SimTarget::Cadence(cadence) = plan.target else {
+        return Err(usage(format!(
+            "`{}` is not in the exact class: it runs a whole pipeline, and the exact oracle follows one cadence (name one with --cadence and --leads)",
+            plan.name
+        )));
+    };
+    let e = simulate::exact::exact(model, program, cadence, plan.leads, opts).map_err(|r| {
+        usage(format!(
+            "`{}` is not in the exact class: {}",
+            plan.name, r.0
+        ))
+    })?;
+    let info = report::RunInfo {
+        name: plan.name.clone(),
+        cadence: program.name.clone(),
+        leads: model
+            .leads
+            .get(plan.leads)
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
+        seed: cfg.seed,
+        start: plan.settings.start_text.clone(),
+        horizon_days: cfg.horizon_minutes / 1440.0,
+        arrival_window_days: cfg.arrival_window_minutes / 1440.0,
+        scenario_leads: plan.settings.scenario_leads,
+        precision: None,
+        working_days: working_days(program, cfg.start, cfg.horizon_minutes),
+    };
+    Ok(simulate::exact::report::ExactReport {
+        working_days: info.working_days,
+        arrivals_per_day: program.arrivals_per_day,
+        exact: e,
+        info,
+    })
+}
+
 pub fn run(a: SimulateArgs) -> Exit {
     run_checked(a).unwrap_or_else(|e| e)
 }
@@ -227,6 +279,14 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
         let program = simulate::compile_target(&model, &plan.target, plan.leads)
             .map_err(|e| usage(format!("cannot simulate `{}`: {}", plan.name, e.0)))?;
         let cfg = plan.settings.config(&program).map_err(usage)?;
+        if a.exact {
+            let r = exact_report(&model, &program, &plan, &cfg)?;
+            match a.run.format {
+                Format::Json => json_reports.push(r.to_json()),
+                _ => println!("{}", r.to_text()),
+            }
+            continue;
+        }
         let bar = show_progress.then(|| {
             let b = indicatif::ProgressBar::new(cfg.count);
             b.set_style(super::progress_style());
