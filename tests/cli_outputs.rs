@@ -118,8 +118,9 @@ fn a_build_removes_stale_folders_a_killed_build_left() {
     let out = dir.path().join("out");
     let mk = |name: &str, file: &str| {
         let p = out.join(name);
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::write(p.join(file), "{}").unwrap();
+        let f = p.join(file);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, "{}").unwrap();
         p
     };
     let staging = mk(".json.staging-Ab12cD", "project.json");
@@ -150,11 +151,19 @@ fn a_build_removes_stale_folders_a_killed_build_left() {
     for kept in [&young, &other_target, &lookalike, &user_file] {
         assert!(kept.exists(), "{} was removed", kept.display());
     }
-    let names: Vec<String> = std::fs::read_dir(&out)
+    let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 6, "{names:?}");
+    names.sort();
+    let want = [
+        ".json.old-abc123",
+        ".json.staging-notes",
+        ".json.staging-young1",
+        ".zoho.staging-Qw3rTy",
+        "json",
+    ];
+    assert_eq!(names, want);
 }
 
 #[test]

@@ -545,27 +545,30 @@ fn cmd_explain(code: &str) -> Exit {
 }
 
 /// Print the diagnostics of a failed load in the requested format (used by verbs that need a
-/// clean project first).
-pub(crate) fn render_failure(runs: &[(SourceMap, Vec<Diagnostic>)], format: Format) {
-    // the command fails anyway: a stdout that cannot take the diagnostics changes nothing
+/// clean project first); `Err(Exit::Usage)` when stdout cannot take them.
+pub(crate) fn render_failure(
+    runs: &[(SourceMap, Vec<Diagnostic>)],
+    format: Format,
+) -> Result<(), Exit> {
     match format {
         Format::Json => {
             let view: Vec<(&SourceMap, &[Diagnostic])> =
                 runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
-            let _ = emit(&render_json(&view));
+            emit(&render_json(&view)).map(|_| ())
         }
         Format::Github => {
             let text: String = runs
                 .iter()
                 .map(|(map, diags)| diagnostics::render_github(map, diags))
                 .collect();
-            let _ = emit(&text);
+            emit(&text).map(|_| ())
         }
         Format::Human => {
             let choice = color_choice(Color::Auto);
             for (map, diags) in runs {
                 say(render_human(map, diags, choice));
             }
+            Ok(())
         }
     }
 }

@@ -75,7 +75,7 @@ pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
     if io_failed || errors || runs.len() != 1 {
         let view: Vec<(SourceMap, Vec<Diagnostic>)> =
             runs.into_iter().map(|r| (r.map, r.diagnostics)).collect();
-        render_failure(&view, format);
+        render_failure(&view, format)?;
         if view.len() > 1 {
             super::say("error: this command takes one project (one folder, or files that form one project)\n");
         }
