@@ -217,6 +217,32 @@ pub(super) fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, E
         .map_err(|e| usage(format!("cannot start worker threads: {e}")))
 }
 
+/// What a run was, for its report's header.
+fn run_info(
+    model: &Model,
+    program: &Program,
+    plan: &Plan,
+    cfg: &simulate::Config,
+    precision: Option<report::PrecisionOutcome>,
+) -> report::RunInfo {
+    report::RunInfo {
+        name: plan.name.clone(),
+        cadence: program.name.clone(),
+        leads: model
+            .leads
+            .get(plan.leads)
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
+        seed: cfg.seed,
+        start: plan.settings.start_text.clone(),
+        horizon_days: cfg.horizon_minutes / 1440.0,
+        arrival_window_days: cfg.arrival_window_minutes / 1440.0,
+        scenario_leads: plan.settings.scenario_leads,
+        precision,
+        working_days: working_days(program, cfg.start, cfg.horizon_minutes),
+    }
+}
+
 /// The exact answer of one plan, or exit 2 with the reason the model is not in the class.
 fn exact_report(
     model: &Model,
@@ -241,22 +267,7 @@ fn exact_report(
             plan.name, r.0
         ))
     })?;
-    let info = report::RunInfo {
-        name: plan.name.clone(),
-        cadence: program.name.clone(),
-        leads: model
-            .leads
-            .get(plan.leads)
-            .map(|l| l.name.clone())
-            .unwrap_or_default(),
-        seed: cfg.seed,
-        start: plan.settings.start_text.clone(),
-        horizon_days: cfg.horizon_minutes / 1440.0,
-        arrival_window_days: cfg.arrival_window_minutes / 1440.0,
-        scenario_leads: plan.settings.scenario_leads,
-        precision: None,
-        working_days: working_days(program, cfg.start, cfg.horizon_minutes),
-    };
+    let info = run_info(model, program, plan, cfg, None);
     Ok(simulate::exact::report::ExactReport {
         working_days: info.working_days,
         arrivals_per_day: program.arrivals_per_day,
@@ -344,26 +355,12 @@ pub fn run_plan(model: &Model, plan: &Plan, progress: impl FnMut(u64, u64)) -> R
         .map_err(|e| format!("cannot simulate `{}`: {}", plan.name, e.0))?;
     let cfg = plan.settings.config(&program)?;
     let tally = simulate::simulate(&program, &cfg, progress);
-    let info = report::RunInfo {
-        name: plan.name.clone(),
-        cadence: program.name.clone(),
-        leads: model
-            .leads
-            .get(plan.leads)
-            .map(|l| l.name.clone())
-            .unwrap_or_default(),
-        seed: cfg.seed,
-        start: plan.settings.start_text.clone(),
-        horizon_days: cfg.horizon_minutes / 1440.0,
-        arrival_window_days: cfg.arrival_window_minutes / 1440.0,
-        scenario_leads: plan.settings.scenario_leads,
-        precision: cfg.precision.map(|target| report::PrecisionOutcome {
-            target,
-            reached: report::wilson_half_width(tally.won, tally.enrolled) <= target,
-            cap: cfg.max_count,
-        }),
-        working_days: working_days(&program, cfg.start, cfg.horizon_minutes),
-    };
+    let precision = cfg.precision.map(|target| report::PrecisionOutcome {
+        target,
+        reached: report::wilson_half_width(tally.won, tally.enrolled) <= target,
+        cap: cfg.max_count,
+    });
+    let info = run_info(model, &program, plan, &cfg, precision);
     let r = report::Report {
         program: &program,
         tally: &tally,
