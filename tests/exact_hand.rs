@@ -446,3 +446,33 @@ leads tl {
     assert_eq!(t.reasons[p.reason_id("replied")], 0, "{:?}", t.reasons);
     assert_eq!(t.reasons[p.reason_id("clicked_first")], 20_000);
 }
+
+/// Regression (an oracle bug the property test found): when the click takes the first open's
+/// instant, a later open applies the rule on `opened`. Opens 40% of sends, each further open
+/// 40%: at least two opens, 0.4 × 0.4.
+#[test]
+fn a_later_open_applies_the_open_rule_the_click_pre_empted() {
+    let text = r#"
+cadence later {
+  exit unsubscribed on unsubscribe
+  step m email "Mail" immediately
+    on clicked -> task "Call the clicker"
+    on opened -> exit second_open
+  step t task "Follow up" after 5d
+}
+leads ll {
+  respond email { opened 40%, clicked 40% }
+  open_after 5h
+}
+"#;
+    let model = model_of(text);
+    let e = run(&model, 30.0).unwrap();
+    close("second_open", reason(&e, "second_open"), 0.16, 1e-12);
+    close("tasks", e.per_lead(e.layout.tasks).0, 0.4, 1e-12);
+    close(
+        "follow-up",
+        e.per_lead(e.layout.reached(1)).0,
+        1.0 - 0.16,
+        1e-12,
+    );
+}

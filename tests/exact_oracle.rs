@@ -417,8 +417,12 @@ fn compare(m: &Moments, ex: &[(f64, f64)]) -> (f64, Option<String>) {
     for (j, (value, tol)) in ex.iter().enumerate() {
         let mean = m.sum[j] / m.n;
         let var = (m.sq[j] / m.n - mean * mean).max(0.0);
-        // an event the engine never saw still has its binomial (or Poisson) spread
-        let se = (var / m.n).sqrt().max((value.max(0.0) / m.n).sqrt());
+        // a quantity that never varied in the run still has its binomial (or Poisson) spread
+        let se = if var > 0.0 {
+            (var / m.n).sqrt()
+        } else {
+            (value.max(0.0) / m.n).sqrt()
+        };
         let gap = ((mean - value).abs() - tol - 1e-9).max(0.0);
         let z = if se > 0.0 {
             gap / se
