@@ -369,6 +369,10 @@ fn the_report_shows_the_stage_funnel_and_each_cadence() {
         "json",
     ]);
     assert_eq!(one.1, four.1);
+    // the exact oracle follows one cadence: a pipeline simulation is refused, with the reason
+    let (code, _, err) = cli(&["simulate", path, "--simulation", "whole", "--exact"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("it runs a whole pipeline"), "{err}");
 }
 
 #[test]

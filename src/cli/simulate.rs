@@ -227,7 +227,7 @@ fn run_info(
 ) -> report::RunInfo {
     report::RunInfo {
         name: plan.name.clone(),
-        cadence: program.name.clone(),
+        target: program.name.clone(),
         leads: model
             .leads
             .get(plan.leads)

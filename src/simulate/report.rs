@@ -77,7 +77,8 @@ fn pct(k: u64, n: u64) -> f64 {
 /// What a simulation run was, for the report header.
 pub struct RunInfo {
     pub name: String,
-    pub cadence: String,
+    /// the cadence's name, or the pipeline's for a whole-pipeline run
+    pub target: String,
     pub leads: String,
     pub seed: u64,
     pub start: String,
@@ -127,8 +128,8 @@ impl Report<'_> {
             "format_version": SIM_FORMAT_VERSION,
             "compiler_version": env!("CARGO_PKG_VERSION"),
             "simulation": self.info.name,
-            "cadence": (!p.whole_pipeline).then(|| self.info.cadence.clone()),
-            "pipeline": p.whole_pipeline.then(|| self.info.cadence.clone()),
+            "cadence": (!p.whole_pipeline).then(|| self.info.target.clone()),
+            "pipeline": p.whole_pipeline.then(|| self.info.target.clone()),
             "leads_model": self.info.leads,
             "seed": self.info.seed,
             "start": self.info.start,
@@ -237,7 +238,7 @@ impl Report<'_> {
     fn target_text(&self) -> String {
         let p = self.program;
         if !p.whole_pipeline {
-            return format!("cadence `{}`", self.info.cadence);
+            return format!("cadence `{}`", self.info.target);
         }
         let from = if p.start_stage > 0 {
             format!(" from `{}`", p.stages[p.start_stage].name)
@@ -247,7 +248,7 @@ impl Report<'_> {
         let names: Vec<String> = p.cadences.iter().map(|c| format!("`{}`", c.name)).collect();
         format!(
             "pipeline `{}`{from} with {}",
-            self.info.cadence,
+            self.info.target,
             if names.is_empty() {
                 "no cadences".to_string()
             } else {

@@ -131,7 +131,7 @@ impl ExactReport {
             "compiler_version": env!("CARGO_PKG_VERSION"),
             "method": "exact",
             "simulation": self.info.name,
-            "cadence": self.info.cadence,
+            "cadence": self.info.target,
             "leads_model": self.info.leads,
             "seed": null,
             "start": self.info.start,
@@ -215,7 +215,7 @@ impl ExactReport {
         o.push_str(&format!(
             "simulation {} — cadence `{}` on leads `{}`\n  exact: no sampling ({} lead states, {} integration nodes), start {}, horizon {}d\n",
             self.info.name,
-            self.info.cadence,
+            self.info.target,
             self.info.leads,
             e.states,
             e.nodes.iter().sum::<usize>(),

@@ -4,7 +4,7 @@
 //! means changing this file only.
 
 use crate::calendar::{Calendar, Delay, Timing};
-use crate::model::{BuiltinTrigger, Channel, Cond, Dist, Effects, Flow, Model, Trigger};
+use crate::model::{Channel, Cond, Dist, Effects, Flow, Model, Trigger};
 use crate::simulate::program::{self, Program};
 
 pub struct RuleS {
@@ -160,7 +160,6 @@ impl Spec {
                 escalations: Vec::new(),
             });
         }
-        let n_events = pipeline.map(|pl| pl.events.len()).unwrap_or(0);
         let fact_names: Vec<String> = pipeline
             .map(|pl| pl.facts.iter().map(|f| f.path.clone()).collect())
             .unwrap_or_default();
@@ -220,25 +219,13 @@ impl Spec {
                 gains: pp.gains.clone(),
             });
         }
-        let builtin_exit = std::array::from_fn(|i| {
-            cad.exits
-                .iter()
-                .position(|e| e.trigger == Trigger::Builtin(BuiltinTrigger::ALL[i]))
-        });
-        let event_exit = (0..n_events)
-            .map(|ev| {
-                cad.exits
-                    .iter()
-                    .position(|e| e.trigger == Trigger::Event(ev))
-            })
-            .collect();
-        let calendar_id = cad.calendar.or(pipeline.and_then(|pl| pl.calendar));
-        let calendar = calendar_id.and_then(|i| model.calendars.get(i));
+        // exits and the calendar as the program resolved them (one cadence: cadence 0)
+        let cp = p.cadences.first()?;
         Some(Spec {
             cadence: cad.name.clone(),
             leads: lm.name.clone(),
             steps,
-            entry: p.cadences.first()?.entry,
+            entry: cp.entry,
             stages,
             start_stage: cad.stage.unwrap_or(0),
             cadence_stage: cad.stage,
@@ -246,18 +233,18 @@ impl Spec {
             roles: p.roles.clone(),
             fact_names,
             fact_text,
-            exits: cad
+            exits: cp
                 .exits
                 .iter()
-                .map(|e| (reason(&e.reason), e.trigger.clone(), e.effects.clone()))
+                .map(|(r, trigger, effects)| (reason(r), trigger.clone(), effects.clone()))
                 .collect(),
-            builtin_exit,
-            event_exit,
+            builtin_exit: cp.builtin_exit,
+            event_exit: cp.event_exit.clone(),
             reasons: p.reasons.clone(),
             assumed: p.assumed_events.clone(),
             enroll: cad.enroll.clone(),
-            calendar: calendar.map(|c| c.engine.clone()),
-            calendar_name: calendar.map(|c| c.name.clone()),
+            calendar: p.calendar().cloned(),
+            calendar_name: p.calendar_name().map(str::to_string),
             lead_tz: p.lead_tz,
             lead_tz_name: lm.timezone.clone(),
             arrivals: lm.arrivals_per_day.is_some_and(|r| r > 0.0),
