@@ -9,6 +9,7 @@ mod conditions;
 mod leads;
 mod live;
 mod pipelines;
+mod playbook;
 mod runs;
 mod shadowed;
 mod timing;
@@ -70,6 +71,7 @@ pub fn check(project: &Project) -> Checked {
             cx.cadence(c);
         }
     }
+    cx.hand_offs();
     cx.shadowed_rules();
     cx.lead_pipelines = lead_pipelines(&cx, &items);
     for item in &items {
