@@ -577,7 +577,8 @@ impl<'a> Timeline<'a> {
         }
         let mut d = self.local_day(x)?.checked_sub(1)?;
         for _ in 0..SEARCH_DAYS + 8 {
-            let listed = date_of(d).is_some_and(|date| mask & super::weekday_bit(date.weekday()) != 0);
+            let listed =
+                date_of(d).is_some_and(|date| mask & super::weekday_bit(date.weekday()) != 0);
             if listed && self.is_working(d) {
                 let (a, b) = self.resolve_min_all(d, minute);
                 for c in [a, b].into_iter().flatten() {

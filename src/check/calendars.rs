@@ -167,9 +167,13 @@ impl Checker {
             if let (Some(a), Some(b)) = (from, to) {
                 if b < a {
                     self.push(
-                        Diagnostic::new(&codes::E0702, r.span, "weekday range ends before it starts")
-                            .with_label("reversed")
-                            .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
+                        Diagnostic::new(
+                            &codes::E0702,
+                            r.span,
+                            "weekday range ends before it starts",
+                        )
+                        .with_label("reversed")
+                        .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
                     );
                 }
                 for d in a..=b.max(a) {

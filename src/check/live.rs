@@ -522,7 +522,10 @@ impl super::Checker {
             };
             let last_elapsed = e.leg.from().map_or(0, |f| elapsed[f]);
             let how = if e.closes {
-                format!(" (the dates {} end)", c.window.map(|w| w.text()).unwrap_or_default())
+                format!(
+                    " (the dates {} end)",
+                    c.window.map(|w| w.text()).unwrap_or_default()
+                )
             } else {
                 skipped_text(c, &e.leg.skipped)
             };
@@ -547,7 +550,16 @@ impl super::Checker {
                 None => {
                     let Some(r) = rule else { continue };
                     let gap = match (e.runs_out, c.hand_off) {
-                        (true, Some(h)) => self.hand_off_gap(flows, h, e.after, p, stage, last_elapsed, clock, cache),
+                        (true, Some(h)) => self.hand_off_gap(
+                            flows,
+                            h,
+                            e.after,
+                            p,
+                            stage,
+                            last_elapsed,
+                            clock,
+                            cache,
+                        ),
                         _ => tail(p, stage, last_elapsed, clock, cache),
                     };
                     (
@@ -620,11 +632,7 @@ impl super::Checker {
         cache: &mut TimingCache,
     ) -> Gap {
         let m = &self.model;
-        let Some((hc, hf)) = m
-            .cadences
-            .get(h)
-            .zip(flows.iter().find(|f| f.cadence == h))
-        else {
+        let Some((hc, hf)) = m.cadences.get(h).zip(flows.iter().find(|f| f.cadence == h)) else {
             return tail(p, stage, elapsed, clock, cache);
         };
         let hclock = CadenceClock::of(m, hc);
@@ -640,13 +648,20 @@ impl super::Checker {
             Gap {
                 minutes: after.saturating_add(w.minutes),
                 label: None,
-                until: format!("`{}` takes the deal: its first touch `{name}` up to {} later", hc.name, minutes_text(w.minutes)),
+                until: format!(
+                    "`{}` takes the deal: its first touch `{name}` up to {} later",
+                    hc.name,
+                    minutes_text(w.minutes)
+                ),
                 related: None,
             }
         });
         match (taken, sit) {
             (Some(t), Some(s)) if s.minutes > t.minutes => Gap {
-                until: format!("`{}` may refuse the deal (`enroll when` or dates): {}", hc.name, s.until),
+                until: format!(
+                    "`{}` may refuse the deal (`enroll when` or dates): {}",
+                    hc.name, s.until
+                ),
                 ..s
             },
             (Some(t), _) => t,

@@ -60,9 +60,13 @@ impl Checker {
         }
         if (to - from).num_days() > 3660 {
             self.push(
-                Diagnostic::new(&codes::E0308, r.span, "date window is longer than ten years")
-                    .with_label("too long")
-                    .with_help("a campaign window is at most ten years"),
+                Diagnostic::new(
+                    &codes::E0308,
+                    r.span,
+                    "date window is longer than ten years",
+                )
+                .with_label("too long")
+                .with_help("a campaign window is at most ten years"),
             );
             return None;
         }
@@ -271,7 +275,9 @@ impl Checker {
             };
             let pipeline = |p: Option<usize>| {
                 p.and_then(|p| self.model.pipelines.get(p))
-                    .map_or("no pipeline".to_string(), |p| format!("pipeline `{}`", p.name))
+                    .map_or("no pipeline".to_string(), |p| {
+                        format!("pipeline `{}`", p.name)
+                    })
             };
             let stage = |p: Option<usize>, s: Option<usize>| {
                 p.and_then(|p| self.model.pipelines.get(p))
@@ -305,7 +311,9 @@ impl Checker {
                 )
                 .with_label(why)
                 .with_related(t.span, "the cadence handed to")
-                .with_help("hand off to a cadence of the same stage, or move the deal with `-> stage …`");
+                .with_help(
+                    "hand off to a cadence of the same stage, or move the deal with `-> stage …`",
+                );
                 self.push(d);
                 continue;
             }

@@ -364,9 +364,14 @@ impl Checker {
                         continue;
                     };
                     let to_id = *to_id;
-                    let Some(w) =
-                        leg_wait(&mut cache, &clock, c, &leg, Starts::OpenMoments, Measure::Wall)
-                    else {
+                    let Some(w) = leg_wait(
+                        &mut cache,
+                        &clock,
+                        c,
+                        &leg,
+                        Starts::OpenMoments,
+                        Measure::Wall,
+                    ) else {
                         continue;
                     };
                     if w.minutes <= limit || !reported.insert(to_id) {

@@ -284,14 +284,7 @@ pub fn calendar_item(item: &CalendarItem) -> Shape {
     };
     match item {
         CalendarItem::Timezone(s) => Shape::Line(format!("timezone {}", str_lit(s))),
-        CalendarItem::Workdays(days) => wrap(
-            "workdays",
-            list(
-                days,
-                day_range,
-                |d| d.span,
-            ),
-        ),
+        CalendarItem::Workdays(days) => wrap("workdays", list(days, day_range, |d| d.span)),
         CalendarItem::Hours(ranges) => wrap(
             "hours",
             list(

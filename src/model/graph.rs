@@ -309,16 +309,12 @@ impl StepGraph {
     /// steps only fall through to the next step of their track, so the chains are finite.
     pub fn legs(&self) -> Vec<Leg<'_>> {
         let mut out = Vec::new();
-        let starts = self
-            .entry
-            .map(|e| (None, To::Step(e)))
-            .into_iter()
-            .chain(
-                self.edges
-                    .iter()
-                    .filter(|e| !e.is_skip())
-                    .map(|e| (Some(e), e.to.clone())),
-            );
+        let starts = self.entry.map(|e| (None, To::Step(e))).into_iter().chain(
+            self.edges
+                .iter()
+                .filter(|e| !e.is_skip())
+                .map(|e| (Some(e), e.to.clone())),
+        );
         for (edge, first) in starts {
             let mut skipped = Vec::new();
             let mut at = first;

@@ -51,6 +51,8 @@ struct Lead<'p> {
     timer_cache: Option<Option<Time>>,
     touches: u32,
     cadence_active: bool,
+    /// the end of the cadence's `active` dates (infinity without)
+    closes: Time,
     next_touch: Option<(Time, usize)>,
     /// how many times each step was touched (for keyed repeats)
     outcome: Option<(bool, Time)>,
@@ -141,6 +143,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         timer_cache: None,
         touches: 0,
         cadence_active: true,
+        closes: p.window.map_or(f64::INFINITY, |w| w.1),
         next_touch: None,
         outcome: None,
     };
@@ -159,6 +162,18 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
             cycle_minutes: 0.0,
         };
     }
+    // outside its dates the cadence does not enroll (or, with `defer`, starts when they begin)
+    let mut first_from = enroll;
+    if let Some((open, close)) = p.window {
+        if enroll >= close || (enroll < open && !p.defer) {
+            return LeadResult {
+                enrolled: false,
+                won: false,
+                cycle_minutes: 0.0,
+            };
+        }
+        first_from = enroll.max(open);
+    }
     t.enrolled += 1;
     s.counts.clear();
     s.counts.resize(p.steps.len() * 6, 0);
@@ -171,7 +186,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     s.stage_visits = 0;
     lead.enter_stage(p.start_stage, enroll, t, s);
     if let Some(e) = p.entry {
-        lead.schedule_step(e, enroll, p.steps[e].timing);
+        lead.schedule_step(e, first_from, p.steps[e].timing);
     }
     let mut reason: usize = ACTIVE;
     let mut guard = 0u32;
@@ -212,6 +227,11 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 kind = 4;
             }
         }
+        // the cadence's dates end (before a touch due at that instant)
+        if lead.cadence_active && lead.closes <= next {
+            next = lead.closes;
+            kind = 5;
+        }
         lead.now = next;
         match kind {
             1 => {
@@ -230,6 +250,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 }
             }
             4 => {}
+            5 => lead.end_cadence(&mut reason, p.reason_id(super::program::WINDOW_CLOSED), s),
             _ => break,
         }
         // gates change only with events, stage moves (both re-check inside `apply`), timers, or
@@ -433,27 +454,7 @@ impl Lead<'_> {
 
     fn schedule(&self, from: Time, timing: Timing) -> Time {
         match &self.p.calendar {
-            None => {
-                let delay = match timing.delay {
-                    Delay::Zero => 0.0,
-                    Delay::Wall { minutes } => minutes as f64,
-                    Delay::BusinessDays(n) => f64::from(n) * MIN_PER_DAY,
-                    Delay::BusinessMinutes(m) => m as f64,
-                };
-                let t = from + delay;
-                match timing.at_clock {
-                    Some(clock) => {
-                        let day = (t / MIN_PER_DAY).floor() * MIN_PER_DAY;
-                        let at = day + f64::from(clock);
-                        if at >= t {
-                            at
-                        } else {
-                            at + MIN_PER_DAY
-                        }
-                    }
-                    None => t,
-                }
-            }
+            None => super::clock::schedule_plain(from, timing),
             Some(_) => match self.clock {
                 Some(c) => c.schedule(from, timing),
                 None => f64::INFINITY,
@@ -689,6 +690,15 @@ impl Lead<'_> {
     ) {
         let p = self.p;
         let sp = &p.steps[step];
+        // an elastic or dated step due now may be passed over: no touch, on to the next step
+        let outside = sp.window.is_some_and(|(a, b)| now < a || now >= b);
+        if outside || sp.skip.as_ref().is_some_and(|c| self.eval(c, now, s)) {
+            t.step_skipped[step] += 1;
+            if let Some(n) = sp.next_in_track {
+                self.schedule_step(n, now, p.steps[n].timing);
+            }
+            return;
+        }
         self.touches += 1;
         self.last_activity = now;
         t.touches_by_channel[sp.channel as usize] += 1;

@@ -137,6 +137,17 @@ pub struct StepP {
     pub otherwise: Option<Effects>,
     /// variant shares (cumulative) and their indices; empty when the step has no variants
     pub variant_cum: Vec<f64>,
+    /// `skip when`: passed over (and counted) when this holds at the due time
+    pub skip: Option<CCond>,
+    /// `during`: passed over when due outside [start, end) (minutes since the epoch)
+    pub window: Option<(f64, f64)>,
+}
+
+impl StepP {
+    /// Whether the step can be passed over without a touch.
+    pub fn can_skip(&self) -> bool {
+        self.skip.is_some() || self.window.is_some()
+    }
 }
 
 /// Outcome probabilities for one (segment, step, variant), indexed like `Channel::outcomes()`.
@@ -283,7 +294,15 @@ pub struct Program {
     pub lead_tz: Option<chrono_tz::Tz>,
     /// events set at enrollment: what the exits into the starting stage require
     pub assumed_events: Vec<usize>,
+    /// `active`: the cadence runs in [start, end) (minutes since the epoch) and ends with
+    /// `window_closed` at the end
+    pub window: Option<(f64, f64)>,
+    /// with `window`: a deal enrolled before it waits for it (else it is not enrolled)
+    pub defer: bool,
 }
+
+/// The end reason of a cadence whose `active` dates are over.
+pub const WINDOW_CLOSED: &str = "window_closed";
 
 impl Program {
     pub fn reason_id(&self, name: &str) -> usize {
@@ -583,6 +602,9 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             uses_activity: false,
         });
     }
+    let calendar_id = cad.calendar.or(pipeline.calendar);
+    let calendar = calendar_id.and_then(|i| model.calendars.get(i));
+    let calendar_engine = calendar.map(|c| &c.engine);
     // successors come from the one step graph the checker proves things about
     let graph = StepGraph::new(cad);
     let mut steps: Vec<StepP> = Vec::new();
@@ -618,11 +640,13 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
                 .collect(),
             otherwise: s.otherwise.clone(),
             variant_cum,
+            skip: s.skip.as_ref().map(|c| compile_cond(c, &mut interner)),
+            window: s
+                .window
+                .map(|w| super::clock::window_instants(calendar_engine, w)),
         });
     }
     let entry = graph.entry;
-    let calendar_id = cad.calendar.or(pipeline.calendar);
-    let calendar = calendar_id.and_then(|i| model.calendars.get(i));
     // populations: base, then one per segment (segment items override the base)
     let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
     let mut populations = Vec::new();
@@ -661,6 +685,9 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
                 }
             }
         }
+    }
+    if cad.window.is_some() {
+        reasons.push(WINDOW_CLOSED.to_string());
     }
     let start_stage = cad.stage.unwrap_or(0);
     Ok(Program {
@@ -710,6 +737,10 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         } else {
             assumed_events(pipeline, start_stage)
         },
+        window: cad
+            .window
+            .map(|w| super::clock::window_instants(calendar_engine, w)),
+        defer: cad.defer,
     })
 }
 

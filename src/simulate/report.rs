@@ -155,13 +155,20 @@ impl Report<'_> {
                 .map(|(r, c)| json!({"reason": r, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
             "final_stages": p.stages.iter().zip(&t.final_stage).filter(|(_, c)| **c > 0)
                 .map(|(s, c)| json!({"stage": s.name, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
-            "steps": p.steps.iter().enumerate().map(|(i, s)| json!({
-                "step": s.name,
-                "channel": s.channel.name(),
-                "reached": t.step_reached[i],
-                "outcomes": s.channel.outcomes().iter().enumerate()
-                    .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
-            })).collect::<Vec<_>>(),
+            "steps": p.steps.iter().enumerate().map(|(i, s)| {
+                let mut step = json!({
+                    "step": s.name,
+                    "channel": s.channel.name(),
+                    "reached": t.step_reached[i],
+                    "outcomes": s.channel.outcomes().iter().enumerate()
+                        .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
+                });
+                // passed over by `skip when` or `during`: the flagged exceptions
+                if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
+                    o.insert("skipped".into(), json!(t.step_skipped[i]));
+                }
+                step
+            }).collect::<Vec<_>>(),
             "stages": p.stages.iter().enumerate().map(|(i, s)| json!({
                 "stage": s.name,
                 "entries": t.stage_entries[i],
@@ -291,7 +298,7 @@ impl Report<'_> {
         }
         o.push_str("\nper step (reached, outcomes)\n");
         for (i, s) in p.steps.iter().enumerate() {
-            let outs: Vec<String> = s
+            let mut outs: Vec<String> = s
                 .channel
                 .outcomes()
                 .iter()
@@ -299,6 +306,9 @@ impl Report<'_> {
                 .filter(|(k, _)| t.step_outcomes[i][*k] > 0)
                 .map(|(k, n)| format!("{n} {}", t.step_outcomes[i][k]))
                 .collect();
+            if t.step_skipped[i] > 0 {
+                outs.push(format!("skipped {} (exceptions)", t.step_skipped[i]));
+            }
             o.push_str(&format!(
                 "  {:<14} {:<8} {:>9}  {}\n",
                 s.name,

@@ -398,7 +398,10 @@ pub enum StepAttr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Timing {
     Immediately,
-    After { delay: Duration, at: Option<Clock> },
+    After {
+        delay: Duration,
+        at: Option<Clock>,
+    },
     At(Clock),
     /// `[after D] on tue, fri at 10:00`: the next listed weekday at that clock time
     Anchor {
