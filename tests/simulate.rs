@@ -390,8 +390,9 @@ fn sim_clock_matches_the_calendar_engine() {
                     .schedule(dt, timing)
                     .map(|t| t.timestamp() as f64 / 60.0)
                     .unwrap_or(f64::INFINITY);
+                // (both infinite when the calendar never opens on the anchor's days again)
                 prop_assert!(
-                    (fast - exact).abs() < 1e-6,
+                    fast == exact || (fast - exact).abs() < 1e-6,
                     "{text}: from {dt} {timing:?}: fast {fast} engine {exact}"
                 );
                 Ok(())

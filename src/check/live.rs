@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::cadences::CadenceFlow;
 use super::timing::{
-    gap_rule, leg_wait, minutes_text, skipped_text, touch_gaps_with, window, CadenceClock, GapRule,
-    TimingCache,
+    gap_rule, gap_rule_across, leg_wait, minutes_text, skipped_text, touch_gaps_with, window,
+    CadenceClock, GapRule, TimingCache,
 };
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing};
 use crate::diagnostics::{codes, Diagnostic};
@@ -331,9 +331,12 @@ impl super::Checker {
                 let g = tail(p, stage, 0, clock, cache);
                 if g.minutes > r.minutes {
                     let what = if c.defer {
-                        format!("waits for {} or is not enrolled", w.from)
+                        format!(
+                            "makes it wait for {}, or does not take it after {}",
+                            w.from, w.to
+                        )
                     } else {
-                        "is not enrolled".to_string()
+                        "does not take it".to_string()
                     };
                     let mut d = Diagnostic::new(
                         &codes::E0417,
@@ -373,7 +376,7 @@ impl super::Checker {
             {
                 continue;
             }
-            let Some(r) = gap_rule(p, Some(t)) else {
+            let Some(r) = gap_rule_across(p, stage, t) else {
                 continue;
             };
             let (wait, what) = self.next_stage_wait(flows, pi, t, clock, cache);
@@ -531,7 +534,7 @@ impl super::Checker {
             };
             let (code, gap, msg, r) = match moved {
                 Some(t) => {
-                    let Some(r) = gap_rule(p, Some(t)) else {
+                    let Some(r) = gap_rule_across(p, stage, t) else {
                         continue;
                     };
                     let (wait, what) = self.next_stage_wait(flows, pi, t, clock, cache);
@@ -553,6 +556,7 @@ impl super::Checker {
                         (true, Some(h)) => self.hand_off_gap(
                             flows,
                             h,
+                            pi,
                             e.after,
                             p,
                             stage,
@@ -580,6 +584,7 @@ impl super::Checker {
                     clock.cal.local_label(*from),
                     clock.cal.local_label(*to)
                 ),
+                None if e.after == 0 => format!("when the cadence ends, {}", gap.until),
                 None => format!(
                     "up to {} from the last touch to the end, then {}",
                     minutes_text(e.after),
@@ -624,6 +629,7 @@ impl super::Checker {
         &self,
         flows: &[CadenceFlow],
         h: usize,
+        pi: usize,
         after: u64,
         p: &Pipeline,
         stage: usize,
@@ -635,6 +641,10 @@ impl super::Checker {
         let Some((hc, hf)) = m.cadences.get(h).zip(flows.iter().find(|f| f.cadence == h)) else {
             return tail(p, stage, elapsed, clock, cache);
         };
+        // a target on another pipeline or stage never takes the deal (E0426)
+        if hc.pipeline != Some(pi) || hc.stage.is_some_and(|s| s != stage) {
+            return tail(p, stage, elapsed, clock, cache);
+        }
         let hclock = CadenceClock::of(m, hc);
         let hlegs = hf.graph.legs();
         let first = first_touch(cache, &hclock, hc, &hlegs, Starts::AnyMoment);

@@ -268,6 +268,13 @@ pub(super) fn gap_rule(p: &Pipeline, stage: Option<usize>) -> Option<GapRule> {
     }
 }
 
+/// The rule for a silence that starts in stage `a` and ends in stage `b`: the longer of their
+/// rules (each stage's rule allowed the part spent there); none when either stage has none.
+pub(super) fn gap_rule_across(p: &Pipeline, a: usize, b: usize) -> Option<GapRule> {
+    let (x, y) = (gap_rule(p, Some(a))?, gap_rule(p, Some(b))?);
+    Some(if y.minutes > x.minutes { y } else { x })
+}
+
 /// The checker's worst case of every wait between two consecutive touches of a cadence: for
 /// each leg of its step graph from a touch to a touch, (from, to, minutes). Read-only, for tests
 /// and tools.
@@ -311,6 +318,21 @@ pub fn entry_gap(model: &Model, cadence: usize) -> Option<u64> {
         .filter_map(|l| leg_wait(&mut cache, &clock, c, l, Starts::AnyMoment, Measure::Wall))
         .map(|w| w.minutes)
         .max()
+}
+
+/// `a → b → c (skipped) → d`: a shortest path to the leg's touched step, then the leg.
+pub(super) fn path_with_skips(graph: &StepGraph, c: &model::Cadence, leg: &Leg<'_>) -> String {
+    let mut parts: Vec<String> = match leg.from() {
+        Some(f) => vec![graph.path_text(c, f, None)],
+        None => Vec::new(),
+    };
+    for s in &leg.skipped {
+        parts.push(format!("{} (skipped)", c.steps[*s].name));
+    }
+    if let To::Step(s) = leg.to {
+        parts.push(c.steps[s].name.clone());
+    }
+    parts.join(" → ")
 }
 
 /// ` when `b`, `c` are skipped`, or nothing.
@@ -378,7 +400,7 @@ impl Checker {
                         continue;
                     }
                     let to = &c.steps[to_id];
-                    let path = flow.graph.path_text(c, from, Some(to_id));
+                    let path = path_with_skips(&flow.graph, c, &leg);
                     let via = if w.within > 0 {
                         format!(
                             " (the outcome may come {} after the touch)",
