@@ -669,9 +669,10 @@ impl super::Checker {
         match (taken, sit) {
             (Some(t), Some(s)) if s.minutes > t.minutes => Gap {
                 until: format!(
-                    "`{}` may refuse the deal (`enroll when` or dates): {}",
+                    "`{}` may refuse the deal (`enroll when` or dates), and {}",
                     hc.name, s.until
                 ),
+                label: None,
                 ..s
             },
             (Some(t), _) => t,
