@@ -185,7 +185,9 @@ fn a_stage_sets_its_own_max_gap() {
     let d = checked(&stages("    max_gap 19d\n")).diagnostics;
     let e = d.iter().find(|d| d.code.code == "E0412").expect("E0412");
     assert!(
-        e.related.iter().any(|r| r.1.contains("stage `observe` sets `max_gap 19d`")),
+        e.related
+            .iter()
+            .any(|r| r.1.contains("stage `observe` sets `max_gap 19d`")),
         "{:?}",
         e.related
     );
@@ -226,7 +228,8 @@ fn when_a_cadences_dates_end_the_deal_waits_for_the_stage_timer() {
     let e: Vec<&Diagnostic> = d.iter().filter(|d| d.code.code == "E0418").collect();
     assert_eq!(e.len(), 1, "{:?}", codes(&d));
     assert!(
-        e[0].message.contains("the dates 2026-09-01..2026-10-20 end")
+        e[0].message
+            .contains("the dates 2026-09-01..2026-10-20 end")
             && e[0].message.contains("30d"),
         "{}",
         e[0].message
@@ -252,5 +255,10 @@ fn when_a_cadences_dates_end_the_deal_waits_for_the_stage_timer() {
     assert!(closed > 0);
     // every such deal is lost by the timer: never touched again
     let lost = p.stages.iter().position(|s| s.name == "lost").unwrap();
-    assert!(t.final_stage[lost] >= closed, "{} {}", t.final_stage[lost], closed);
+    assert!(
+        t.final_stage[lost] >= closed,
+        "{} {}",
+        t.final_stage[lost],
+        closed
+    );
 }

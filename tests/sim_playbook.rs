@@ -76,8 +76,8 @@ fn one_lead(text: &str, start: f64) -> (simulate::LeadResult, Tally) {
         max_count: 1,
         arrival_window_minutes: 0.0,
     };
-    let clock = simulate::clock_for(&p, &cfg);
-    let ctx = simulate::ctx(&p, clock.as_ref(), &cfg);
+    let clocks = simulate::clocks_for(&p, &cfg);
+    let ctx = simulate::ctx(&p, &clocks, &cfg);
     let mut t = Tally::new(&p, 1);
     let r = engine::run_lead(&ctx, 0, &mut t, &mut engine::Scratch::default());
     (r, t)

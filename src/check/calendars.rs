@@ -176,8 +176,8 @@ impl Checker {
                         .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
                     );
                 }
-                for d in a..=b.max(a) {
-                    set[d] = true;
+                for day in set.iter_mut().take(b.max(a) + 1).skip(a) {
+                    *day = true;
                 }
             }
         }

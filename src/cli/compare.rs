@@ -8,7 +8,7 @@ use serde_json::json;
 use super::settings::{self, Settings, Source};
 use super::simulate::{load_model, usage, worker_pool, RunFlags};
 use super::{Exit, Format};
-use crate::model::Model;
+use crate::model::{Model, SimTarget};
 use crate::simulate::{self, compare::Paired, Config, Program};
 
 #[derive(clap::Args, Debug)]
@@ -39,13 +39,13 @@ struct Side<'m> {
 
 fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m>, String> {
     if let Some(s) = model.simulations.iter().find(|s| s.name == name) {
-        let program = simulate::compile(model, s.cadence, s.leads).map_err(|e| e.0)?;
+        let program = simulate::compile_target(model, &s.target, s.leads).map_err(|e| e.0)?;
         return Ok(Side {
             label: format!("simulation `{name}`"),
             program,
             source: Source {
                 simulation: Some(s),
-                cadence: s.cadence,
+                target: s.target.clone(),
                 leads: s.leads,
             },
         });
@@ -63,7 +63,10 @@ fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m
         });
     };
     // the lead model: named, or the one a simulation of this cadence uses (with its settings)
-    let sim = model.simulations.iter().find(|s| s.cadence == ci);
+    let sim = model
+        .simulations
+        .iter()
+        .find(|s| s.target == SimTarget::Cadence(ci));
     let li = match leads {
         Some(l) => model
             .leads
@@ -79,7 +82,7 @@ fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m
         program: simulate::compile(model, ci, li).map_err(|e| e.0)?,
         source: Source {
             simulation: sim.filter(|s| s.leads == li),
-            cadence: ci,
+            target: SimTarget::Cadence(ci),
             leads: li,
         },
     })
@@ -162,12 +165,12 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let pool = worker_pool(a.run.threads)?;
     let paired = pool.install(|| {
         let (clock_b, clock_c) = (
-            simulate::clock_for(&base.program, &cfg_b),
-            simulate::clock_for(&cand.program, &cfg_c),
+            simulate::clocks_for(&base.program, &cfg_b),
+            simulate::clocks_for(&cand.program, &cfg_c),
         );
         let (ctx_b, ctx_c) = (
-            simulate::ctx(&base.program, clock_b.as_ref(), &cfg_b),
-            simulate::ctx(&cand.program, clock_c.as_ref(), &cfg_c),
+            simulate::ctx(&base.program, &clock_b, &cfg_b),
+            simulate::ctx(&cand.program, &clock_c, &cfg_c),
         );
         let horizon = cfg_b.horizon_minutes.max(cfg_c.horizon_minutes);
         let hours = (horizon / 60.0).ceil() as usize + 1;

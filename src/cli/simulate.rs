@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDateTime, TimeZone};
 use super::settings::{self, Settings, Source};
 use super::{render_failure, Exit, Format};
 use crate::diagnostics::Diagnostic;
-use crate::model::Model;
+use crate::model::{Model, SimTarget};
 use crate::simulate::{self, report, Program};
 use crate::source::SourceMap;
 
@@ -55,7 +55,7 @@ pub struct RunFlags {
 /// One run to do: which cadence and lead model, with its settings.
 pub struct Plan {
     pub name: String,
-    pub cadence: usize,
+    pub target: SimTarget,
     pub leads: usize,
     pub settings: Settings,
 }
@@ -96,7 +96,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
     let mk = |name: String, src: Source<'_>| -> Result<Plan, String> {
         Ok(Plan {
             name,
-            cadence: src.cadence,
+            target: src.target.clone(),
             leads: src.leads,
             settings: settings::resolve(model, &src, &a.run, a.precision)?,
         })
@@ -114,7 +114,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
             .ok_or_else(|| format!("no lead model `{l}` in the project"))?;
         let src = Source {
             simulation: None,
-            cadence: ci,
+            target: SimTarget::Cadence(ci),
             leads: li,
         };
         out.push(mk(format!("{c} × {l}"), src)?);
@@ -126,7 +126,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
         }
         let src = Source {
             simulation: Some(s),
-            cadence: s.cadence,
+            target: s.target.clone(),
             leads: s.leads,
         };
         out.push(mk(s.name.clone(), src)?);
@@ -166,7 +166,7 @@ pub(super) fn parse_horizon(text: &str) -> Result<u64, String> {
 pub(super) fn start_minutes(p: &Program, text: &str) -> Result<f64, String> {
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
         .map_err(|_| format!("bad start `{text}`"))?;
-    let tz = p.calendar.as_ref().map(|c| c.tz).unwrap_or(chrono_tz::UTC);
+    let tz = p.calendar().map(|c| c.tz).unwrap_or(chrono_tz::UTC);
     let local = tz
         .from_local_datetime(&naive)
         .earliest()
@@ -182,7 +182,7 @@ fn working_days(p: &Program, start: f64, horizon: f64) -> f64 {
     first
         .iter_days()
         .take(days)
-        .filter(|d| match &p.calendar {
+        .filter(|d| match p.calendar() {
             Some(c) => c.is_working_day(*d),
             None => d.weekday().num_days_from_monday() < 5,
         })
@@ -224,7 +224,7 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
     let show_progress = a.run.format == Format::Human && std::io::stderr().is_terminal();
     let mut json_reports = Vec::new();
     for plan in plans {
-        let program = simulate::compile(&model, plan.cadence, plan.leads)
+        let program = simulate::compile_target(&model, &plan.target, plan.leads)
             .map_err(|e| usage(format!("cannot simulate `{}`: {}", plan.name, e.0)))?;
         let cfg = plan.settings.config(&program).map_err(usage)?;
         let bar = show_progress.then(|| {
@@ -246,7 +246,7 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
         }
         let info = report::RunInfo {
             name: plan.name.clone(),
-            cadence: program.cadence_name.clone(),
+            cadence: program.name.clone(),
             leads: model
                 .leads
                 .get(plan.leads)

@@ -556,7 +556,8 @@ fn rule_words(r: Rule) -> String {
         Rule::boolean => "`true` or `false`",
         Rule::cmp_op => "a comparison (`==`, `<`, ...)",
         Rule::calendar | Rule::calendar_ref => "`calendar`",
-        Rule::pipeline | Rule::works_stage => "`pipeline`",
+        Rule::pipeline | Rule::works_stage | Rule::sim_pipeline => "`pipeline`",
+        Rule::sim_cadences => "`cadences`",
         Rule::cadence | Rule::sim_cadence => "`cadence`",
         Rule::leads | Rule::sim_leads => "`leads`",
         Rule::simulation => "`simulation`",
@@ -596,6 +597,7 @@ fn is_keyword(r: Rule) -> bool {
         r,
         Rule::kw_active
             | Rule::kw_after
+            | Rule::kw_cadences
             | Rule::kw_and
             | Rule::kw_arrivals
             | Rule::kw_as
@@ -1454,6 +1456,14 @@ impl Builder<'_> {
             let s = self.span(&c);
             let node = match c.as_rule() {
                 Rule::sim_cadence => SimulationItem::Cadence(self.ident(self.only(c)?)),
+                Rule::sim_pipeline => {
+                    let mut names = children(c);
+                    let pipeline = self.ident(names.next().ok_or(Bug)?);
+                    SimulationItem::Pipeline(pipeline, names.next().map(|x| self.ident(x)))
+                }
+                Rule::sim_cadences => {
+                    SimulationItem::Cadences(children(c).map(|x| self.ident(x)).collect())
+                }
                 Rule::sim_leads => SimulationItem::Leads(self.ident(self.only(c)?)),
                 Rule::count => SimulationItem::Count(self.number(self.only(c)?)),
                 Rule::sim_start => SimulationItem::Start(self.datetime(self.only(c)?)?),
