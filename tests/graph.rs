@@ -91,6 +91,18 @@ fn cadence_text(seed: u64, stage_exit: &str, bounded: bool) -> String {
     } else {
         String::new()
     };
+    // when it runs out, the deal may go on with cadence `b`
+    let hand_off = if g.chance(40) {
+        "  hand_off to b\n"
+    } else {
+        ""
+    };
+    let mut b_body = String::new();
+    for i in 0..1 + g.below(2) {
+        let ch = ["call", "task"][g.below(2)];
+        let timing = TIMINGS[g.below(TIMINGS.len())];
+        b_body.push_str(&format!("  step b{i} {ch} \"b{i}\" {timing}\n"));
+    }
     let tracks = 1 + g.below(2);
     let mut names: Vec<Vec<String>> = Vec::new();
     for t in 0..tracks {
@@ -189,8 +201,12 @@ pipeline p {{
 
 cadence c {{
   pipeline p stage s
-{active}{exits}
+{active}{hand_off}{exits}
 {body}}}
+
+cadence b {{
+  pipeline p stage s
+{b_body}}}
 
 leads l {{
   count 1000
@@ -225,13 +241,18 @@ fn simulate(model: &Model, leads: u64) -> (Vec<bool>, u64) {
         arrival_window_minutes: 0.0,
     };
     let t = simulate::simulate(&p, &cfg, |_, _| {});
+    // the steps of the generated cadence (the program's first), and a stage change ending any
+    // cadence of the run (the one handed off to included)
     (
-        t.step_reached
-            .iter()
-            .zip(&t.step_skipped)
-            .map(|(n, k)| *n + *k > 0)
+        p.cadences[0]
+            .steps
+            .clone()
+            .map(|i| t.step_reached[i] + t.step_skipped[i] > 0)
             .collect(),
-        t.reasons[STAGE_CHANGED],
+        p.cadences
+            .iter()
+            .map(|c| t.reasons[c.reason_base + STAGE_CHANGED])
+            .sum(),
     )
 }
 
@@ -262,7 +283,16 @@ fn one_case(seed: u64) {
     let playbook = c.has_skips() || c.window.is_some();
     let gaps = cadence::check::touch_gaps(&model, 0);
     let entry = cadence::check::entry_gap(&model, 0).expect("entry gap");
-    let worst = gaps.iter().map(|g| g.2).max().unwrap_or(0).max(entry);
+    let mut worst = gaps.iter().map(|g| g.2).max().unwrap_or(0).max(entry);
+    // a hand-off: the wait until `c` runs out, then `b`'s first touch; then `b`'s own gaps
+    if c.hand_off.is_some() {
+        let b_entry = cadence::check::entry_gap(&model, 1).expect("b's entry gap");
+        let b_gaps = cadence::check::touch_gaps(&model, 1);
+        let run_out = cadence::check::run_out_gap(&model, 0).unwrap_or(0);
+        worst = worst
+            .max(run_out + b_entry)
+            .max(b_gaps.iter().map(|g| g.2).max().unwrap_or(0));
+    }
     // the same cadence on a stage that ends the deal the moment a gap exceeds the worst case;
     // the checker counts whole minutes, the engine's instants are fractional (arrivals)
     let text = cadence_text(seed, &format!("idle > {}min", worst + 1), loops);

@@ -261,3 +261,95 @@ fn the_report_counts_the_skips() {
     assert_eq!(code, 0);
     assert!(out.contains("(exceptions)"), "{out}");
 }
+
+/// `outbound` runs out after one touch and hands the deal to `batches`, whose Tuesday/Friday
+/// callback wins it.
+fn hand_off(outbound_extra: &str, outbound_steps: &str, batches_enroll: &str) -> String {
+    format!(
+        r#"{CALENDAR}
+pipeline p {{
+  calendar cn
+  facts {{
+    tier: text
+  }}
+  events met
+  stage lead {{ exit to won when met }}
+  stage won {{ outcome won }}
+}}
+
+cadence outbound {{
+  pipeline p stage lead
+  hand_off to batches
+{outbound_extra}{outbound_steps}}}
+
+cadence batches {{
+  pipeline p stage lead
+{batches_enroll}  step cb task "Batch callback" on tue, fri at 10:00
+    on completed -> set met
+}}
+
+leads l {{
+  fact tier = "B"
+  respond task {{ completed 100% }}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_cadence_that_runs_out_hands_the_deal_off() {
+    let text = hand_off("", "  step hello task \"Hello\" immediately\n", "");
+    // working-day starts at 10:30: the first touch is at the start, and the cadence runs out
+    for k in 0..40 {
+        let d = date("2026-09-21") + chrono::Duration::days(k);
+        if !working(d) {
+            continue;
+        }
+        let start = local(d, 10, 30);
+        let (r, t) = one_lead(&text, start);
+        assert!(r.won, "{d}");
+        let want = next_batch(start, &[Weekday::Tue, Weekday::Fri]) - start;
+        assert!(
+            (r.cycle_minutes - want).abs() < 1e-6,
+            "{d}: {}",
+            r.cycle_minutes
+        );
+        assert_eq!(t.cadence_enrolled, vec![1, 1]);
+    }
+    // a target whose `enroll when` fails does not take the deal
+    let refused = hand_off(
+        "",
+        "  step hello task \"Hello\" immediately\n",
+        "  enroll when tier == \"A\"\n",
+    );
+    let (r, t) = one_lead(&refused, local(date("2026-09-22"), 10, 30));
+    assert!(!r.won);
+    assert_eq!(t.cadence_enrolled, vec![1, 0]);
+    // an exit is not running out: no hand-off
+    let exited = hand_off(
+        "",
+        "  step hello task \"Hello\" immediately\n    otherwise -> exit done\n    on completed -> exit done\n",
+        "",
+    );
+    let (_, t) = one_lead(&exited, local(date("2026-09-22"), 10, 30));
+    assert_eq!(t.cadence_enrolled, vec![1, 0]);
+}
+
+#[test]
+fn a_cadence_whose_dates_end_hands_the_deal_off_then() {
+    let text = hand_off(
+        "  active 2026-09-01..2026-10-20\n",
+        "  step a task \"First\" immediately\n  step b task \"Too late\" after 30d\n",
+        "",
+    );
+    let start = local(date("2026-10-12"), 10, 0);
+    let (r, t) = one_lead(&text, start);
+    assert!(r.won);
+    // the dates end at 2026-10-21 00:00; the next batch day is Fri 10-23
+    let want = next_batch(
+        local(date("2026-10-21"), 0, 0),
+        &[Weekday::Tue, Weekday::Fri],
+    );
+    assert!((r.cycle_minutes - (want - start)).abs() < 1e-6);
+    assert_eq!(t.touches, 2);
+}

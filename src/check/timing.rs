@@ -335,6 +335,37 @@ pub(super) fn path_with_skips(graph: &StepGraph, c: &model::Cadence, leg: &Leg<'
     parts.join(" → ")
 }
 
+/// The checker's worst time from a cadence's last touch (or its start, when it runs out before
+/// touching) until it runs out: exhausted after the steps passed over, or its `active` dates end
+/// while it waits for the next touch. What a hand-off adds to the target's first touch.
+/// Read-only, for tests and tools; `None` when the cadence cannot run out.
+pub fn run_out_gap(model: &Model, cadence: usize) -> Option<u64> {
+    use crate::model::graph::End;
+    let c = model.cadences.get(cadence)?;
+    let clock = CadenceClock::of(model, c);
+    let mut cache = TimingCache::default();
+    let graph = StepGraph::new(c);
+    let reach = graph.reachable();
+    graph
+        .legs()
+        .iter()
+        .filter(|l| l.from().is_none_or(|f| reach[f]))
+        .filter(|l| match l.to {
+            To::End(End::Exhausted) => true,
+            To::Step(_) => c.window.is_some(),
+            To::End(_) => false,
+        })
+        .filter_map(|l| {
+            let first = if l.edge.is_none() {
+                Starts::AnyMoment
+            } else {
+                Starts::OpenMoments
+            };
+            leg_wait(&mut cache, &clock, c, l, first, Measure::Wall).map(|w| w.minutes)
+        })
+        .max()
+}
+
 /// ` when `b`, `c` are skipped`, or nothing.
 pub(super) fn skipped_text(c: &model::Cadence, skipped: &[StepId]) -> String {
     match skipped {
