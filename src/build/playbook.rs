@@ -42,7 +42,11 @@ pub(crate) fn losses(model: &Model, ci: usize, sink: &mut Sink) {
         if s.timing.is_anchor() {
             sink.loss(
                 s.span,
-                format!("step `{}` is due {}", s.name, text::timing(s.timing)),
+                format!(
+                    "step `{}` is due on given weekdays: `{}`",
+                    s.name,
+                    text::timing(s.timing)
+                ),
                 &format!(
                     "{t} schedules a step by a wait after the previous one, not on given weekdays"
                 ),
