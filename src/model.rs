@@ -535,6 +535,22 @@ impl Step {
     }
 }
 
+/// Of the cadences `ids` that work one stage, those that enroll a deal entering it: all but the
+/// ones another of them hands deals off to (those take a deal when the other runs out); when
+/// hand-offs go round all of them, the first.
+pub fn entry_cadences(model: &Model, ids: &[CadenceId]) -> Vec<CadenceId> {
+    let targeted = |c: CadenceId| {
+        ids.iter()
+            .any(|&o| o != c && model.cadences.get(o).and_then(|x| x.hand_off) == Some(c))
+    };
+    let entry: Vec<CadenceId> = ids.iter().copied().filter(|&c| !targeted(c)).collect();
+    if entry.is_empty() {
+        ids.first().copied().into_iter().collect()
+    } else {
+        entry
+    }
+}
+
 /// Local dates `from..=to` (in the zone of the cadence's calendar, UTC without one), written
 /// `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -353,3 +353,36 @@ fn a_cadence_whose_dates_end_hands_the_deal_off_then() {
     assert!((r.cycle_minutes - (want - start)).abs() < 1e-6);
     assert_eq!(t.touches, 2);
 }
+
+#[test]
+fn in_a_pipeline_run_the_cadence_handed_to_waits_for_the_hand_off() {
+    // both cadences work `lead`: `batches` is `outbound`'s hand-off target, so it does not enroll
+    // the deal on entry but when `outbound` runs out (Thu 10:30), and calls on the next batch day
+    let text = hand_off("", "  step hello task \"Hello\" after 3d\n", "");
+    let model = model_of(&text);
+    let target = cadence::model::SimTarget::Pipeline {
+        pipeline: 0,
+        stage: None,
+        cadences: vec![0, 1],
+    };
+    let p = simulate::program::compile_target(&model, &target, 0).unwrap();
+    let start = local(date("2026-09-14"), 10, 30); // Monday
+    let cfg = Config {
+        seed: 1,
+        count: 1,
+        start,
+        horizon_minutes: 60.0 * 1440.0,
+        precision: None,
+        max_count: 1,
+        arrival_window_minutes: 0.0,
+    };
+    let clocks = simulate::clocks_for(&p, &cfg);
+    let ctx = simulate::ctx(&p, &clocks, &cfg);
+    let mut t = Tally::new(&p, 1);
+    let r = engine::run_lead(&ctx, 0, &mut t, &mut engine::Scratch::default());
+    assert!(r.won);
+    let ran_out = local(date("2026-09-17"), 10, 30);
+    let want = next_batch(ran_out, &[Weekday::Tue, Weekday::Fri]) - start;
+    assert!((r.cycle_minutes - want).abs() < 1e-6, "{}", r.cycle_minutes);
+    assert_eq!(t.cadence_enrolled, vec![1, 1]);
+}

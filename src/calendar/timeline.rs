@@ -575,6 +575,13 @@ impl<'a> Timeline<'a> {
         if minute >= MINUTES_PER_DAY || mask & 0x7F == 0 || self.never_open {
             return None;
         }
+        // no listed weekday is ever worked: nothing to walk to
+        let listed = |d: &chrono::NaiveDate| mask & super::weekday_bit(d.weekday()) != 0;
+        let worked = (0..7).any(|i| mask & (1 << i) != 0 && self.cal.workdays[i])
+            || self.cal.makeup_workdays.iter().any(listed);
+        if !worked {
+            return None;
+        }
         let mut d = self.local_day(x)?.checked_sub(1)?;
         for _ in 0..SEARCH_DAYS + 8 {
             let listed =

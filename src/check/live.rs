@@ -242,11 +242,22 @@ fn takers(
     let mut wait: Option<(u64, String)> = None;
     let mut any = false;
     let mut all_dated = true;
+    // the cadences that take a deal entering the stage (not the ones waiting for a hand-off)
+    let working: Vec<usize> = flows
+        .iter()
+        .map(|f| f.cadence)
+        .filter(|&c| {
+            m.cadences
+                .get(c)
+                .is_some_and(|c2| c2.pipeline == Some(pi) && c2.stage == Some(stage))
+        })
+        .collect();
+    let entry = crate::model::entry_cadences(m, &working);
     for f in flows {
         let Some(c2) = m.cadences.get(f.cadence) else {
             continue;
         };
-        if c2.pipeline != Some(pi) || c2.stage != Some(stage) {
+        if !entry.contains(&f.cadence) {
             continue;
         }
         any = true;

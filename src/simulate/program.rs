@@ -501,6 +501,15 @@ pub fn compile_target(
             None => unstaged_cadences.push(ci),
         }
     }
+    // a cadence another one of its stage hands off to waits for that hand-off
+    for v in stage_cadences
+        .iter_mut()
+        .chain(std::iter::once(&mut unstaged_cadences))
+    {
+        let ids: Vec<CadenceId> = v.iter().map(|&ci| cads[ci].0).collect();
+        let entry = crate::model::entry_cadences(model, &ids);
+        v.retain(|&ci| entry.contains(&cads[ci].0));
+    }
     // populations: base, then one per segment (segment items override the base)
     let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
     let mut populations = vec![population(
