@@ -386,3 +386,13 @@ fn in_a_pipeline_run_the_cadence_handed_to_waits_for_the_hand_off() {
     assert!((r.cycle_minutes - want).abs() < 1e-6, "{}", r.cycle_minutes);
     assert_eq!(t.cadence_enrolled, vec![1, 1]);
 }
+
+#[test]
+fn the_exact_oracle_refuses_the_playbook_words_it_does_not_follow() {
+    let (code, _, err) = cli(&["simulate", "tests/sim/playbook.cadence", "--exact"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`skip when` on step `demo`") && err.contains("--exact does not follow"),
+        "{err}"
+    );
+}

@@ -187,7 +187,8 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let med = paired.percentile_difference(0);
     let p90 = paired.percentile_difference(1);
     let n = paired.n();
-    match a.run.format {
+    use std::fmt::Write as _;
+    let text = match a.run.format {
         Format::Json => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({
@@ -214,21 +215,31 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
         }
         _ => {
-            println!("compare: base {} vs candidate {}", base.label, cand.label);
-            println!(
+            let mut t = String::new();
+            let _ = writeln!(
+                t,
+                "compare: base {} vs candidate {}",
+                base.label, cand.label
+            );
+            let _ = writeln!(
+                t,
                 "  the same {} synthetic leads (seed {}), {n} enrolled, horizon {}d",
                 paired.leads,
                 cfg.seed,
                 cfg.horizon_minutes / 1440.0
             );
             for d in &diffs {
-                println!("  note: the sides differ in {d}");
+                let _ = writeln!(t, "  note: the sides differ in {d}");
             }
-            println!();
-            println!(
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
                 "conversion   base {:.2}%   candidate {:.2}%   difference {:+.2} pp (95% paired CI {:+.2} to {:+.2})",
                 100.0 * p1,
                 100.0 * p2,
@@ -236,7 +247,8 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 100.0 * lo,
                 100.0 * hi
             );
-            println!(
+            let _ = writeln!(
+                t,
                 "changed      {:.2}% of leads: won only with the candidate {}, only with the base {}",
                 100.0 * paired.changed(),
                 paired.only_candidate,
@@ -244,14 +256,21 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
             );
             for (name, x) in [("median", med), ("p90", p90)] {
                 match x {
-                    Some((m, l, h)) => println!(
+                    Some((m, l, h)) => {
+                        let _ = writeln!(
+                        t,
                         "cycle {name:<6} difference {m:+.1}d (95% CI {l:+.1}d to {h:+.1}d) over {} batches",
                         simulate::compare::BATCHES
-                    ),
-                    None => println!("cycle {name:<6} not enough won leads to compare"),
+                    );
+                    }
+                    None => {
+                        let _ = writeln!(t, "cycle {name:<6} not enough won leads to compare");
+                    }
                 }
             }
+            t
         }
-    }
+    };
+    super::emit(&text)?;
     Ok(Exit::Clean)
 }

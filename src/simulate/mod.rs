@@ -10,6 +10,7 @@ pub mod clock;
 pub mod compare;
 pub mod conds;
 pub mod engine;
+pub mod exact;
 pub mod funnel;
 pub mod outcomes;
 pub mod population;

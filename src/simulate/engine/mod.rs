@@ -265,11 +265,13 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 }
             }
             2 => {
-                let ev = s.pending.swap_remove(which);
+                // in the order the touches made them (a reply after what its touch brings at the
+                // same instant): `remove`, not `swap_remove`, keeps that order for ties
+                let ev = s.pending.remove(which);
                 lead.happen(ev, t, s);
             }
             3 => {
-                let (tt, ev, visit) = s.milestones.swap_remove(which);
+                let (tt, ev, visit) = s.milestones.remove(which);
                 if visit == lead.stage_visit {
                     lead.set_event(ev, tt, t, s);
                 }
