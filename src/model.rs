@@ -112,6 +112,10 @@ pub struct Stage {
     pub name: String,
     pub title: Option<String>,
     pub respond_within: Option<Delay>,
+    /// the stage's own `max_gap`, overriding the pipeline's for deals in this stage
+    pub max_gap_minutes: Option<u64>,
+    #[serde(skip)]
+    pub max_gap_span: Span,
     pub require: Vec<Cond>,
     pub exits: Vec<StageExit>,
     pub escalations: Vec<Escalation>,
@@ -474,6 +478,10 @@ pub struct Step {
     pub title: Option<String>,
     pub template: Option<String>,
     pub timing: Timing,
+    /// `during`: on a due date outside the window the step is skipped
+    pub window: Option<DateWindow>,
+    /// `skip when`: the step is skipped (no touch, counted) when this holds at its due time
+    pub skip: Option<Cond>,
     pub assign: Option<RoleId>,
     pub priority: Option<Priority>,
     pub variants: Vec<Variant>,
@@ -498,11 +506,86 @@ pub struct Cadence {
     pub stage: Option<StageId>,
     pub calendar: Option<CalendarId>,
     pub enroll: Option<Cond>,
+    /// `active`: the cadence runs only on these dates; it ends (`window_closed`) when they end
+    pub window: Option<DateWindow>,
+    /// with a window: a deal enrolled before it waits for it (else it is not enrolled)
+    pub defer: bool,
+    /// `hand_off to`: when this cadence runs out (exhausted, or its window closed, not an exit),
+    /// the deal enrolls in that cadence at that instant if it is in that cadence's stage and
+    /// matches its `enroll when`
+    pub hand_off: Option<CadenceId>,
     pub exits: Vec<CadenceExit>,
     pub tracks: Vec<Track>,
     pub steps: Vec<Step>,
     #[serde(skip)]
     pub span: Span,
+}
+
+impl Cadence {
+    /// Whether some step can be passed over without a touch.
+    pub fn has_skips(&self) -> bool {
+        self.steps.iter().any(Step::can_skip)
+    }
+}
+
+impl Step {
+    /// A step that can be passed over without a touch (`skip when`, `during`).
+    pub fn can_skip(&self) -> bool {
+        self.skip.is_some() || self.window.is_some()
+    }
+}
+
+/// Of the cadences `ids` that work one stage, those that enroll a deal entering it: all but the
+/// ones another of them hands deals off to (those take a deal when the other runs out); when
+/// hand-offs go round all of them, the first.
+pub fn entry_cadences(model: &Model, ids: &[CadenceId]) -> Vec<CadenceId> {
+    let targeted = |c: CadenceId| {
+        ids.iter()
+            .any(|&o| o != c && model.cadences.get(o).and_then(|x| x.hand_off) == Some(c))
+    };
+    let entry: Vec<CadenceId> = ids.iter().copied().filter(|&c| !targeted(c)).collect();
+    if entry.is_empty() {
+        ids.first().copied().into_iter().collect()
+    } else {
+        entry
+    }
+}
+
+/// Local dates `from..=to` (in the zone of the cadence's calendar, UTC without one), written
+/// `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct DateWindow {
+    #[serde(with = "iso_date")]
+    #[schemars(with = "String")]
+    pub from: chrono::NaiveDate,
+    #[serde(with = "iso_date")]
+    #[schemars(with = "String")]
+    pub to: chrono::NaiveDate,
+}
+
+impl DateWindow {
+    pub fn contains(&self, d: chrono::NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    /// `2026-10-01..2026-12-31`
+    pub fn text(&self) -> String {
+        format!("{}..{}", self.from, self.to)
+    }
+}
+
+/// `NaiveDate` as `YYYY-MM-DD` in JSON.
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &chrono::NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&d.format("%Y-%m-%d").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono::NaiveDate, D::Error> {
+        let text = String::deserialize(d)?;
+        chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(serde::de::Error::custom)
+    }
 }
 
 /// A distribution as written, with parameters normalised (durations in minutes, money amounts,

@@ -515,7 +515,14 @@ fn schedule_applies_delay_clock_and_window() -> R {
     let s = |from: &str, delay: Delay, at_clock: Option<u32>| -> Result<String, String> {
         Ok(label(
             &cal,
-            cal.schedule(at(&cal, from)?, Timing { delay, at_clock }),
+            cal.schedule(
+                at(&cal, from)?,
+                Timing {
+                    delay,
+                    at_clock,
+                    weekdays: 0,
+                },
+            ),
         ))
     };
     assert_eq!(
@@ -615,6 +622,7 @@ fn worst_case_four_business_hours_any_moment() -> R {
     let timing = Timing {
         delay: four_hours,
         at_clock: Some(hm(9, 0)),
+        weekdays: 0,
     };
     let w = cal.worst_case(timing, Starts::AnyMoment, Measure::Business, window);
     let w = w.ok_or("no worst case")?;
@@ -760,6 +768,7 @@ fn worst_case_agrees_with_brute_force_across_dst() -> R {
             Timing {
                 delay: Delay::BusinessMinutes(37),
                 at_clock: Some(hm(1, 30)),
+                weekdays: 0,
             },
             Starts::AnyMoment,
             Measure::Wall,
@@ -770,6 +779,7 @@ fn worst_case_agrees_with_brute_force_across_dst() -> R {
             Timing {
                 delay: Delay::BusinessDays(1),
                 at_clock: None,
+                weekdays: 0,
             },
             Starts::OpenMoments,
             Measure::Business,
@@ -780,6 +790,7 @@ fn worst_case_agrees_with_brute_force_across_dst() -> R {
             Timing {
                 delay: Delay::Wall { minutes: 7 },
                 at_clock: Some(hm(10, 0)),
+                weekdays: 0,
             },
             Starts::AnyMoment,
             Measure::Business,
@@ -805,6 +816,7 @@ fn out_of_range_inputs_do_not_panic() -> R {
     let timing = Timing {
         delay: Delay::Wall { minutes: u64::MAX },
         at_clock: Some(u32::MAX),
+        weekdays: 0,
     };
     assert_eq!(cal.schedule(t, timing), None);
     let window = (date("2026-03-09")?, date("2026-03-10")?);

@@ -2,6 +2,11 @@
 //! the steps the simulator reaches are exactly the steps the checker calls reachable, and no gap
 //! between two touches the simulator makes is longer than the checker's worst case.
 //!
+//! The generated cadences use the playbook's timing words too: weekday anchors, steps skipped on a
+//! condition or outside their dates, and cadences active only on some dates (the simulator's
+//! gaps stay within the checker's worst case there; reachability is then only checked one way,
+//! as a skip condition can hold on every path).
+//!
 //! `GRAPH_CASES=5000 cargo test --release --test graph` runs thousands of cases.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
@@ -56,19 +61,48 @@ const CHANNELS: [(&str, &[&str]); 5] = [
     ("task", &["completed", "skipped"]),
 ];
 
-const TIMINGS: [&str; 6] = [
+const TIMINGS: [&str; 9] = [
     "after 2h",
     "after 1 business day",
     "after 3 business days",
     "after 4 business hours",
     "after 2d",
     "after 1 business day at 10:00",
+    "on tue, fri at 10:00",
+    "after 1d on mon, wed, fri at 16:00",
+    "on thu at 12:30",
+];
+
+/// What may make a step pass over its touch.
+const SKIPS: [&str; 4] = [
+    "skip when touches >= 2",
+    "skip when e1",
+    "during 2026-09-14..2026-09-30",
+    "during 2026-10-05..2026-12-31",
 ];
 
 /// Source text of a cadence on pipeline `p` (stage `s`), whose stage exit is `stage_exit`.
 /// With `bounded`, every jump has a bound (a cadence whose unbounded jumps loop is E0405).
 fn cadence_text(seed: u64, stage_exit: &str, bounded: bool) -> String {
     let mut g = Gen(seed | 1);
+    // a cadence active from before the start until a date in the run
+    let active = if g.chance(20) {
+        format!("  active 2026-09-01..2026-10-{}\n", 10 + g.below(20))
+    } else {
+        String::new()
+    };
+    // when it runs out, the deal may go on with cadence `b`
+    let hand_off = if g.chance(40) {
+        "  hand_off to b\n"
+    } else {
+        ""
+    };
+    let mut b_body = String::new();
+    for i in 0..1 + g.below(2) {
+        let ch = ["call", "task"][g.below(2)];
+        let timing = TIMINGS[g.below(TIMINGS.len())];
+        b_body.push_str(&format!("  step b{i} {ch} \"b{i}\" {timing}\n"));
+    }
     let tracks = 1 + g.below(2);
     let mut names: Vec<Vec<String>> = Vec::new();
     for t in 0..tracks {
@@ -124,6 +158,10 @@ fn cadence_text(seed: u64, stage_exit: &str, bounded: bool) -> String {
             let (ch, outcomes) = CHANNELS[g.below(CHANNELS.len())];
             let timing = TIMINGS[g.below(TIMINGS.len())];
             body.push_str(&format!("{indent}step {s} {ch} \"{s}\" {timing}\n"));
+            if g.chance(25) {
+                let skip = SKIPS[g.below(SKIPS.len())];
+                body.push_str(&format!("{indent}  {skip}\n"));
+            }
             let mut used = Vec::new();
             for _ in 0..g.below(3) {
                 let o = outcomes[g.below(outcomes.len())];
@@ -163,8 +201,12 @@ pipeline p {{
 
 cadence c {{
   pipeline p stage s
-{exits}
+{active}{hand_off}{exits}
 {body}}}
+
+cadence b {{
+  pipeline p stage s
+{b_body}}}
 
 leads l {{
   count 1000
@@ -185,7 +227,8 @@ leads l {{
 /// National Day holiday.
 const START: f64 = 29_822_460.0;
 
-/// The steps reached and whether some gap between touches exceeded the idle limit.
+/// The steps reached (touched or passed over) and whether some gap between touches exceeded the
+/// idle limit.
 fn simulate(model: &Model, leads: u64) -> (Vec<bool>, u64) {
     let p = simulate::compile(model, 0, 0).expect("program");
     let cfg = Config {
@@ -198,9 +241,18 @@ fn simulate(model: &Model, leads: u64) -> (Vec<bool>, u64) {
         arrival_window_minutes: 0.0,
     };
     let t = simulate::simulate(&p, &cfg, |_, _| {});
+    // the steps of the generated cadence (the program's first), and a stage change ending any
+    // cadence of the run (the one handed off to included)
     (
-        t.step_reached.iter().map(|n| *n > 0).collect(),
-        t.reasons[STAGE_CHANGED],
+        p.cadences[0]
+            .steps
+            .clone()
+            .map(|i| t.step_reached[i] + t.step_skipped[i] > 0)
+            .collect(),
+        p.cadences
+            .iter()
+            .map(|c| t.reasons[c.reason_base + STAGE_CHANGED])
+            .sum(),
     )
 }
 
@@ -219,14 +271,28 @@ fn one_case(seed: u64) {
     let reach = graph.reachable();
     // a bound used up only by coming back over other bounded jumps needs counting the graph
     // does not do (it keeps the edge, to stay sound): there, only "simulator within checker"
+    // a skip condition or a window may hold on every path that reaches a step: the graph keeps
+    // both ways (to stay sound), the simulator may take one
     let exact = graph
         .edges
         .iter()
         .filter(|j| matches!(j.how, How::Jump { bounded: true }))
-        .all(|j| j.step().is_some_and(|t| graph.reaches_unbounded(t, j.from)));
+        .all(|j| j.step().is_some_and(|t| graph.reaches_unbounded(t, j.from)))
+        && !c.has_skips()
+        && c.window.is_none();
+    let playbook = c.has_skips() || c.window.is_some();
     let gaps = cadence::check::touch_gaps(&model, 0);
     let entry = cadence::check::entry_gap(&model, 0).expect("entry gap");
-    let worst = gaps.iter().map(|g| g.2).max().unwrap_or(0).max(entry);
+    let mut worst = gaps.iter().map(|g| g.2).max().unwrap_or(0).max(entry);
+    // a hand-off: the wait until `c` runs out, then `b`'s first touch; then `b`'s own gaps
+    if c.hand_off.is_some() {
+        let b_entry = cadence::check::entry_gap(&model, 1).expect("b's entry gap");
+        let b_gaps = cadence::check::touch_gaps(&model, 1);
+        let run_out = cadence::check::run_out_gap(&model, 0).unwrap_or(0);
+        worst = worst
+            .max(run_out + b_entry)
+            .max(b_gaps.iter().map(|g| g.2).max().unwrap_or(0));
+    }
     // the same cadence on a stage that ends the deal the moment a gap exceeds the worst case;
     // the checker counts whole minutes, the engine's instants are fractional (arrivals)
     let text = cadence_text(seed, &format!("idle > {}min", worst + 1), loops);
@@ -241,7 +307,7 @@ fn one_case(seed: u64) {
                 "the simulator reached step {i}, the checker says unreachable\n{text}"
             );
         }
-        if reached == reach || (!exact && leads >= 64_000) {
+        if reached == reach || (!exact && leads >= 64_000) || (playbook && leads >= 16_000) {
             return;
         }
         // rare paths need more leads

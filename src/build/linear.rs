@@ -49,6 +49,7 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
         return plan;
     };
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
+    super::playbook::losses(model, ci, sink);
     // the track holding the step graph's entry
     let entry = StepGraph::new(c)
         .entry

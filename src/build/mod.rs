@@ -11,6 +11,7 @@ pub mod ids;
 mod linear;
 pub mod neutral;
 pub mod order;
+mod playbook;
 mod text;
 pub mod validate;
 

@@ -95,6 +95,9 @@ pub struct Stage {
     pub name: String,
     pub title: Option<String>,
     pub respond_within: Option<Delay>,
+    /// the stage's own `max_gap` (minutes), overriding the pipeline's
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_gap_minutes: Option<u64>,
     /// evidence (events or bool facts) required before any exit to a non-terminal stage
     pub require: Vec<model::Cond>,
     /// tried in order; the first whose condition holds moves the deal
@@ -122,6 +125,15 @@ pub struct Cadence {
     pub stage: Option<usize>,
     pub calendar: Option<usize>,
     pub enroll: Option<model::Cond>,
+    /// `active`: the local dates the cadence runs on
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<model::DateWindow>,
+    /// with `window`: a deal enrolled before it waits for it (otherwise it is not enrolled)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub defer: bool,
+    /// `hand_off to`: index of the cadence the deal enrolls in when this one runs out
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_off: Option<usize>,
     pub exits: Vec<model::CadenceExit>,
     /// `tracks[0]` is the main track
     pub tracks: Vec<model::Track>,
@@ -137,6 +149,12 @@ pub struct Step {
     pub title: Option<String>,
     pub template: Option<String>,
     pub timing: Timing,
+    /// `during`: outside these local dates the step is skipped
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<model::DateWindow>,
+    /// `skip when`: the step is skipped when this holds at its due time
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<model::Cond>,
     pub assign: Option<usize>,
     pub priority: Option<model::Priority>,
     pub variants: Vec<model::Variant>,
@@ -230,6 +248,7 @@ impl Document {
                             name: s.name.clone(),
                             title: s.title.clone(),
                             respond_within: s.respond_within,
+                            max_gap_minutes: s.max_gap_minutes,
                             require: s.require.clone(),
                             exits: s
                                 .exits
@@ -259,6 +278,9 @@ impl Document {
                     stage: c.stage,
                     calendar: c.calendar,
                     enroll: c.enroll.clone(),
+                    window: c.window,
+                    defer: c.defer,
+                    hand_off: c.hand_off,
                     exits: c.exits.clone(),
                     tracks: c.tracks.clone(),
                     steps: c
@@ -271,6 +293,8 @@ impl Document {
                             title: s.title.clone(),
                             template: s.template.clone(),
                             timing: s.timing,
+                            window: s.window,
+                            skip: s.skip.clone(),
                             assign: s.assign,
                             priority: s.priority,
                             variants: s.variants.clone(),
@@ -348,6 +372,8 @@ impl Document {
                             name: s.name.clone(),
                             title: s.title.clone(),
                             respond_within: s.respond_within,
+                            max_gap_minutes: s.max_gap_minutes,
+                            max_gap_span: span,
                             require: s.require.clone(),
                             exits: s
                                 .exits
@@ -377,6 +403,9 @@ impl Document {
                     stage: c.stage,
                     calendar: c.calendar,
                     enroll: c.enroll.clone(),
+                    window: c.window,
+                    defer: c.defer,
+                    hand_off: c.hand_off,
                     exits: c.exits.clone(),
                     tracks: c.tracks.clone(),
                     steps: c
@@ -389,6 +418,8 @@ impl Document {
                             title: s.title.clone(),
                             template: s.template.clone(),
                             timing: s.timing,
+                            window: s.window,
+                            skip: s.skip.clone(),
                             assign: s.assign,
                             priority: s.priority,
                             variants: s.variants.clone(),

@@ -42,6 +42,18 @@ pub fn delay(d: Delay) -> String {
 }
 
 pub fn timing(t: Timing) -> String {
+    if let (true, Some(c)) = (t.is_anchor(), t.at_clock) {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let days: Vec<&str> = (0..7)
+            .filter(|i| t.weekdays & (1 << i) != 0)
+            .map(|i| DAYS[i])
+            .collect();
+        let on = format!("on {} at {}", days.join(", "), clock(c));
+        return match t.delay {
+            Delay::Zero => on,
+            d => format!("after {} {on}", delay(d)),
+        };
+    }
     match (t.delay, t.at_clock) {
         (Delay::Zero, None) => "immediately".into(),
         (Delay::Zero, Some(c)) => format!("at {}", clock(c)),

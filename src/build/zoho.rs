@@ -649,6 +649,7 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
     let c = model.cadences.get(ci)?;
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
     sink.take_placeholders();
+    super::playbook::losses(model, ci, sink);
     let name = cadence_name(model, ci);
     if let Some(t) = &c.title {
         if &name != t {

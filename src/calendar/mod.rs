@@ -81,7 +81,9 @@ pub enum Delay {
     BusinessMinutes(u64),
 }
 
-/// When a touch happens relative to the previous event.
+/// When a touch happens relative to the previous event: the delay, then either the next local
+/// clock time `at_clock`, or (with `weekdays`) a weekday anchor: the first listed weekday that is a
+/// working day, at `at_clock`, at or after the delayed instant and later than the reference.
 #[derive(
     Debug,
     Clone,
@@ -97,6 +99,13 @@ pub struct Timing {
     pub delay: Delay,
     /// local minute of day
     pub at_clock: Option<u32>,
+    /// weekday anchor: bit i set for weekday i (Monday = 0); 0 = none
+    #[serde(default, skip_serializing_if = "no_weekdays")]
+    pub weekdays: u8,
+}
+
+fn no_weekdays(w: &u8) -> bool {
+    *w == 0
 }
 
 impl Timing {
@@ -105,8 +114,38 @@ impl Timing {
         Timing {
             delay,
             at_clock: None,
+            weekdays: 0,
         }
     }
+
+    /// The delay, then the next local `minute_of_day`.
+    pub fn at(delay: Delay, minute_of_day: u32) -> Timing {
+        Timing {
+            delay,
+            at_clock: Some(minute_of_day),
+            weekdays: 0,
+        }
+    }
+
+    /// The delay, then the next working day among `weekdays` (bit i = weekday i from Monday)
+    /// at local `minute_of_day`, later than the reference instant.
+    pub fn anchor(delay: Delay, weekdays: u8, minute_of_day: u32) -> Timing {
+        Timing {
+            delay,
+            at_clock: Some(minute_of_day),
+            weekdays,
+        }
+    }
+
+    /// Whether this is a weekday anchor.
+    pub fn is_anchor(&self) -> bool {
+        self.weekdays != 0
+    }
+}
+
+/// The bit of a weekday in [`Timing::weekdays`].
+pub fn weekday_bit(d: chrono::Weekday) -> u8 {
+    1 << d.num_days_from_monday()
 }
 
 /// Which start instants a worst-case analysis ranges over.

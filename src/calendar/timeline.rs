@@ -568,9 +568,41 @@ impl<'a> Timeline<'a> {
         }
     }
 
+    /// The first instant `>= x` and `> from` at local `minute` on a working day whose weekday is
+    /// in `mask` (either occurrence of an ambiguous clock time; a clock time in a DST gap maps
+    /// to the first valid instant after it).
+    pub(super) fn next_anchor(&self, from: Ns, x: Ns, mask: u8, minute: u32) -> Option<Ns> {
+        if minute >= MINUTES_PER_DAY || mask & 0x7F == 0 || self.never_open {
+            return None;
+        }
+        // no listed weekday is ever worked: nothing to walk to
+        let listed = |d: &chrono::NaiveDate| mask & super::weekday_bit(d.weekday()) != 0;
+        let worked = (0..7).any(|i| mask & (1 << i) != 0 && self.cal.workdays[i])
+            || self.cal.makeup_workdays.iter().any(listed);
+        if !worked {
+            return None;
+        }
+        let mut d = self.local_day(x)?.checked_sub(1)?;
+        for _ in 0..SEARCH_DAYS + 8 {
+            let listed =
+                date_of(d).is_some_and(|date| mask & super::weekday_bit(date.weekday()) != 0);
+            if listed && self.is_working(d) {
+                let (a, b) = self.resolve_min_all(d, minute);
+                for c in [a, b].into_iter().flatten() {
+                    if c >= x && c > from {
+                        return Some(c);
+                    }
+                }
+            }
+            d = d.checked_add(1)?;
+        }
+        None
+    }
+
     pub(super) fn schedule(&self, from: Ns, timing: Timing) -> Option<Ns> {
         let x = self.apply_delay(from, timing.delay)?;
         let y = match timing.at_clock {
+            Some(m) if timing.is_anchor() => self.next_anchor(from, x, timing.weekdays, m)?,
             Some(m) => self.next_clock(x, m)?,
             None => x,
         };

@@ -21,6 +21,10 @@ pub struct CadenceFlow {
     pub timing_spans: Vec<Span>,
     /// span of the flow effect of each rule of each step, and of its `otherwise`
     pub rule_spans: Vec<(Vec<Option<Span>>, Option<Span>)>,
+    /// the `hand_off to` target's name
+    pub hand_off_span: Option<Span>,
+    /// the dates of `active`
+    pub active_span: Option<Span>,
 }
 
 impl CadenceFlow {
@@ -52,6 +56,9 @@ impl Checker {
             stage: None,
             calendar: None,
             enroll: None,
+            window: None,
+            defer: false,
+            hand_off: None,
             exits: Vec::new(),
             tracks: vec![model::Track {
                 name: "main".into(),
@@ -68,6 +75,8 @@ impl Checker {
                 CadenceItem::Works { .. } => "pipeline",
                 CadenceItem::Calendar(_) => "calendar",
                 CadenceItem::Enroll(_) => "enroll",
+                CadenceItem::Active { .. } => "active",
+                CadenceItem::HandOff(_) => "hand_off",
                 _ => continue,
             };
             if !settings.first(self, key, item.span) {
@@ -84,6 +93,11 @@ impl Checker {
                     }
                 }
                 CadenceItem::Calendar(cal) => c.calendar = self.calendar_ref(cal),
+                CadenceItem::Active { dates, defer } => {
+                    c.window = self.date_window(dates);
+                    c.defer = *defer;
+                }
+                CadenceItem::HandOff(target) => c.hand_off = self.hand_off_ref(target),
                 _ => {}
             }
         }
@@ -218,7 +232,16 @@ impl Checker {
             );
         }
         self.compliance(decl, &c);
-        let flow = self.step_graph(&c, &step_decls);
+        self.playbook_rules(&c, decl, &step_decls);
+        let mut flow = self.step_graph(&c, &step_decls);
+        flow.hand_off_span = decl.items.iter().find_map(|i| match &i.node {
+            CadenceItem::HandOff(t) => Some(t.span),
+            _ => None,
+        });
+        flow.active_span = decl.items.iter().find_map(|i| match &i.node {
+            CadenceItem::Active { dates, .. } => Some(dates.span),
+            _ => None,
+        });
         // Stage effects from a cadence working a stage obey the pipeline's rules too.
         if let (Some(p), Some(from)) = (pipeline.as_ref(), c.stage) {
             self.stage_effect_rules(p, from, decl);
@@ -281,6 +304,8 @@ impl Checker {
             title: s.title.as_ref().map(|t| t.value.clone()),
             template: None,
             timing: Timing::after(Delay::Zero),
+            window: None,
+            skip: None,
             assign: None,
             priority: None,
             variants: Vec::new(),
@@ -298,6 +323,8 @@ impl Checker {
                 StepAttr::Timing(_) => Some("timing"),
                 StepAttr::Assign(_) => Some("assign"),
                 StepAttr::Priority(_) => Some("priority"),
+                StepAttr::During(_) => Some("during"),
+                StepAttr::Skip(_) => Some("skip when"),
                 StepAttr::Otherwise(_) => Some("otherwise"),
                 _ => None,
             };
@@ -308,7 +335,9 @@ impl Checker {
             }
             match &attr.node {
                 StepAttr::Template(t) => step.template = Some(t.value.clone()),
-                StepAttr::Timing(t) => step.timing = self.timing(t),
+                StepAttr::Timing(t) => step.timing = self.step_timing(t),
+                StepAttr::During(d) => step.window = self.date_window(d),
+                StepAttr::Skip(e) => step.skip = Some(self.condition(e, p)),
                 StepAttr::Assign(r) => step.assign = self.role_ref(p, r),
                 StepAttr::Priority(pr) => {
                     step.priority = match pr.name.as_str() {
@@ -415,20 +444,6 @@ impl Checker {
             }
         }
         step
-    }
-
-    fn timing(&mut self, t: &ast::Timing) -> Timing {
-        match t {
-            ast::Timing::Immediately => Timing::after(Delay::Zero),
-            ast::Timing::After { delay, at } => Timing {
-                delay: self.delay(delay),
-                at_clock: at.as_ref().and_then(|c| self.clock(c, false)),
-            },
-            ast::Timing::At(c) => Timing {
-                delay: Delay::Zero,
-                at_clock: self.clock(c, false),
-            },
-        }
     }
 
     fn effects(
@@ -682,6 +697,8 @@ impl Checker {
                 })
                 .collect(),
             rule_spans: decls.iter().map(|d| flow_spans(d)).collect(),
+            hand_off_span: None,
+            active_span: None,
             graph,
         };
         let g = &flow.graph;

@@ -6,7 +6,7 @@ use super::Checker;
 use crate::calendar::Calendar as Engine;
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model;
-use crate::syntax::ast::{CalendarDecl, CalendarItem, DateRange, Ident};
+use crate::syntax::ast::{CalendarDecl, CalendarItem, DateRange, DayRange, Ident};
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -50,31 +50,7 @@ impl Checker {
                         engine.tz = tz;
                     }
                 }
-                CalendarItem::Workdays(ranges) => {
-                    for r in ranges {
-                        let from = self.weekday(&r.from);
-                        let to = match &r.to {
-                            Some(t) => self.weekday(t),
-                            None => from,
-                        };
-                        if let (Some(a), Some(b)) = (from, to) {
-                            if b < a {
-                                self.push(
-                                    Diagnostic::new(
-                                        &codes::E0702,
-                                        r.span,
-                                        "weekday range ends before it starts",
-                                    )
-                                    .with_label("reversed")
-                                    .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
-                                );
-                            }
-                            for d in a..=b.max(a) {
-                                engine.workdays[d] = true;
-                            }
-                        }
-                    }
-                }
+                CalendarItem::Workdays(ranges) => engine.workdays = self.weekday_set(ranges),
                 CalendarItem::Hours(ranges) => {
                     let mut last_end = 0;
                     for r in ranges {
@@ -177,6 +153,35 @@ impl Checker {
                 span: c.name.span,
             });
         }
+    }
+
+    /// The weekdays of a list of days and ranges (`mon..fri, sun`), index 0 = Monday.
+    pub(super) fn weekday_set(&mut self, ranges: &[DayRange]) -> [bool; 7] {
+        let mut set = [false; 7];
+        for r in ranges {
+            let from = self.weekday(&r.from);
+            let to = match &r.to {
+                Some(t) => self.weekday(t),
+                None => from,
+            };
+            if let (Some(a), Some(b)) = (from, to) {
+                if b < a {
+                    self.push(
+                        Diagnostic::new(
+                            &codes::E0702,
+                            r.span,
+                            "weekday range ends before it starts",
+                        )
+                        .with_label("reversed")
+                        .with_help(format!("write `{}..{}`", WEEKDAYS[b], WEEKDAYS[a])),
+                    );
+                }
+                for day in set.iter_mut().take(b.max(a) + 1).skip(a) {
+                    *day = true;
+                }
+            }
+        }
+        set
     }
 
     fn weekday(&mut self, name: &Ident) -> Option<usize> {

@@ -1,19 +1,27 @@
 //! `max_gap` over the whole life of a deal, beyond the waits between two touches (E0412): from
 //! stage entry to the first touch (E0417), from a cadence's last touch until the deal must leave
-//! its stage (E0418), and across a stage change to the next stage's first touch (E0419).
+//! its stage or another cadence takes it over (E0418), and across a stage change to the next
+//! stage's first touch (E0419). Skipped steps, hand-offs (`hand_off to`) and date windows
+//! (`active`: a cadence that closes runs out, a deal entering outside its dates is not touched)
+//! enter each of them; every stage is judged by its own `max_gap`.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::cadences::CadenceFlow;
-use super::timing::{cadence_calendar, minutes_text, window, TimingCache};
+use super::timing::{
+    gap_rule, gap_rule_across, leg_wait, minutes_text, skipped_text, touch_gaps_with, window,
+    CadenceClock, GapRule, TimingCache,
+};
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing};
 use crate::diagnostics::{codes, Diagnostic};
-use crate::model::graph::{End, To, Via};
+use crate::model::graph::{End, Leg, To, Via};
 use crate::model::{Builtin, Cadence, Cmp, Cond, Effects, Model, Operand, Pipeline, Value};
 use crate::source::Span;
 
 /// The earliest exit of a stage that is sure to fire: a pure timer that needs no evidence.
-struct SureExit {
+pub(super) struct SureExit {
     span: Span,
     text: String,
     /// counted from the last touch (`idle`) or from stage entry (`dwell`, `age`)
@@ -44,7 +52,7 @@ fn timer(c: &Cond) -> Option<(Builtin, Delay)> {
     }
 }
 
-fn sure_exits(p: &Pipeline, stage: usize) -> Vec<SureExit> {
+pub(super) fn sure_exits(p: &Pipeline, stage: usize) -> Vec<SureExit> {
     let Some(s) = p.stages.get(stage) else {
         return Vec::new();
     };
@@ -102,11 +110,12 @@ fn least_elapsed(c: &Cadence, flow: &CadenceFlow) -> Vec<u64> {
     best
 }
 
-/// One live-deal finding: how long, from when to when, what ends it.
+/// One live-deal finding: how long, what ends it, and (when one worst case stands for it) from
+/// when to when.
 struct Gap {
     minutes: u64,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    /// (last touch, end, what ends it) of a worst case
+    label: Option<(DateTime<Utc>, DateTime<Utc>, String)>,
     until: String,
     related: Option<(Span, String)>,
 }
@@ -117,12 +126,13 @@ fn tail(
     p: &Pipeline,
     stage: usize,
     elapsed: u64,
-    cal: &Calendar,
+    clock: &CadenceClock,
     cache: &mut TimingCache,
-    key: usize,
 ) -> Gap {
+    let cal: &Calendar = &clock.cal;
+    let first_day = clock.dates.map_or(window(cal).0, |w| w.from);
     let start = cal
-        .local_instant(window(cal).0, 0)
+        .local_instant(first_day, 0)
         .and_then(|t| cal.next_opening(t))
         .unwrap_or_default();
     let mut best: Option<Gap> = None;
@@ -136,13 +146,7 @@ fn tail(
                 };
                 (m, start, start + Duration::minutes(m as i64))
             }
-            d => match cache.worst(
-                key,
-                cal,
-                Timing::after(d),
-                Starts::OpenMoments,
-                Measure::Wall,
-            ) {
+            d => match clock.worst(cache, Timing::after(d), Starts::OpenMoments, Measure::Wall) {
                 Some(w) => {
                     let m = if x.from_entry {
                         w.minutes.saturating_sub(elapsed)
@@ -157,8 +161,7 @@ fn tail(
         if best.as_ref().is_none_or(|b| minutes < b.minutes) {
             best = Some(Gap {
                 minutes,
-                from,
-                to,
+                label: Some((from, to, format!("the {} moves the deal", x.text))),
                 until: format!("the {} moves the deal", x.text),
                 related: Some((x.span, "the earliest exit sure to fire".into())),
             });
@@ -166,8 +169,7 @@ fn tail(
     }
     best.unwrap_or(Gap {
         minutes: u64::MAX,
-        from: start,
-        to: start,
+        label: None,
         until: "no exit of the stage is sure to fire".into(),
         related: p.stages.get(stage).map(|s| {
             (
@@ -178,18 +180,115 @@ fn tail(
     })
 }
 
+/// The findings already made once per project: stage exits (pipeline, stage, exit) and stages
+/// whose cadences all have dates (pipeline, stage).
+#[derive(Default)]
+pub(super) struct Seen {
+    exits: HashSet<(usize, usize, usize)>,
+    outside: HashSet<(usize, usize)>,
+}
+
+/// How a cadence can end, seen from its last touch: the leg that gets there, the effects that
+/// run then, whether the cadence runs out (so a hand-off applies), and the worst time from the
+/// last touch (or the stage entry) to the end.
+struct Ending<'g> {
+    leg: Leg<'g>,
+    effects: Option<&'g Effects>,
+    runs_out: bool,
+    closes: bool,
+    after: u64,
+}
+
+/// `forever` or `16d 2h`.
+fn long_text(m: u64) -> String {
+    if m == u64::MAX {
+        "forever".to_string()
+    } else {
+        minutes_text(m)
+    }
+}
+
+/// The worst wait from the start of a cadence (a stage entry at `starts`) to its first touch,
+/// past skipped steps: (wait, the leg).
+fn first_touch<'g>(
+    cache: &mut TimingCache,
+    clock: &CadenceClock,
+    c: &Cadence,
+    legs: &'g [Leg<'g>],
+    starts: Starts,
+) -> Option<(super::timing::Wait, &'g Leg<'g>)> {
+    legs.iter()
+        .filter(|l| l.edge.is_none() && matches!(l.to, To::Step(_)))
+        .filter_map(|l| leg_wait(cache, clock, c, l, starts, Measure::Wall).map(|w| (w, l)))
+        .max_by_key(|(w, _)| w.minutes)
+}
+
+/// Who takes a deal that enters a stage, and how soon: the worst first touch over the cadences
+/// working it (text names it), and whether a deal can find none of them enrolling (all of them
+/// run only on some dates).
+struct Takers {
+    wait: Option<(u64, String)>,
+    all_dated: bool,
+}
+
+fn takers(
+    m: &Model,
+    flows: &[CadenceFlow],
+    pi: usize,
+    stage: usize,
+    starts: Starts,
+    cache: &mut TimingCache,
+) -> Takers {
+    let mut wait: Option<(u64, String)> = None;
+    let mut any = false;
+    let mut all_dated = true;
+    // the cadences that take a deal entering the stage (not the ones waiting for a hand-off)
+    let working: Vec<usize> = flows
+        .iter()
+        .map(|f| f.cadence)
+        .filter(|&c| {
+            m.cadences
+                .get(c)
+                .is_some_and(|c2| c2.pipeline == Some(pi) && c2.stage == Some(stage))
+        })
+        .collect();
+    let entry = crate::model::entry_cadences(m, &working);
+    for f in flows {
+        let Some(c2) = m.cadences.get(f.cadence) else {
+            continue;
+        };
+        if !entry.contains(&f.cadence) {
+            continue;
+        }
+        any = true;
+        all_dated &= c2.window.is_some();
+        let clock = CadenceClock::of(m, c2);
+        let legs = f.graph.legs();
+        if let Some((w, leg)) = first_touch(cache, &clock, c2, &legs, starts) {
+            let To::Step(first) = leg.to else { continue };
+            if wait.as_ref().is_none_or(|x| w.minutes > x.0) {
+                wait = Some((
+                    w.minutes,
+                    format!("`{}` of `{}`", c2.steps[first].name, c2.name),
+                ));
+            }
+        }
+    }
+    Takers {
+        wait,
+        all_dated: any && all_dated,
+    }
+}
+
 impl super::Checker {
-    /// E0417, E0418, E0419 for one cadence working a stage of a pipeline with `max_gap`.
-    #[allow(clippy::too_many_arguments)]
+    /// E0417, E0418, E0419 for one cadence working a stage of a pipeline.
     pub(super) fn live_deal(
         &self,
         flows: &[CadenceFlow],
         flow: &CadenceFlow,
-        limit: u64,
-        key: usize,
-        cal: &Calendar,
+        clock: &CadenceClock,
         cache: &mut TimingCache,
-        seen_exits: &mut std::collections::HashSet<(usize, usize, usize)>,
+        seen: &mut Seen,
         out: &mut Vec<Diagnostic>,
     ) {
         let m: &Model = &self.model;
@@ -203,196 +302,100 @@ impl super::Checker {
         let Some(st) = p.stages.get(stage) else {
             return;
         };
-        let note = |d: Diagnostic| {
-            d.with_related(
-                p.span,
-                format!(
-                    "pipeline `{}` sets `max_gap {}`",
-                    p.name,
-                    minutes_text(limit)
-                ),
-            )
-        };
-        // the worst wait from entering a stage to its first touch, over the cadences working it
-        let entry_wait = |cache: &mut TimingCache,
-                          s: usize|
-         -> Option<(u64, String, DateTime<Utc>, DateTime<Utc>)> {
-            flows
-                .iter()
-                .filter_map(|f| {
-                    let c2 = m.cadences.get(f.cadence)?;
-                    if c2.pipeline != Some(pi) || c2.stage != Some(s) {
-                        return None;
-                    }
-                    let e = f.graph.entry?;
-                    let (k2, cal2) = cadence_calendar(m, c2);
-                    let w = cache.worst(
-                        k2,
-                        &cal2,
-                        c2.steps[e].timing,
-                        Starts::OpenMoments,
-                        Measure::Wall,
-                    )?;
-                    Some((
-                        w.minutes,
-                        format!("`{}` of `{}`", c2.steps[e].name, c2.name),
-                        w.from,
-                        w.to,
-                    ))
-                })
-                .max_by_key(|x| x.0)
-        };
+        let rule = gap_rule(p, Some(stage));
+        let note = |d: Diagnostic, r: &GapRule| d.with_related(r.span, r.text.clone());
+        let legs = flow.graph.legs();
         // E0417: stage entry → first touch
-        let own = flow.graph.entry.and_then(|e| {
-            Some((
-                e,
-                cache.worst(
-                    key,
-                    cal,
-                    c.steps[e].timing,
-                    Starts::AnyMoment,
-                    Measure::Wall,
-                )?,
-            ))
-        });
-        if let Some((e, w)) = own.as_ref().filter(|(_, w)| w.minutes > limit) {
-            let (e, w) = (*e, w.clone());
-            {
+        let own = first_touch(cache, clock, c, &legs, Starts::AnyMoment);
+        if let (Some(r), Some((w, leg))) = (&rule, &own) {
+            if let (true, To::Step(e)) = (w.minutes > r.minutes, &leg.to) {
+                let label = w.label(c, clock, |one| {
+                    format!(
+                        "worst case: enters {}, first touch {}",
+                        clock.cal.local_label(one.from),
+                        clock.cal.local_label(one.to)
+                    )
+                });
                 out.push(note(
                     Diagnostic::new(
                         &codes::E0417,
-                        flow.timing_spans[e],
+                        flow.timing_spans[*e],
                         format!(
-                            "a deal entering `{}` can wait {} for the first touch `{}`, more than `max_gap {}`",
+                            "a deal entering `{}` can wait {} for the first touch `{}`{}, more than `max_gap {}`",
                             st.name,
                             minutes_text(w.minutes),
-                            c.steps[e].name,
-                            minutes_text(limit)
+                            c.steps[*e].name,
+                            skipped_text(c, &leg.skipped),
+                            minutes_text(r.minutes)
                         ),
                     )
-                    .with_label(format!(
-                        "worst case: enters {}, first touch {}",
-                        cal.local_label(w.from),
-                        cal.local_label(w.to)
-                    ))
+                    .with_label(label)
                     .with_help("start the cadence sooner (`immediately`)"),
+                    r,
                 ));
             }
         }
-        // E0418 / E0419: from the last touch on, once per cadence (the worst)
-        let elapsed = least_elapsed(c, flow);
-        let reach = flow.graph.reachable();
-        let mut worst: Option<(u64, Diagnostic)> = None;
-        for e in &flow.graph.edges {
-            let To::End(end) = &e.to else { continue };
-            if !reach[e.from] {
-                continue;
+        // E0417: outside the dates of every cadence working the stage, nothing touches the deal
+        if let (Some(r), Some(w)) = (&rule, c.window) {
+            let who = takers(m, flows, pi, stage, Starts::AnyMoment, cache);
+            if who.all_dated && seen.outside.insert((pi, stage)) {
+                let g = tail(p, stage, 0, clock, cache);
+                if g.minutes > r.minutes {
+                    let what = if c.defer {
+                        format!(
+                            "makes it wait for {}, or does not take it after {}",
+                            w.from, w.to
+                        )
+                    } else {
+                        "does not take it".to_string()
+                    };
+                    let mut d = Diagnostic::new(
+                        &codes::E0417,
+                        flow.active_span.unwrap_or(c.span),
+                        format!(
+                            "a deal entering `{}` outside {} (cadence `{}` {what}) can go {} without a touch, more than `max_gap {}`",
+                            st.name,
+                            w.text(),
+                            c.name,
+                            long_text(g.minutes),
+                            minutes_text(r.minutes)
+                        ),
+                    )
+                    .with_label(format!("every cadence working `{}` runs only on some dates; then {}", st.name, g.until))
+                    .with_help(format!("declare a cadence for `{}` without `active` dates, or give the stage a timer exit", st.name));
+                    if let Some((span, text)) = g.related {
+                        d = d.with_related(span, text);
+                    }
+                    out.push(note(d, r));
+                }
             }
-            let effects: Option<&Effects> = match e.via {
-                Via::Rule(k) => c.steps[e.from].rules.get(k).map(|r| &r.effects),
-                Via::Otherwise => c.steps[e.from].otherwise.as_ref(),
-                Via::Exit(k) => c.exits.get(k).map(|x| &x.effects),
-                Via::NoRule => None,
-            };
-            // a task hands the deal to a person; a terminal stage ends it
-            if effects.is_some_and(|x| !x.tasks.is_empty()) {
-                continue;
-            }
-            let moved = effects.and_then(|x| x.stage).filter(|t| *t != stage);
-            if moved.is_some_and(|t| p.stages.get(t).is_none_or(|s| s.outcome.is_some())) {
-                continue;
-            }
-            if *end == End::StageChanged && moved.is_none() {
-                continue;
-            }
-            let path = flow.graph.path_text(c, e.from, None);
-            let last = &c.steps[e.from].name;
-            let (code, gap, msg) = match moved {
-                Some(t) => match entry_wait(cache, t) {
-                    Some((minutes, first, from, to)) => (
-                        &codes::E0419,
-                        Gap {
-                            minutes,
-                            from,
-                            to,
-                            until: format!("first touch {first}"),
-                            related: None,
-                        },
-                        format!("after the last touch `{last}`, `{}` can wait", p.stages[t].name),
-                    ),
-                    None => (
-                        &codes::E0419,
-                        tail(p, t, 0, cal, cache, key),
-                        format!("after the last touch `{last}`, a deal can sit in `{}` (no cadence works it)", p.stages[t].name),
-                    ),
-                },
-                None => (
-                    &codes::E0418,
-                    tail(p, stage, elapsed[e.from], cal, cache, key),
-                    format!("after the last touch `{last}`, a deal can sit in `{}`", st.name),
-                ),
-            };
-            if gap.minutes <= limit || worst.as_ref().is_some_and(|w| w.0 >= gap.minutes) {
-                continue;
-            }
-            let long = if gap.minutes == u64::MAX {
-                "forever".to_string()
-            } else {
-                minutes_text(gap.minutes)
-            };
-            let label = if gap.minutes == u64::MAX {
-                gap.until.clone()
-            } else {
-                format!(
-                    "worst case: last touch {}, {} {}",
-                    cal.local_label(gap.from),
-                    gap.until,
-                    cal.local_label(gap.to)
-                )
-            };
-            let mut d = Diagnostic::new(
-                code,
-                flow.edge_span(c, e),
-                format!("{msg} {long} without a touch, more than `max_gap {}`", minutes_text(limit)),
-            )
-            .with_label(label)
-            .with_help(format!(
-                "path: {path} → end; move the deal on when the cadence ends (`-> stage …`), hand it to a person (`task`), add touches or shorten the stage's timer"
-            ));
-            if let Some((span, text)) = gap.related {
-                d = d.with_related(span, text);
-            }
-            worst = Some((gap.minutes, note(d)));
         }
-        out.extend(worst.map(|w| w.1));
+        self.endings(flows, flow, clock, cache, &legs, rule.as_ref(), out);
         // E0419: a pipeline exit moves the deal mid-cadence: the wait in progress, then the next
         // stage's first touch (or its timer, when no cadence works it)
-        let in_progress = super::timing::touch_gaps_with(m, flow.cadence, cache)
+        let in_progress = touch_gaps_with(m, flow.cadence, cache)
             .iter()
             .map(|g| g.2)
-            .chain(own.map(|(_, w)| w.minutes))
+            .chain(own.as_ref().map(|(w, _)| w.minutes))
             .max()
             .unwrap_or(0);
         for (xi, x) in st.exits.iter().enumerate() {
             let t = x.target;
-            if seen_exits.contains(&(pi, stage, xi))
+            if seen.exits.contains(&(pi, stage, xi))
                 || t == stage
                 || p.stages.get(t).is_none_or(|s| s.outcome.is_some())
             {
                 continue;
             }
-            let (wait, what) = match entry_wait(cache, t) {
-                Some((minutes, first, _, _)) => (minutes, format!("its first touch {first}")),
-                None => {
-                    let g = tail(p, t, 0, cal, cache, key);
-                    (g.minutes, format!("{} (no cadence works it)", g.until))
-                }
+            let Some(r) = gap_rule_across(p, stage, t) else {
+                continue;
             };
+            let (wait, what) = self.next_stage_wait(flows, pi, t, clock, cache);
             let gap = in_progress.saturating_add(wait);
-            if gap <= limit {
+            if gap <= r.minutes {
                 continue;
             }
-            seen_exits.insert((pi, stage, xi));
+            seen.exits.insert((pi, stage, xi));
             let long = if wait == u64::MAX {
                 "forever".into()
             } else {
@@ -406,7 +409,7 @@ impl super::Checker {
                         "a deal moved from `{}` to `{}` can go {long} without a touch, more than `max_gap {}`",
                         st.name,
                         p.stages[t].name,
-                        minutes_text(limit)
+                        minutes_text(r.minutes)
                     ),
                 )
                 .with_label(format!(
@@ -415,7 +418,277 @@ impl super::Checker {
                     c.name
                 ))
                 .with_help(format!("declare a cadence with `pipeline {} stage {}` that starts `immediately`", p.name, p.stages[t].name)),
+                &r,
             ));
+        }
+    }
+
+    /// What a deal moved into stage `t` (at a touch) waits for: the first touch there, or the
+    /// stage's timer when no cadence (or only cadences with dates) may take it.
+    fn next_stage_wait(
+        &self,
+        flows: &[CadenceFlow],
+        pi: usize,
+        t: usize,
+        clock: &CadenceClock,
+        cache: &mut TimingCache,
+    ) -> (u64, String) {
+        let Some(p) = self.model.pipelines.get(pi) else {
+            return (0, String::new());
+        };
+        let who = takers(&self.model, flows, pi, t, Starts::OpenMoments, cache);
+        let sit = (who.wait.is_none() || who.all_dated).then(|| tail(p, t, 0, clock, cache));
+        match (who.wait.clone(), sit) {
+            (Some((w, first)), None) => (w, format!("its first touch {first}")),
+            (Some((w, first)), Some(g)) if w >= g.minutes => {
+                (w, format!("its first touch {first}"))
+            }
+            (_, Some(g)) => (
+                g.minutes,
+                format!("{} (no cadence without dates works it)", g.until),
+            ),
+            (None, None) => (0, String::new()),
+        }
+    }
+
+    /// E0418 / E0419 from the last touch on: every way the cadence ends, once per cadence (the
+    /// worst).
+    #[allow(clippy::too_many_arguments)]
+    fn endings(
+        &self,
+        flows: &[CadenceFlow],
+        flow: &CadenceFlow,
+        clock: &CadenceClock,
+        cache: &mut TimingCache,
+        legs: &[Leg<'_>],
+        rule: Option<&GapRule>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let m: &Model = &self.model;
+        let Some(c) = m.cadences.get(flow.cadence) else {
+            return;
+        };
+        let (Some(pi), Some(stage)) = (c.pipeline, c.stage) else {
+            return;
+        };
+        let Some(p) = m.pipelines.get(pi) else { return };
+        let Some(st) = p.stages.get(stage) else {
+            return;
+        };
+        let elapsed = least_elapsed(c, flow);
+        let reach = flow.graph.reachable();
+        let mut endings: Vec<Ending> = Vec::new();
+        for leg in legs {
+            if leg.from().is_some_and(|f| !reach[f]) {
+                continue;
+            }
+            let first = if leg.edge.is_none() {
+                Starts::AnyMoment
+            } else {
+                Starts::OpenMoments
+            };
+            let Some(w) = leg_wait(cache, clock, c, leg, first, Measure::Wall) else {
+                continue;
+            };
+            match &leg.to {
+                To::End(end) => {
+                    let effects = leg.edge.and_then(|e| match e.via {
+                        Via::Rule(k) => c.steps[e.from].rules.get(k).map(|r| &r.effects),
+                        Via::Otherwise => c.steps[e.from].otherwise.as_ref(),
+                        Via::Exit(k) => c.exits.get(k).map(|x| &x.effects),
+                        Via::NoRule | Via::Skip => None,
+                    });
+                    endings.push(Ending {
+                        leg: leg.clone(),
+                        effects,
+                        runs_out: *end == End::Exhausted,
+                        closes: false,
+                        after: w.minutes,
+                    });
+                }
+                // the window can close while the deal waits for this touch
+                To::Step(_) if c.window.is_some() => endings.push(Ending {
+                    leg: leg.clone(),
+                    effects: None,
+                    runs_out: true,
+                    closes: true,
+                    after: w.minutes,
+                }),
+                To::Step(_) => {}
+            }
+        }
+        let mut worst: Option<(u64, Diagnostic)> = None;
+        for e in &endings {
+            // a task hands the deal to a person; a terminal stage ends it
+            if e.effects.is_some_and(|x| !x.tasks.is_empty()) {
+                continue;
+            }
+            let moved = e.effects.and_then(|x| x.stage).filter(|t| *t != stage);
+            if moved.is_some_and(|t| p.stages.get(t).is_none_or(|s| s.outcome.is_some())) {
+                continue;
+            }
+            if e.leg.to == To::End(End::StageChanged) && moved.is_none() {
+                continue;
+            }
+            let last = match e.leg.from() {
+                Some(f) => format!("after the last touch `{}`", c.steps[f].name),
+                None => "with no touch at all".to_string(),
+            };
+            let last_elapsed = e.leg.from().map_or(0, |f| elapsed[f]);
+            let how = if e.closes {
+                format!(
+                    " (the dates {} end)",
+                    c.window.map(|w| w.text()).unwrap_or_default()
+                )
+            } else {
+                skipped_text(c, &e.leg.skipped)
+            };
+            let (code, gap, msg, r) = match moved {
+                Some(t) => {
+                    let Some(r) = gap_rule_across(p, stage, t) else {
+                        continue;
+                    };
+                    let (wait, what) = self.next_stage_wait(flows, pi, t, clock, cache);
+                    (
+                        &codes::E0419,
+                        Gap {
+                            minutes: e.after.saturating_add(wait),
+                            label: None,
+                            until: what,
+                            related: None,
+                        },
+                        format!("{last}{how}, `{}` can wait", p.stages[t].name),
+                        r,
+                    )
+                }
+                None => {
+                    let Some(r) = rule else { continue };
+                    let gap = match (e.runs_out, c.hand_off) {
+                        (true, Some(h)) => self.hand_off_gap(
+                            flows,
+                            h,
+                            pi,
+                            e.after,
+                            p,
+                            stage,
+                            last_elapsed,
+                            clock,
+                            cache,
+                        ),
+                        _ => tail(p, stage, last_elapsed, clock, cache),
+                    };
+                    (
+                        &codes::E0418,
+                        gap,
+                        format!("{last}{how}, a deal can sit in `{}`", st.name),
+                        r.clone(),
+                    )
+                }
+            };
+            if gap.minutes <= r.minutes || worst.as_ref().is_some_and(|w| w.0 >= gap.minutes) {
+                continue;
+            }
+            let label = match &gap.label {
+                _ if gap.minutes == u64::MAX => gap.until.clone(),
+                Some((from, to, until)) => format!(
+                    "worst case: last touch {}, {until} {}",
+                    clock.cal.local_label(*from),
+                    clock.cal.local_label(*to)
+                ),
+                None if e.after == 0 => format!("when the cadence ends, {}", gap.until),
+                None => format!(
+                    "up to {} from the last touch to the end, then {}",
+                    minutes_text(e.after),
+                    gap.until
+                ),
+            };
+            let path = match e.leg.from() {
+                Some(f) => flow.graph.path_text(c, f, None),
+                None => "start".to_string(),
+            };
+            let span = match (e.leg.edge, e.leg.to.clone()) {
+                (Some(edge), To::End(_)) => flow.edge_span(c, edge),
+                (_, To::Step(s)) => flow.timing_spans[s],
+                (None, To::End(_)) => c.span,
+            };
+            let mut d = Diagnostic::new(
+                code,
+                span,
+                format!(
+                    "{msg} {} without a touch, more than `max_gap {}`",
+                    long_text(gap.minutes),
+                    minutes_text(r.minutes)
+                ),
+            )
+            .with_label(label)
+            .with_help(format!(
+                "path: {path} → end; move the deal on when the cadence ends (`-> stage …`), hand it to a person (`task`) or a cadence (`hand_off to`), add touches or shorten the stage's timer"
+            ));
+            if let Some((span, text)) = gap.related {
+                d = d.with_related(span, text);
+            }
+            worst = Some((gap.minutes, d.with_related(r.span, r.text.clone())));
+        }
+        out.extend(worst.map(|w| w.1));
+    }
+
+    /// The wait after a cadence runs out `after` minutes past its last touch and hands the deal
+    /// to cadence `h`: then `h`'s first touch; when `h` may refuse the deal (`enroll when`,
+    /// `active` dates), also the stage's timer.
+    #[allow(clippy::too_many_arguments)]
+    fn hand_off_gap(
+        &self,
+        flows: &[CadenceFlow],
+        h: usize,
+        pi: usize,
+        after: u64,
+        p: &Pipeline,
+        stage: usize,
+        elapsed: u64,
+        clock: &CadenceClock,
+        cache: &mut TimingCache,
+    ) -> Gap {
+        let m = &self.model;
+        let Some((hc, hf)) = m.cadences.get(h).zip(flows.iter().find(|f| f.cadence == h)) else {
+            return tail(p, stage, elapsed, clock, cache);
+        };
+        // a target on another pipeline or stage never takes the deal (E0426)
+        if hc.pipeline != Some(pi) || hc.stage.is_some_and(|s| s != stage) {
+            return tail(p, stage, elapsed, clock, cache);
+        }
+        let hclock = CadenceClock::of(m, hc);
+        let hlegs = hf.graph.legs();
+        let first = first_touch(cache, &hclock, hc, &hlegs, Starts::AnyMoment);
+        let refuses = hc.window.is_some() || hc.enroll.as_ref().is_some_and(|e| *e != Cond::True);
+        let sit = refuses.then(|| tail(p, stage, elapsed, clock, cache));
+        let taken = first.map(|(w, leg)| {
+            let name = match leg.to {
+                To::Step(s) => hc.steps[s].name.clone(),
+                To::End(_) => String::new(),
+            };
+            Gap {
+                minutes: after.saturating_add(w.minutes),
+                label: None,
+                until: format!(
+                    "`{}` takes the deal: its first touch `{name}` up to {} later",
+                    hc.name,
+                    minutes_text(w.minutes)
+                ),
+                related: None,
+            }
+        });
+        match (taken, sit) {
+            (Some(t), Some(s)) if s.minutes > t.minutes => Gap {
+                until: format!(
+                    "`{}` may refuse the deal (`enroll when` or dates), and {}",
+                    hc.name, s.until
+                ),
+                label: None,
+                ..s
+            },
+            (Some(t), _) => t,
+            (None, Some(s)) => s,
+            (None, None) => tail(p, stage, elapsed, clock, cache),
         }
     }
 }

@@ -9,11 +9,12 @@ mod conditions;
 mod leads;
 mod live;
 mod pipelines;
+mod playbook;
 mod runs;
 mod shadowed;
 mod timing;
 
-pub use timing::{entry_gap, touch_gaps};
+pub use timing::{entry_gap, run_out_gap, touch_gaps};
 
 use std::collections::HashMap;
 
@@ -70,6 +71,7 @@ pub fn check(project: &Project) -> Checked {
             cx.cadence(c);
         }
     }
+    cx.hand_offs();
     cx.shadowed_rules();
     cx.lead_pipelines = lead_pipelines(&cx, &items);
     for item in &items {

@@ -104,6 +104,8 @@ impl Checker {
                             name: s.name.name.clone(),
                             title: s.title.as_ref().map(|t| t.value.clone()),
                             respond_within: None,
+                            max_gap_minutes: None,
+                            max_gap_span: s.name.span,
                             require: Vec::new(),
                             exits: Vec::new(),
                             escalations: Vec::new(),
@@ -264,8 +266,18 @@ impl Checker {
     fn stage_body(&mut self, p: &mut Pipeline, si: usize, s: &StageDecl) {
         let mut outcome_span: Option<Span> = None;
         let mut sla_span: Option<Span> = None;
+        let mut gap_span: Option<Span> = None;
         for item in &s.items {
             match &item.node {
+                StageItem::MaxGap(d) => {
+                    if let Some(first) = gap_span {
+                        self.duplicate_setting("max_gap", item.span, first);
+                        continue;
+                    }
+                    gap_span = Some(item.span);
+                    p.stages[si].max_gap_minutes = self.checked_wall_minutes(d, "`max_gap`");
+                    p.stages[si].max_gap_span = item.span;
+                }
                 StageItem::RespondWithin(d) => {
                     if let Some(first) = sla_span {
                         self.duplicate_setting("respond within", item.span, first);
@@ -372,6 +384,17 @@ impl Checker {
         for (si, st) in p.stages.iter().enumerate() {
             let decl = decls[si];
             if st.outcome.is_some() {
+                if st.max_gap_minutes.is_some() {
+                    self.push(
+                        Diagnostic::new(
+                            &codes::W0428,
+                            st.max_gap_span,
+                            format!("terminal stage `{}` sets `max_gap`", st.name),
+                        )
+                        .with_label("never checked: the deal has ended")
+                        .with_help("remove this line"),
+                    );
+                }
                 for item in &decl.items {
                     if matches!(item.node, StageItem::Exit(_) | StageItem::Escalate(_)) {
                         self.push(

@@ -1,5 +1,6 @@
 //! Calendar timing analyses: `max_gap` between touches and `respond within` after stage entry,
-//! as worst cases over real dates of the calendar (weekends, holidays, make-up days, DST).
+//! as worst cases over real dates of the calendar (weekends, holidays, make-up days, DST), or
+//! over the cadence's own dates when it is `active` only on some.
 
 use std::collections::HashMap;
 
@@ -8,8 +9,9 @@ use chrono::{Datelike, NaiveDate};
 use super::Checker;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing, WorstCase};
 use crate::diagnostics::{codes, Diagnostic};
-use crate::model::graph::StepGraph;
-use crate::model::{self, Model};
+use crate::model::graph::{Leg, StepGraph, To};
+use crate::model::{self, DateWindow, Model, Pipeline, StepId};
+use crate::source::Span;
 
 /// The year analysed when a calendar names no dates (every such year behaves alike).
 const REFERENCE_YEAR: i32 = 2026;
@@ -46,30 +48,36 @@ pub fn minutes_text(m: u64) -> String {
     parts.join(" ")
 }
 
-/// Worst cases are costly; identical (calendar, timing, starts, measure) questions are asked once.
+type CacheKey = (usize, Option<DateWindow>, Timing, bool, bool);
+
+/// Worst cases are costly; identical (calendar, dates, timing, starts, measure) questions are
+/// asked once.
 #[derive(Default)]
 pub struct TimingCache {
-    map: HashMap<(usize, Timing, bool, bool), Option<WorstCase>>,
+    map: HashMap<CacheKey, Option<WorstCase>>,
 }
 
 impl TimingCache {
-    pub(super) fn worst(
+    fn worst(
         &mut self,
-        cal_key: usize,
-        cal: &Calendar,
+        clock: &CadenceClock,
         t: Timing,
         starts: Starts,
         m: Measure,
     ) -> Option<WorstCase> {
         let key = (
-            cal_key,
+            clock.key,
+            clock.dates,
             t,
             starts == Starts::AnyMoment,
             m == Measure::Business,
         );
         self.map
             .entry(key)
-            .or_insert_with(|| worst_in_years(cal, t, starts, m))
+            .or_insert_with(|| match clock.dates {
+                None => worst_in_years(&clock.cal, t, starts, m),
+                Some(w) => clock.cal.worst_case(t, starts, m, (w.from, w.to)),
+            })
             .clone()
     }
 }
@@ -89,33 +97,65 @@ fn worst_in_years(cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Opti
     })
 }
 
-/// The calendar a cadence's timing runs on: its own, else its pipeline's, else always open in
-/// UTC; with the key the cache knows it by.
-pub(super) fn cadence_calendar(model: &Model, c: &model::Cadence) -> (usize, Calendar) {
-    let id = c.calendar.or(c
-        .pipeline
-        .and_then(|p| model.pipelines.get(p))
-        .and_then(|p| p.calendar));
-    match id.and_then(|i| model.calendars.get(i)) {
-        Some(k) => (id.unwrap_or(0) + 1, k.engine.clone()),
-        None => (0, Calendar::always_open(chrono_tz::UTC)),
+/// The calendar a cadence's timing runs on (its own, else its pipeline's, else always open in
+/// UTC) with the key the cache knows it by, and the dates analysed: the cadence's `active`
+/// window, else the calendar's years.
+pub(super) struct CadenceClock {
+    pub key: usize,
+    pub cal: Calendar,
+    pub name: Option<String>,
+    pub dates: Option<DateWindow>,
+}
+
+impl CadenceClock {
+    pub(super) fn of(model: &Model, c: &model::Cadence) -> CadenceClock {
+        let id = c.calendar.or(c
+            .pipeline
+            .and_then(|p| model.pipelines.get(p))
+            .and_then(|p| p.calendar));
+        let (key, cal, name) = match id.and_then(|i| model.calendars.get(i).map(|k| (i, k))) {
+            Some((i, k)) => (i + 1, k.engine.clone(), Some(k.name.clone())),
+            None => (0, Calendar::always_open(chrono_tz::UTC), None),
+        };
+        CadenceClock {
+            key,
+            cal,
+            name,
+            dates: c.window,
+        }
+    }
+
+    /// The worst case of one timing over the analysed dates.
+    pub(super) fn worst(
+        &self,
+        cache: &mut TimingCache,
+        t: Timing,
+        starts: Starts,
+        m: Measure,
+    ) -> Option<WorstCase> {
+        cache.worst(self, t, starts, m)
+    }
+
+    /// `computed over calendar `x`, 2025-12-01 to 2026-12-31`, when there is a calendar.
+    pub(super) fn note(&self) -> Option<String> {
+        let (from, to) = match self.dates {
+            Some(w) => (w.from, w.to),
+            None => window(&self.cal),
+        };
+        self.name
+            .as_ref()
+            .map(|n| format!("computed over calendar `{n}`, {from} to {to}"))
     }
 }
 
 /// Minutes a `within D` adds to a wait: the longest wall-clock time D can span after a touch
 /// (business durations on the calendar, so a weekend or a holiday inside counts).
-fn within_minutes(cache: &mut TimingCache, key: usize, cal: &Calendar, w: Option<Delay>) -> u64 {
+fn within_minutes(cache: &mut TimingCache, clock: &CadenceClock, w: Option<Delay>) -> u64 {
     match w {
         None | Some(Delay::Zero) => 0,
         Some(Delay::Wall { minutes }) => minutes,
-        Some(d) => cache
-            .worst(
-                key,
-                cal,
-                Timing::after(d),
-                Starts::OpenMoments,
-                Measure::Wall,
-            )
+        Some(d) => clock
+            .worst(cache, Timing::after(d), Starts::OpenMoments, Measure::Wall)
             .map(|w| w.minutes)
             .unwrap_or(match d {
                 Delay::BusinessDays(n) => u64::from(n) * 1440,
@@ -125,8 +165,119 @@ fn within_minutes(cache: &mut TimingCache, key: usize, cal: &Calendar, w: Option
     }
 }
 
+/// The worst wait along a leg: the `within` of the rule that takes it, then the worst wait of
+/// each step on the way (the skipped ones, then the one touched), each from its reference. The
+/// sum of the worst pieces bounds the worst of the whole.
+#[derive(Debug, Clone)]
+pub(super) struct Wait {
+    pub minutes: u64,
+    /// what `within` adds
+    pub within: u64,
+    /// per step waited for: its worst case
+    pub pieces: Vec<(StepId, WorstCase)>,
+}
+
+impl Wait {
+    /// `one` of the worst case when the wait is one step's, else the pieces (steps were skipped).
+    pub(super) fn label(
+        &self,
+        c: &model::Cadence,
+        clock: &CadenceClock,
+        one: impl Fn(&WorstCase) -> String,
+    ) -> String {
+        match self.pieces.as_slice() {
+            [(_, w)] => one(w),
+            pieces => {
+                let parts: Vec<String> = pieces
+                    .iter()
+                    .map(|(s, w)| {
+                        format!(
+                            "{} to `{}` (from {})",
+                            minutes_text(w.minutes),
+                            c.steps[*s].name,
+                            clock.cal.local_label(w.from)
+                        )
+                    })
+                    .collect();
+                format!("worst case, piece by piece: {}", parts.join(", then "))
+            }
+        }
+    }
+}
+
+/// The worst wait of a leg, measured per `m`; `first` is where the first piece may start (any
+/// moment for a stage entry, an open moment for a touch).
+pub(super) fn leg_wait(
+    cache: &mut TimingCache,
+    clock: &CadenceClock,
+    c: &model::Cadence,
+    leg: &Leg<'_>,
+    first: Starts,
+    m: Measure,
+) -> Option<Wait> {
+    let within = leg
+        .edge
+        .map_or(0, |e| within_minutes(cache, clock, e.within));
+    let mut minutes = within;
+    let mut pieces = Vec::new();
+    for (i, s) in leg.waits().enumerate() {
+        let starts = if i == 0 { first } else { Starts::OpenMoments };
+        let w = clock.worst(cache, c.steps.get(s)?.timing, starts, m)?;
+        minutes = minutes.saturating_add(w.minutes);
+        pieces.push((s, w));
+    }
+    Some(Wait {
+        minutes,
+        within,
+        pieces,
+    })
+}
+
+/// The `max_gap` in force for a deal in a stage: the stage's own, else the pipeline's; for a
+/// cadence that names no stage, the strictest over the live stages. With the line that sets it.
+#[derive(Debug, Clone)]
+pub(super) struct GapRule {
+    pub minutes: u64,
+    pub span: Span,
+    pub text: String,
+}
+
+pub(super) fn gap_rule(p: &Pipeline, stage: Option<usize>) -> Option<GapRule> {
+    let of = |si: usize| -> Option<GapRule> {
+        let s = p.stages.get(si)?;
+        match (s.max_gap_minutes, p.max_gap_minutes) {
+            (Some(m), _) => Some(GapRule {
+                minutes: m,
+                span: s.max_gap_span,
+                text: format!("stage `{}` sets `max_gap {}`", s.name, minutes_text(m)),
+            }),
+            (None, Some(m)) => Some(GapRule {
+                minutes: m,
+                span: p.max_gap_span,
+                text: format!("pipeline `{}` sets `max_gap {}`", p.name, minutes_text(m)),
+            }),
+            (None, None) => None,
+        }
+    };
+    match stage {
+        Some(s) => of(s),
+        None => (0..p.stages.len())
+            .filter(|&s| p.stages[s].outcome.is_none())
+            .filter_map(of)
+            .min_by_key(|r| r.minutes),
+    }
+}
+
+/// The rule for a silence that starts in stage `a` and ends in stage `b`: the longer of their
+/// rules (each stage's rule allowed the part spent there); none when either stage has none.
+pub(super) fn gap_rule_across(p: &Pipeline, a: usize, b: usize) -> Option<GapRule> {
+    let (x, y) = (gap_rule(p, Some(a))?, gap_rule(p, Some(b))?);
+    Some(if y.minutes > x.minutes { y } else { x })
+}
+
 /// The checker's worst case of every wait between two consecutive touches of a cadence: for
-/// each edge of its step graph to a step, (from, to, minutes). Read-only, for tests and tools.
+/// each leg of its step graph from a touch to a touch, (from, to, minutes). Read-only, for tests
+/// and tools.
 pub fn touch_gaps(model: &Model, cadence: usize) -> Vec<(usize, usize, u64)> {
     touch_gaps_with(model, cadence, &mut TimingCache::default())
 }
@@ -139,50 +290,103 @@ pub(super) fn touch_gaps_with(
     let Some(c) = model.cadences.get(cadence) else {
         return Vec::new();
     };
-    let (key, cal) = cadence_calendar(model, c);
+    let clock = CadenceClock::of(model, c);
     let graph = StepGraph::new(c);
     graph
-        .step_edges()
-        .filter_map(|(e, to)| {
-            let w = cache.worst(
-                key,
-                &cal,
-                c.steps[to].timing,
-                Starts::OpenMoments,
-                Measure::Wall,
-            )?;
-            Some((
-                e.from,
-                to,
-                w.minutes + within_minutes(cache, key, &cal, e.within),
-            ))
+        .legs()
+        .iter()
+        .filter_map(|leg| {
+            let (Some(from), To::Step(to)) = (leg.from(), &leg.to) else {
+                return None;
+            };
+            let w = leg_wait(cache, &clock, c, leg, Starts::OpenMoments, Measure::Wall)?;
+            Some((from, *to, w.minutes))
         })
         .collect()
 }
 
-/// The checker's worst wait from enrollment (at any moment) to a cadence's first touch.
+/// The checker's worst wait from enrollment (at any moment) to a cadence's first touch (past any
+/// steps skipped on the way).
 pub fn entry_gap(model: &Model, cadence: usize) -> Option<u64> {
     let c = model.cadences.get(cadence)?;
-    let (key, cal) = cadence_calendar(model, c);
-    let entry = StepGraph::new(c).entry?;
-    TimingCache::default()
-        .worst(
-            key,
-            &cal,
-            c.steps[entry].timing,
-            Starts::AnyMoment,
-            Measure::Wall,
-        )
+    let clock = CadenceClock::of(model, c);
+    let mut cache = TimingCache::default();
+    StepGraph::new(c)
+        .legs()
+        .iter()
+        .filter(|l| l.edge.is_none() && matches!(l.to, To::Step(_)))
+        .filter_map(|l| leg_wait(&mut cache, &clock, c, l, Starts::AnyMoment, Measure::Wall))
         .map(|w| w.minutes)
+        .max()
+}
+
+/// `a → b → c (skipped) → d`: a shortest path to the leg's touched step, then the leg.
+pub(super) fn path_with_skips(graph: &StepGraph, c: &model::Cadence, leg: &Leg<'_>) -> String {
+    let mut parts: Vec<String> = match leg.from() {
+        Some(f) => vec![graph.path_text(c, f, None)],
+        None => Vec::new(),
+    };
+    for s in &leg.skipped {
+        parts.push(format!("{} (skipped)", c.steps[*s].name));
+    }
+    if let To::Step(s) = leg.to {
+        parts.push(c.steps[s].name.clone());
+    }
+    parts.join(" → ")
+}
+
+/// The checker's worst time from a cadence's last touch (or its start, when it runs out before
+/// touching) until it runs out: exhausted after the steps passed over, or its `active` dates end
+/// while it waits for the next touch. What a hand-off adds to the target's first touch.
+/// Read-only, for tests and tools; `None` when the cadence cannot run out.
+pub fn run_out_gap(model: &Model, cadence: usize) -> Option<u64> {
+    use crate::model::graph::End;
+    let c = model.cadences.get(cadence)?;
+    let clock = CadenceClock::of(model, c);
+    let mut cache = TimingCache::default();
+    let graph = StepGraph::new(c);
+    let reach = graph.reachable();
+    graph
+        .legs()
+        .iter()
+        .filter(|l| l.from().is_none_or(|f| reach[f]))
+        .filter(|l| match l.to {
+            To::End(End::Exhausted) => true,
+            To::Step(_) => c.window.is_some(),
+            To::End(_) => false,
+        })
+        .filter_map(|l| {
+            let first = if l.edge.is_none() {
+                Starts::AnyMoment
+            } else {
+                Starts::OpenMoments
+            };
+            leg_wait(&mut cache, &clock, c, l, first, Measure::Wall).map(|w| w.minutes)
+        })
+        .max()
+}
+
+/// ` when `b`, `c` are skipped`, or nothing.
+pub(super) fn skipped_text(c: &model::Cadence, skipped: &[StepId]) -> String {
+    match skipped {
+        [] => String::new(),
+        [s] => format!(" when `{}` is skipped", c.steps[*s].name),
+        many => format!(
+            " when {} are skipped",
+            many.iter()
+                .map(|s| format!("`{}`", c.steps[*s].name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 impl Checker {
     pub(super) fn timing_analyses(&mut self) {
         let mut cache = TimingCache::default();
-        let utc = Calendar::always_open(chrono_tz::UTC);
         let flows = std::mem::take(&mut self.flows);
         let mut sla_covered = std::collections::HashSet::new();
-        let mut seen_exits = std::collections::HashSet::new();
+        let mut seen = super::live::Seen::default();
         for flow in &flows {
             let Some(c) = self.model.cadences.get(flow.cadence) else {
                 continue;
@@ -194,135 +398,84 @@ impl Checker {
             let Some(p) = self.model.pipelines.get(pi) else {
                 continue;
             };
-            let cal_id = c.calendar.or(p.calendar);
-            let (cal_key, cal) = match cal_id.and_then(|i| self.model.calendars.get(i)) {
-                Some(k) => (cal_id.unwrap_or(0) + 1, &k.engine),
-                None => (0, &utc),
-            };
-            let cal_name = cal_id
-                .and_then(|i| self.model.calendars.get(i))
-                .map(|k| k.name.clone());
-            if cal_name
+            let clock = CadenceClock::of(&self.model, c);
+            if clock
+                .name
                 .as_ref()
                 .is_some_and(|n| self.closed_calendars.contains(n))
             {
                 continue;
             }
             let mut found: Vec<Diagnostic> = Vec::new();
-            // max_gap: every edge of the step graph is a wait between two touches.
-            if let Some(limit) = p.max_gap_minutes {
+            // max_gap: every leg of the step graph from a touch to a touch is a wait between two
+            // touches.
+            if let Some(rule) = gap_rule(p, c.stage) {
+                let limit = rule.minutes;
                 let mut reported = std::collections::HashSet::new();
-                for (e, to_id) in flow.graph.step_edges() {
-                    let to = &c.steps[to_id];
-                    let Some(w) =
-                        cache.worst(cal_key, cal, to.timing, Starts::OpenMoments, Measure::Wall)
-                    else {
+                for leg in flow.graph.legs() {
+                    let (Some(from), To::Step(to_id)) = (leg.from(), &leg.to) else {
                         continue;
                     };
-                    let extra = within_minutes(&mut cache, cal_key, cal, e.within);
-                    let gap = w.minutes + extra;
-                    if gap <= limit || !reported.insert(to_id) {
+                    let to_id = *to_id;
+                    let Some(w) = leg_wait(
+                        &mut cache,
+                        &clock,
+                        c,
+                        &leg,
+                        Starts::OpenMoments,
+                        Measure::Wall,
+                    ) else {
+                        continue;
+                    };
+                    if w.minutes <= limit || !reported.insert(to_id) {
                         continue;
                     }
-                    let path = flow.graph.path_text(c, e.from, Some(to_id));
-                    let via = if extra > 0 {
+                    let to = &c.steps[to_id];
+                    let path = path_with_skips(&flow.graph, c, &leg);
+                    let via = if w.within > 0 {
                         format!(
                             " (the outcome may come {} after the touch)",
-                            minutes_text(extra)
+                            minutes_text(w.within)
                         )
                     } else {
                         String::new()
                     };
+                    let skipped = skipped_text(c, &leg.skipped);
                     let mut d = Diagnostic::new(
                         &codes::E0412,
                         flow.timing_spans[to_id],
                         format!(
-                            "step `{}` can come {} after step `{}`, more than `max_gap {}`",
+                            "step `{}` can come {} after step `{}`{skipped}, more than `max_gap {}`",
                             to.name,
-                            minutes_text(gap),
-                            c.steps[e.from].name,
+                            minutes_text(w.minutes),
+                            c.steps[from].name,
                             minutes_text(limit)
                         ),
                     )
                     .with_label(format!(
-                        "worst case: touch on {}, next touch on {}{via}",
-                        cal.local_label(w.from),
-                        cal.local_label(w.to)
+                        "{}{via}",
+                        w.label(c, &clock, |one| format!(
+                            "worst case: touch on {}, next touch on {}",
+                            clock.cal.local_label(one.from),
+                            clock.cal.local_label(one.to)
+                        ))
                     ))
                     .with_help(format!(
                         "path: {path}; shorten the wait or add a touch in between"
                     ));
-                    if let Some(n) = &cal_name {
-                        d = d.with_note(format!(
-                            "computed over calendar `{n}`, {} to {}",
-                            window(cal).0,
-                            window(cal).1
-                        ));
+                    if let Some(n) = clock.note() {
+                        d = d.with_note(n);
                     }
-                    d = d.with_related(
-                        p.max_gap_span,
-                        format!(
-                            "pipeline `{}` sets `max_gap {}`",
-                            p.name,
-                            minutes_text(limit)
-                        ),
-                    );
+                    d = d.with_related(rule.span, rule.text.clone());
                     found.push(d);
                 }
-                self.live_deal(
-                    &flows,
-                    flow,
-                    limit,
-                    cal_key,
-                    cal,
-                    &mut cache,
-                    &mut seen_exits,
-                    &mut found,
-                );
             }
+            self.live_deal(&flows, flow, &clock, &mut cache, &mut seen, &mut found);
             // respond within: the first touch after a deal enters the stage this cadence works.
-            if let (Some(si), Some(entry)) = (c.stage, flow.graph.entry) {
+            if let Some(si) = c.stage {
                 if let Some(sla) = p.stages.get(si).and_then(|s| s.respond_within) {
                     sla_covered.insert((pi, si));
-                    let (measure, limit) = match sla {
-                        Delay::BusinessMinutes(m) => (Measure::Business, m),
-                        Delay::BusinessDays(n) => {
-                            (Measure::Business, n as u64 * daily_minutes(cal))
-                        }
-                        Delay::Wall { minutes } => (Measure::Wall, minutes),
-                        Delay::Zero => (Measure::Wall, 0),
-                    };
-                    let first = &c.steps[entry];
-                    if let Some(w) =
-                        cache.worst(cal_key, cal, first.timing, Starts::AnyMoment, measure)
-                    {
-                        if w.minutes > limit {
-                            let unit = if measure == Measure::Business {
-                                " of business time"
-                            } else {
-                                ""
-                            };
-                            found.push(
-                                Diagnostic::new(
-                                    &codes::E0413,
-                                    flow.timing_spans[entry],
-                                    format!(
-                                        "the first touch `{}` can come {}{unit} after a deal enters `{}`, more than the stage allows",
-                                        first.name,
-                                        minutes_text(w.minutes),
-                                        p.stages[si].name
-                                    ),
-                                )
-                                .with_label(format!(
-                                    "worst case: enters {}, first touch {}",
-                                    cal.local_label(w.from),
-                                    cal.local_label(w.to)
-                                ))
-                                .with_related(p.stages[si].span, format!("stage `{}` requires a response within {}{unit}", p.stages[si].name, minutes_text(limit)))
-                                .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours"),
-                            );
-                        }
-                    }
+                    self.respond_within(flow, &clock, &mut cache, p, si, sla, &mut found);
                 }
             }
             self.diags.extend(found);
@@ -346,6 +499,76 @@ impl Checker {
             }
         }
         self.flows = flows;
+    }
+
+    /// E0413: the worst time from entering stage `si` to the first touch, in the SLA's measure.
+    #[allow(clippy::too_many_arguments)]
+    fn respond_within(
+        &self,
+        flow: &super::cadences::CadenceFlow,
+        clock: &CadenceClock,
+        cache: &mut TimingCache,
+        p: &Pipeline,
+        si: usize,
+        sla: Delay,
+        found: &mut Vec<Diagnostic>,
+    ) {
+        let Some(c) = self.model.cadences.get(flow.cadence) else {
+            return;
+        };
+        let (measure, limit) = match sla {
+            Delay::BusinessMinutes(m) => (Measure::Business, m),
+            Delay::BusinessDays(n) => (Measure::Business, n as u64 * daily_minutes(&clock.cal)),
+            Delay::Wall { minutes } => (Measure::Wall, minutes),
+            Delay::Zero => (Measure::Wall, 0),
+        };
+        let legs = flow.graph.legs();
+        let worst = legs
+            .iter()
+            .filter(|l| l.edge.is_none() && matches!(l.to, To::Step(_)))
+            .filter_map(|l| {
+                leg_wait(cache, clock, c, l, Starts::AnyMoment, measure).map(|w| (l, w))
+            })
+            .max_by_key(|(_, w)| w.minutes);
+        let Some((leg, w)) = worst.filter(|(_, w)| w.minutes > limit) else {
+            return;
+        };
+        let To::Step(first) = leg.to else { return };
+        let unit = if measure == Measure::Business {
+            " of business time"
+        } else {
+            ""
+        };
+        let label = w.label(c, clock, |one| {
+            format!(
+                "worst case: enters {}, first touch {}",
+                clock.cal.local_label(one.from),
+                clock.cal.local_label(one.to)
+            )
+        });
+        found.push(
+            Diagnostic::new(
+                &codes::E0413,
+                flow.timing_spans[first],
+                format!(
+                    "the first touch `{}` can come {}{unit} after a deal enters `{}`{}, more than the stage allows",
+                    c.steps[first].name,
+                    minutes_text(w.minutes),
+                    p.stages[si].name,
+                    skipped_text(c, &leg.skipped)
+                ),
+            )
+            .with_label(label)
+            .with_related(
+                p.stages[si].span,
+                format!(
+                    "stage `{}` requires a response within {}{unit}",
+                    p.stages[si].name,
+                    minutes_text(limit)
+                ),
+            )
+            .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours"),
+        );
     }
 }
 

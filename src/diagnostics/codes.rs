@@ -326,6 +326,41 @@ applies. Put the rule's effects on the exit (`exit replied on reply -> set inter
 or drop the exit if the step should decide. A meeting's `held`, `no_show` and `cancelled`
 come later than its booking: their rules still apply after `exit ... on meeting_booked`,
 but without their jump or exit (the cadence has ended).";
+E0421 Error "anchor-on-no-workday" "a weekday anchor names no working weekday of the calendar"
+"`on tue, fri at 10:00` waits for the next listed weekday that is a working day of the cadence's
+calendar. None of the listed weekdays is in the calendar's `workdays`, so the step would wait
+for make-up days only, or forever. List a working weekday, or use the calendar the team works.";
+W0422 Warning "anchor-outside-hours" "a weekday anchor's clock time is outside business hours"
+"A touch due outside business hours waits for the next opening, so `on tue at 20:00` with hours
+until 18:00 happens on Wednesday morning: not on the weekday the anchor names. Pick a clock time
+inside the calendar's hours.";
+E0423 Error "window-without-workday" "a date window holds no working day of the calendar"
+"`active` (a cadence) and `during` (a step) limit touches to their dates, in the calendar's
+time zone. A window with no working day never touches anyone: the send window moves every touch
+past it. Check the dates against the calendar's holidays.";
+W0424 Warning "step-window-outside-cadence" "a step's `during` dates lie outside the cadence's `active` dates"
+"A step is skipped on due dates outside its `during` window, and the cadence runs only within
+its `active` window. When the two do not overlap, the step is always skipped.";
+W0425 Warning "window-beyond-calendar" "a date window lies in years the calendar lists no holidays for"
+"The calendar lists holidays (and make-up days) for some years; the window falls in others, where
+the checker and the simulator know no holidays. A Q4 campaign in 2027 on a calendar with only
+2026's National Day is checked as if 2027 had none. Add that year's holidays to the calendar.";
+E0426 Error "hand-off-never-enrolls" "a hand-off goes to a cadence the deal cannot enroll in"
+"`hand_off to CADENCE` enrolls the deal in CADENCE when this cadence runs out, if the deal is in
+CADENCE's stage and matches its `enroll when`. A cadence that runs out is still in the stage it
+works, so a target on another pipeline or working another stage never enrolls it. Hand off to a
+cadence of the same stage (or one that names no stage), or move the deal with `-> stage …`.";
+W0427 Warning "hand-off-cycle" "hand-offs lead back to the cadence and the stage has no timer exit"
+"Cadences that hand the deal to each other in a cycle (tier B nurture → tier C observation →
+back to tier B) keep touching the deal until it leaves the stage. With no timer exit
+(`idle > D`, `dwell > D`, `age > D`) in the stage, a deal that never answers is worked forever.
+Add a timer exit or end the cycle with an `exit`.";
+W0428 Warning "max-gap-in-terminal-stage" "a terminal stage sets `max_gap`"
+"A stage with `outcome won|lost` ends the deal, so no touch is due there and its `max_gap` is
+never checked. Remove it.";
+W0429 Warning "step-always-skipped" "a step's `skip when` always holds"
+"`skip when true` passes over the step every time: it never touches a lead. Remove the step,
+or give the condition that marks the exception (`skip when tier == \"A\"`).";
 
 // ───── compliance ─────
 E0501 Error "missing-unsubscribe-exit" "a cadence sends email without an unsubscribe exit"

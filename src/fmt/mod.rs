@@ -9,8 +9,9 @@
 //!   line: `stage won "成交" { outcome won }`. Every other block is opened and closed on its own
 //!   lines.
 //! - A step is a header line `step NAME CHANNEL ["title"] [template "x"] [timing] [assign R]
-//!   [priority P]` (in that order, never wrapped), then each `variant`, `on` and `otherwise` on
-//!   its own line one level deeper, in source order, with no blank lines among them.
+//!   [priority P]` (in that order, never wrapped), then each `during`, `skip when`, `variant`,
+//!   `on` and `otherwise` on its own line one level deeper, in source order, with no blank lines
+//!   among them.
 //! - No column alignment of neighbouring lines (not in `facts`, not for the names of
 //!   consecutive steps, not for trailing comments): single spaces between tokens, so editing one
 //!   line never re-indents its neighbours. Facts print as `path: type [= field "X"]`.

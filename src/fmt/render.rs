@@ -284,17 +284,7 @@ pub fn calendar_item(item: &CalendarItem) -> Shape {
     };
     match item {
         CalendarItem::Timezone(s) => Shape::Line(format!("timezone {}", str_lit(s))),
-        CalendarItem::Workdays(days) => wrap(
-            "workdays",
-            list(
-                days,
-                |d| match &d.to {
-                    Some(to) => format!("{}..{}", d.from.name, to.name),
-                    None => d.from.name.clone(),
-                },
-                |d| d.span,
-            ),
-        ),
+        CalendarItem::Workdays(days) => wrap("workdays", list(days, day_range, |d| d.span)),
         CalendarItem::Hours(ranges) => wrap(
             "hours",
             list(
@@ -309,14 +299,7 @@ pub fn calendar_item(item: &CalendarItem) -> Shape {
 }
 
 fn date_ranges(dates: &[DateRange]) -> Vec<Part> {
-    list(
-        dates,
-        |d| match &d.to {
-            Some(to) => format!("{}..{}", d.from.text, to.text),
-            None => d.from.text.clone(),
-        },
-        |d| d.span,
-    )
+    list(dates, date_range, |d| d.span)
 }
 
 /// A pipeline item other than a block (`facts`, `stage`).
@@ -360,6 +343,7 @@ pub fn fact_decl(f: &FactDecl) -> String {
 pub fn stage_item(item: &StageItem) -> Shape {
     match item {
         StageItem::RespondWithin(d) => Shape::Line(format!("respond within {}", duration(d))),
+        StageItem::MaxGap(d) => Shape::Line(format!("max_gap {}", duration(d))),
         StageItem::Require(paths) => Shape::Wrap {
             head: "require".to_string(),
             parts: list(paths, |p| p.text.clone(), |p| p.span),
@@ -409,6 +393,12 @@ pub fn cadence_item(item: &CadenceItem) -> Shape {
             head: "enroll when".to_string(),
             parts: cond_parts(e),
         },
+        CadenceItem::Active { dates, defer } => Shape::Line(format!(
+            "active {}{}",
+            date_range(dates),
+            if *defer { " defer" } else { "" }
+        )),
+        CadenceItem::HandOff(i) => Shape::Line(format!("hand_off to {}", i.name)),
         CadenceItem::Exit(x) => with_effects(
             format!("exit {} on {}", x.reason.name, x.event.name),
             &x.effects,
@@ -427,6 +417,27 @@ pub fn timing(t: &Timing) -> String {
             format!("after {} at {}", duration(delay), clock(c))
         }
         Timing::At(c) => format!("at {}", clock(c)),
+        Timing::Anchor { delay, days, at } => {
+            let days = join(days.iter().map(day_range));
+            match delay {
+                Some(d) => format!("after {} on {days} at {}", duration(d), clock(at)),
+                None => format!("on {days} at {}", clock(at)),
+            }
+        }
+    }
+}
+
+fn day_range(d: &DayRange) -> String {
+    match &d.to {
+        Some(to) => format!("{}..{}", d.from.name, to.name),
+        None => d.from.name.clone(),
+    }
+}
+
+fn date_range(d: &DateRange) -> String {
+    match &d.to {
+        Some(to) => format!("{}..{}", d.from.text, to.text),
+        None => d.from.text.clone(),
     }
 }
 
@@ -438,7 +449,11 @@ pub fn header_rank(attr: &StepAttr) -> Option<u8> {
         StepAttr::Timing(_) => Some(1),
         StepAttr::Assign(_) => Some(2),
         StepAttr::Priority(_) => Some(3),
-        StepAttr::Variant(_) | StepAttr::On(_) | StepAttr::Otherwise(_) => None,
+        StepAttr::During(_)
+        | StepAttr::Skip(_)
+        | StepAttr::Variant(_)
+        | StepAttr::On(_)
+        | StepAttr::Otherwise(_) => None,
     }
 }
 
@@ -449,6 +464,11 @@ pub fn step_attr(attr: &StepAttr) -> Shape {
         StepAttr::Timing(t) => line(timing(t)),
         StepAttr::Assign(i) => line(format!("assign {}", i.name)),
         StepAttr::Priority(i) => line(format!("priority {}", i.name)),
+        StepAttr::During(d) => line(format!("during {}", date_range(d))),
+        StepAttr::Skip(e) => Shape::Wrap {
+            head: "skip when".to_string(),
+            parts: cond_parts(e),
+        },
         StepAttr::Variant(v) => line(match &v.template {
             Some(t) => format!(
                 "variant {} {} template {}",

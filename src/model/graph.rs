@@ -45,6 +45,8 @@ pub enum Via {
     NoRule,
     /// cadence exit number k, on the touch's outcome or an event a rule sets
     Exit(usize),
+    /// the step is passed over without a touch (`skip when`, `during`)
+    Skip,
 }
 
 /// The kind of move.
@@ -59,6 +61,8 @@ pub enum How {
     BoundUsed,
     /// the cadence ends
     Ends,
+    /// a skipped step: no touch, on to the next step of the track (or the end)
+    Skipped,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,9 +87,42 @@ impl Edge {
         matches!(self.how, How::Jump { .. })
     }
 
+    /// Control passes over `from` without touching it.
+    pub fn is_skip(&self) -> bool {
+        self.how == How::Skipped
+    }
+
     /// Can repeat without limit (everything but a bounded jump).
     pub fn unbounded(&self) -> bool {
         !matches!(self.how, How::Jump { bounded: true })
+    }
+}
+
+/// How control goes from one touch (or from the start of the cadence) to the next touch or an
+/// end: the edge taken out of the touched step (none at the start), the steps passed over
+/// without a touch on the way (in order), and where it arrives. Between two touches the waits of
+/// the skipped steps add up: a skipped step removes a touch from the gap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leg<'g> {
+    /// the edge out of the touched step; `None`: from the start, to the first touch
+    pub edge: Option<&'g Edge>,
+    pub skipped: Vec<StepId>,
+    /// a step touched, or an end
+    pub to: To,
+}
+
+impl Leg<'_> {
+    /// The touched step the leg leaves (`None` at the start).
+    pub fn from(&self) -> Option<StepId> {
+        self.edge.map(|e| e.from)
+    }
+
+    /// The steps whose timing the leg waits for, in order: the skipped ones, then the one touched.
+    pub fn waits(&self) -> impl Iterator<Item = StepId> + '_ {
+        self.skipped.iter().copied().chain(match self.to {
+            To::Step(s) => Some(s),
+            To::End(_) => None,
+        })
     }
 }
 
@@ -169,6 +206,15 @@ impl StepGraph {
         let mut pending = Vec::new();
         for si in 0..n {
             g.build_step(c, si, &mut pending);
+            if c.steps[si].can_skip() {
+                g.push(Edge {
+                    from: si,
+                    to: g.fall(si),
+                    via: Via::Skip,
+                    how: How::Skipped,
+                    within: None,
+                });
+            }
         }
         // a used bound needs the jump taken and control back at the step: keep such edges only
         // where that can happen (a fixpoint, as each kept edge can make another possible)
@@ -233,9 +279,49 @@ impl StepGraph {
         self.edges.iter().filter(move |e| e.from == from)
     }
 
-    /// Edges between two touches (to a step, not to an end).
+    /// Edges from a touched step to a step, not to an end (skipped steps left out: see
+    /// [`StepGraph::legs`] for the waits between touches).
     pub fn step_edges(&self) -> impl Iterator<Item = (&Edge, StepId)> {
-        self.edges.iter().filter_map(|e| e.step().map(|s| (e, s)))
+        self.edges
+            .iter()
+            .filter(|e| !e.is_skip())
+            .filter_map(|e| e.step().map(|s| (e, s)))
+    }
+
+    /// The skip edge of a step that can be passed over.
+    fn skip_of(&self, s: StepId) -> Option<&Edge> {
+        self.out(s).find(|e| e.is_skip())
+    }
+
+    /// Every leg from a touch (or the start) to the next touch or an end (see [`Leg`]). Skipped
+    /// steps only fall through to the next step of their track, so the chains are finite.
+    pub fn legs(&self) -> Vec<Leg<'_>> {
+        let mut out = Vec::new();
+        let starts = self.entry.map(|e| (None, To::Step(e))).into_iter().chain(
+            self.edges
+                .iter()
+                .filter(|e| !e.is_skip())
+                .map(|e| (Some(e), e.to.clone())),
+        );
+        for (edge, first) in starts {
+            let mut skipped = Vec::new();
+            let mut at = first;
+            loop {
+                out.push(Leg {
+                    edge,
+                    skipped: skipped.clone(),
+                    to: at.clone(),
+                });
+                let To::Step(s) = at else { break };
+                let Some(skip) = self.skip_of(s) else { break };
+                if skipped.len() > self.next_in_track.len() {
+                    break; // cannot happen: a skip goes forward in its track
+                }
+                skipped.push(s);
+                at = skip.to.clone();
+            }
+        }
+        out
     }
 
     /// Steps some path from the entry reaches.

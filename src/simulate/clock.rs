@@ -4,7 +4,7 @@
 //! length is not 24 hours (a DST change) or outside the window, it asks the engine, so results
 //! are the engine's to the minute (a property test checks that).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::calendar::{Calendar, Delay, Timing};
 
@@ -20,6 +20,8 @@ pub struct SimClock {
     /// open intervals [start, end), sorted, and business minutes before each
     open: Vec<(f64, f64)>,
     cum: Vec<f64>,
+    /// the weekday of the first day (Monday = 0)
+    first_weekday: u32,
 }
 
 fn minutes(t: chrono::DateTime<chrono::Utc>) -> f64 {
@@ -84,6 +86,7 @@ impl SimClock {
             work_days,
             open,
             cum,
+            first_weekday: first.weekday().num_days_from_monday(),
         }
     }
 
@@ -163,22 +166,38 @@ impl SimClock {
         (self.plain(d + 1)).then(|| self.midnight[d + 1] + f64::from(minute))
     }
 
+    /// The first working day at or after `x`'s day whose weekday is in `mask`, at `minute`,
+    /// at or after `x` and later than `from` (a weekday anchor).
+    fn next_anchor(&self, from: f64, x: f64, mask: u8, minute: u32) -> Option<f64> {
+        let d0 = self.day_of(x)?;
+        for d in d0..self.working.len() {
+            if !self.plain(d) {
+                return None;
+            }
+            let weekday = (self.first_weekday + d as u32) % 7;
+            if self.working[d] && mask & (1 << weekday) != 0 {
+                let c = self.midnight[d] + f64::from(minute);
+                if c >= x && c > from {
+                    return Some(c);
+                }
+            }
+        }
+        None
+    }
+
     fn fast(&self, from: f64, timing: Timing) -> Option<f64> {
         let t = match timing.delay {
             Delay::Zero => from,
             Delay::Wall { minutes } => from + minutes as f64,
             Delay::BusinessMinutes(n) => self.add_business_minutes(from, n)?,
-            Delay::BusinessDays(n) => {
-                return self
-                    .add_business_days(from, n)
-                    .and_then(|t| self.clock_then_open(t, timing))
-            }
+            Delay::BusinessDays(n) => self.add_business_days(from, n)?,
         };
-        self.clock_then_open(t, timing)
+        self.clock_then_open(from, t, timing)
     }
 
-    fn clock_then_open(&self, t: f64, timing: Timing) -> Option<f64> {
+    fn clock_then_open(&self, from: f64, t: f64, timing: Timing) -> Option<f64> {
         let t = match timing.at_clock {
+            Some(c) if timing.is_anchor() => self.next_anchor(from, t, timing.weekdays, c)?,
             Some(c) => self.next_clock(t, c)?,
             None => t,
         };
@@ -202,4 +221,47 @@ impl SimClock {
         let (a, b) = (self.day_of(from)?, self.day_of(to)?);
         Some(self.working[a..=b].iter().filter(|w| **w).count() as f64)
     }
+}
+
+/// When a touch planned with `timing` from `from` happens without a calendar: always open, in
+/// UTC, every day a working day (as the checker's timing analyses assume).
+pub fn schedule_plain(from: f64, timing: Timing) -> f64 {
+    const DAY: f64 = 1440.0;
+    let t = from
+        + match timing.delay {
+            Delay::Zero => 0.0,
+            Delay::Wall { minutes } => minutes as f64,
+            Delay::BusinessDays(n) => f64::from(n) * DAY,
+            Delay::BusinessMinutes(m) => m as f64,
+        };
+    let Some(clock) = timing.at_clock else {
+        return t;
+    };
+    let day = (t / DAY).floor();
+    for k in 0..15 {
+        let d = day + f64::from(k);
+        let at = d * DAY + f64::from(clock);
+        // 1970-01-01 was a Thursday (Monday = 0)
+        let weekday = ((d as i64 + 3).rem_euclid(7)) as u32;
+        let listed = !timing.is_anchor() || timing.weekdays & (1 << weekday) != 0;
+        if at >= t && listed && (!timing.is_anchor() || at > from) {
+            return at;
+        }
+    }
+    f64::INFINITY
+}
+
+/// The instants (minutes since the epoch) a window of local dates runs between: from local
+/// midnight of its first date to local midnight after its last, in the calendar's zone (UTC
+/// without a calendar).
+pub fn window_instants(cal: Option<&Calendar>, w: crate::model::DateWindow) -> (f64, f64) {
+    let midnight = |d: NaiveDate| -> f64 {
+        match cal {
+            Some(c) => c.local_instant(d, 0).map(minutes),
+            None => d.and_hms_opt(0, 0, 0).map(|t| minutes(t.and_utc())),
+        }
+        .unwrap_or(f64::NAN)
+    };
+    let end = w.to.succ_opt().map_or(f64::INFINITY, midnight);
+    (midnight(w.from), end)
 }

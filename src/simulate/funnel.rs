@@ -157,7 +157,7 @@ pub fn steps_text(p: &Program, t: &Tally, c: usize) -> String {
     let mut o = String::new();
     for i in p.cadences[c].steps.clone() {
         let s = &p.steps[i];
-        let outs: Vec<String> = s
+        let mut outs: Vec<String> = s
             .channel
             .outcomes()
             .iter()
@@ -165,6 +165,9 @@ pub fn steps_text(p: &Program, t: &Tally, c: usize) -> String {
             .filter(|(k, _)| t.step_outcomes[i][*k] > 0)
             .map(|(k, n)| format!("{n} {}", t.step_outcomes[i][k]))
             .collect();
+        if t.step_skipped[i] > 0 {
+            outs.push(format!("skipped {} (exceptions)", t.step_skipped[i]));
+        }
         o.push_str(&format!(
             "  {:<14} {:<8} {:>9}  {}\n",
             s.name,
@@ -178,8 +181,14 @@ pub fn steps_text(p: &Program, t: &Tally, c: usize) -> String {
 
 /// The per-cadence sections of a whole-pipeline report.
 pub fn cadences_text(p: &Program, t: &Tally) -> String {
+    cadences_text_from(p, t, 0)
+}
+
+/// The per-cadence sections of the cadences from index `first` on (a one-cadence run lists the
+/// cadences it handed deals off to this way).
+pub fn cadences_text_from(p: &Program, t: &Tally, first: usize) -> String {
     let mut o = String::new();
-    for (c, cp) in p.cadences.iter().enumerate() {
+    for (c, cp) in p.cadences.iter().enumerate().skip(first) {
         let stage = cp
             .stage
             .and_then(|s| p.stages.get(s))

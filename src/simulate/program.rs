@@ -111,7 +111,21 @@ pub struct StepP {
     pub otherwise: Option<Effects>,
     /// variant shares (cumulative) and their indices; empty when the step has no variants
     pub variant_cum: Vec<f64>,
+    /// `skip when`: passed over (and counted) when this holds at the due time
+    pub skip: Option<CCond>,
+    /// `during`: passed over when due outside [start, end) (minutes since the epoch)
+    pub window: Option<(f64, f64)>,
 }
+
+impl StepP {
+    /// Whether the step can be passed over without a touch.
+    pub fn can_skip(&self) -> bool {
+        self.skip.is_some() || self.window.is_some()
+    }
+}
+
+/// The end reason of a cadence whose `active` dates are over.
+pub const WINDOW_CLOSED: &str = "window_closed";
 
 /// Outcome probabilities for one (segment, step, variant), indexed like `Channel::outcomes()`.
 pub type Rates = [f64; 6];
@@ -161,6 +175,13 @@ pub struct CadenceP {
     pub reason_base: usize,
     /// its calendar, an index into `Program::calendars`
     pub calendar: Option<usize>,
+    /// `active`: it runs in [start, end) (minutes since the epoch) and ends with
+    /// `window_closed` at the end
+    pub window: Option<(f64, f64)>,
+    /// with `window`: a deal enrolled before it waits for it (else it is not enrolled)
+    pub defer: bool,
+    /// `hand_off to`: the cadence (of this program) that takes the deal when this one runs out
+    pub hand_off: Option<usize>,
 }
 
 impl CadenceP {
@@ -281,6 +302,22 @@ pub fn compile_target(
             cadences,
         } => (Some(*pipeline), cadences.clone(), true, *stage),
     };
+    // the cadences deals are handed off to run too (after the ones the target names)
+    let mut cadence_ids = cadence_ids;
+    let mut k = 0;
+    while let Some(c) = cadence_ids.get(k).copied() {
+        if let Some(h) = model.cadences.get(c).and_then(|x| x.hand_off) {
+            if !cadence_ids.contains(&h)
+                && model
+                    .cadences
+                    .get(h)
+                    .is_some_and(|x| x.pipeline == pipeline_id)
+            {
+                cadence_ids.push(h);
+            }
+        }
+        k += 1;
+    }
     let cads: Vec<(CadenceId, &Cadence)> = cadence_ids
         .iter()
         .map(|c| {
@@ -336,6 +373,12 @@ pub fn compile_target(
     for (ci, (_, cad)) in cads.iter().enumerate() {
         let offset = steps.len();
         let graph = StepGraph::new(cad);
+        // dates are local to the cadence's calendar
+        let engine = cad
+            .calendar
+            .or(pipeline.calendar)
+            .and_then(|i| model.calendars.get(i))
+            .map(|k| &k.engine);
         for (si, s) in cad.steps.iter().enumerate() {
             let mut cum = 0.0;
             let variant_cum = s
@@ -378,6 +421,8 @@ pub fn compile_target(
                     .collect(),
                 otherwise: s.otherwise.as_ref().map(|o| global_effects(o, offset)),
                 variant_cum,
+                skip: s.skip.as_ref().map(|c| compile_cond(c, &mut interner)),
+                window: s.window.map(|w| super::clock::window_instants(engine, w)),
             });
         }
         let mut own: Vec<String> = BUILTIN_REASONS.iter().map(|r| r.to_string()).collect();
@@ -393,7 +438,7 @@ pub fn compile_target(
                 Flow::Exit(r) => Some(r.clone()),
                 _ => None,
             }));
-        for r in named {
+        for r in named.chain(cad.window.map(|_| WINDOW_CLOSED.to_string())) {
             if !own.contains(&r) {
                 own.push(r);
             }
@@ -437,6 +482,11 @@ pub fn compile_target(
             reasons: own,
             reason_base,
             calendar: calendar_of(cad.calendar.or(pipeline.calendar)),
+            window: cad.window.map(|w| super::clock::window_instants(engine, w)),
+            defer: cad.defer,
+            hand_off: cad
+                .hand_off
+                .and_then(|h| cads.iter().position(|(id, _)| *id == h)),
         });
     }
     let mut stage_cadences = vec![Vec::new(); stages.len()];
@@ -450,6 +500,15 @@ pub fn compile_target(
             }
             None => unstaged_cadences.push(ci),
         }
+    }
+    // a cadence another one of its stage hands off to waits for that hand-off
+    for v in stage_cadences
+        .iter_mut()
+        .chain(std::iter::once(&mut unstaged_cadences))
+    {
+        let ids: Vec<CadenceId> = v.iter().map(|&ci| cads[ci].0).collect();
+        let entry = crate::model::entry_cadences(model, &ids);
+        v.retain(|&ci| entry.contains(&cads[ci].0));
     }
     // populations: base, then one per segment (segment items override the base)
     let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();

@@ -162,14 +162,21 @@ impl Report<'_> {
             "stage_funnel": super::funnel::stages_json(p, t),
             "final_stages": p.stages.iter().zip(&t.final_stage).filter(|(_, c)| **c > 0)
                 .map(|(s, c)| json!({"stage": s.name, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
-            "steps": p.steps.iter().enumerate().map(|(i, s)| json!({
-                "cadence": p.cadences[s.cadence].name,
-                "step": s.name,
-                "channel": s.channel.name(),
-                "reached": t.step_reached[i],
-                "outcomes": s.channel.outcomes().iter().enumerate()
-                    .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
-            })).collect::<Vec<_>>(),
+            "steps": p.steps.iter().enumerate().map(|(i, s)| {
+                let mut step = json!({
+                    "cadence": p.cadences[s.cadence].name,
+                    "step": s.name,
+                    "channel": s.channel.name(),
+                    "reached": t.step_reached[i],
+                    "outcomes": s.channel.outcomes().iter().enumerate()
+                        .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
+                });
+                // passed over by `skip when` or `during`: the flagged exceptions
+                if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
+                    o.insert("skipped".into(), json!(t.step_skipped[i]));
+                }
+                step
+            }).collect::<Vec<_>>(),
             "stages": p.stages.iter().enumerate().map(|(i, s)| json!({
                 "stage": s.name,
                 "entries": t.stage_entries[i],
@@ -338,6 +345,8 @@ impl Report<'_> {
             }
             o.push_str("\nper step (reached, outcomes)\n");
             o.push_str(&super::funnel::steps_text(p, t, 0));
+            // the cadences deals were handed off to
+            o.push_str(&super::funnel::cadences_text_from(p, t, 1));
         }
         o.push_str("\nper stage (entries, dwell median/p90, exits, escalations)\n");
         for (i, s) in p.stages.iter().enumerate() {

@@ -26,6 +26,8 @@ pub struct Tally {
     pub cadence_enrolled: Vec<u64>,
     pub final_stage: Vec<u64>,
     pub step_reached: Vec<u64>,
+    /// times each step was passed over (`skip when`, `during`): the flagged exceptions
+    pub step_skipped: Vec<u64>,
     /// [step][outcome]
     pub step_outcomes: Vec<[u64; 6]>,
     pub stage_entries: Vec<u64>,
@@ -49,6 +51,7 @@ impl Tally {
             cadence_enrolled: vec![0; p.cadences.len()],
             final_stage: vec![0; ns],
             step_reached: vec![0; p.steps.len()],
+            step_skipped: vec![0; p.steps.len()],
             step_outcomes: vec![[0; 6]; p.steps.len()],
             stage_entries: vec![0; ns],
             dwell_hist: vec![vec![0; hist_hours + 1]; ns],
@@ -84,6 +87,7 @@ impl Tally {
         add(&mut self.cadence_enrolled, &o.cadence_enrolled);
         add(&mut self.final_stage, &o.final_stage);
         add(&mut self.step_reached, &o.step_reached);
+        add(&mut self.step_skipped, &o.step_skipped);
         for (a, b) in self.step_outcomes.iter_mut().zip(&o.step_outcomes) {
             for i in 0..6 {
                 a[i] += b[i];

@@ -259,6 +259,8 @@ pub struct StageDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageItem {
     RespondWithin(Duration),
+    /// the stage's own `max_gap`, overriding the pipeline's
+    MaxGap(Duration),
     Require(Vec<Path>),
     Exit(ExitRule),
     Escalate(Escalation),
@@ -342,6 +344,14 @@ pub enum CadenceItem {
     },
     Calendar(Ident),
     Enroll(Expr),
+    /// `active DATE..DATE [defer]`: the cadence runs only on these dates; `defer` makes a deal
+    /// enrolled before the window wait for it (otherwise it is not enrolled)
+    Active {
+        dates: DateRange,
+        defer: bool,
+    },
+    /// `hand_off to CADENCE`: when this cadence runs out, the deal enrolls there
+    HandOff(Ident),
     Exit(CadenceExit),
     Step(Step),
     Track(Track),
@@ -376,6 +386,10 @@ pub enum StepAttr {
     Timing(Timing),
     Assign(Ident),
     Priority(Ident),
+    /// `during DATE..DATE`: outside these dates the step is skipped
+    During(DateRange),
+    /// `skip when CONDITION`: the step is skipped (and counted) when the condition holds
+    Skip(Expr),
     Variant(Variant),
     On(OnRule),
     Otherwise(Vec<Effect>),
@@ -384,8 +398,17 @@ pub enum StepAttr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Timing {
     Immediately,
-    After { delay: Duration, at: Option<Clock> },
+    After {
+        delay: Duration,
+        at: Option<Clock>,
+    },
     At(Clock),
+    /// `[after D] on tue, fri at 10:00`: the next listed weekday at that clock time
+    Anchor {
+        delay: Option<Duration>,
+        days: Vec<DayRange>,
+        at: Clock,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

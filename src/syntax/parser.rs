@@ -8,6 +8,8 @@ use super::ast::*;
 use crate::diagnostics::{codes, Diagnostic};
 use crate::source::{FileId, Span};
 
+mod playbook;
+
 #[derive(Parser)]
 #[grammar = "../grammar/cadence.pest"]
 struct Grammar;
@@ -375,7 +377,8 @@ const BLOCK_WORDS: [&str; 12] = [
 ];
 
 /// Every keyword of the language, for "did you mean" on misspelt keywords.
-const KEYWORDS: [&str; 73] = [
+const KEYWORDS: [&str; 78] = [
+    "active",
     "after",
     "and",
     "arrivals",
@@ -387,6 +390,8 @@ const KEYWORDS: [&str; 73] = [
     "calendar",
     "continue",
     "count",
+    "defer",
+    "during",
     "enroll",
     "escalate",
     "escalation",
@@ -398,6 +403,7 @@ const KEYWORDS: [&str; 73] = [
     "facts",
     "fatigue",
     "field",
+    "hand_off",
     "holidays",
     "horizon",
     "hours",
@@ -430,6 +436,7 @@ const KEYWORDS: [&str; 73] = [
     "segment",
     "set",
     "simulation",
+    "skip",
     "stage",
     "start",
     "step",
@@ -588,7 +595,8 @@ fn children(p: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 fn is_keyword(r: Rule) -> bool {
     matches!(
         r,
-        Rule::kw_after
+        Rule::kw_active
+            | Rule::kw_after
             | Rule::kw_cadences
             | Rule::kw_and
             | Rule::kw_arrivals
@@ -600,6 +608,8 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_calendar
             | Rule::kw_continue
             | Rule::kw_count
+            | Rule::kw_defer
+            | Rule::kw_during
             | Rule::kw_enroll
             | Rule::kw_escalate
             | Rule::kw_escalation
@@ -611,6 +621,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_facts
             | Rule::kw_fatigue
             | Rule::kw_field
+            | Rule::kw_hand_off
             | Rule::kw_holidays
             | Rule::kw_horizon
             | Rule::kw_hours
@@ -642,6 +653,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_seed
             | Rule::kw_segment
             | Rule::kw_set
+            | Rule::kw_skip
             | Rule::kw_simulation
             | Rule::kw_stage
             | Rule::kw_start
@@ -1050,6 +1062,7 @@ impl Builder<'_> {
             let s = self.span(&c);
             let node = match c.as_rule() {
                 Rule::respond_within => StageItem::RespondWithin(self.duration(self.only(c)?)?),
+                Rule::max_gap => StageItem::MaxGap(self.duration(self.only(c)?)?),
                 Rule::require => StageItem::Require(children(c).map(|x| self.path(x)).collect()),
                 Rule::exit_rule => {
                     let mut ci = children(c);
@@ -1181,6 +1194,8 @@ impl Builder<'_> {
                 }
                 Rule::calendar_ref => CadenceItem::Calendar(self.ident(self.only(c)?)),
                 Rule::enroll => CadenceItem::Enroll(self.expr(self.only(c)?)?),
+                Rule::active => self.active(c)?,
+                Rule::hand_off => CadenceItem::HandOff(self.ident(self.only(c)?)),
                 Rule::cadence_exit => {
                     let mut ci = children(c);
                     let reason = self.ident(ci.next().ok_or(Bug)?);
@@ -1230,6 +1245,8 @@ impl Builder<'_> {
                 Rule::timing => StepAttr::Timing(self.timing(c)?),
                 Rule::assign => StepAttr::Assign(self.ident(self.only(c)?)),
                 Rule::priority => StepAttr::Priority(self.ident(self.only(c)?)),
+                Rule::step_during => StepAttr::During(self.date_range(self.only(c)?)?),
+                Rule::skip => StepAttr::Skip(self.expr(self.only(c)?)?),
                 Rule::variant => {
                     let mut ci = children(c);
                     let name = self.ident(ci.next().ok_or(Bug)?);
@@ -1276,24 +1293,6 @@ impl Builder<'_> {
             title,
             attrs,
             span,
-        })
-    }
-
-    fn timing(&mut self, p: Pair<'_, Rule>) -> R<Timing> {
-        let mut it = p.into_inner();
-        let head = it.next().ok_or(Bug)?;
-        Ok(match head.as_rule() {
-            Rule::kw_immediately => Timing::Immediately,
-            Rule::kw_after => {
-                let delay = self.duration(it.next().ok_or(Bug)?)?;
-                let at = match it.next() {
-                    Some(a) => Some(self.clock(self.only(a)?)),
-                    None => None,
-                };
-                Timing::After { delay, at }
-            }
-            Rule::at_clock => Timing::At(self.clock(self.only(head)?)),
-            _ => return Err(Bug),
         })
     }
 

@@ -173,7 +173,8 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         let enrolls = p
             .cadences
             .first()
-            .is_some_and(|c| lead.eval(&c.enroll, enroll, s));
+            .is_some_and(|c| lead.eval(&c.enroll, enroll, s))
+            && lead.admits(0, enroll);
         if !enrolls {
             return LeadResult {
                 enrolled: false,
@@ -246,6 +247,16 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 kind = 4;
             }
         }
+        // a cadence's dates end (before a touch due at that very instant)
+        for (c, r) in s.runs.iter().enumerate() {
+            if let (true, Some((_, close))) = (r.active, p.cadences[c].window) {
+                if close <= next && (kind != 5 || close < next) {
+                    next = close;
+                    kind = 5;
+                    which = c;
+                }
+            }
+        }
         lead.now = next;
         match kind {
             1 => {
@@ -266,6 +277,11 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 }
             }
             4 => {}
+            5 => {
+                let reason = p.cadences[which].reason(super::program::WINDOW_CLOSED);
+                lead.end_cadence(which, reason, t, s);
+                lead.hand_off(which, next, t, s);
+            }
             _ => break,
         }
         // gates change only with events, stage moves (both re-check inside `apply`), timers, or
@@ -307,6 +323,7 @@ impl Lead<'_> {
                 })
             {
                 self.end_cadence(c, self.p.cadences[c].reason_base + EXHAUSTED, t, s);
+                self.hand_off(c, self.now, t, s);
             }
         }
     }

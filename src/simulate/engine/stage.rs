@@ -143,27 +143,7 @@ impl Lead<'_> {
     /// program's calendars; None: wall-clock time, business units as whole days).
     pub(super) fn schedule(&self, cal: Option<usize>, from: Time, timing: Timing) -> Time {
         match cal {
-            None => {
-                let delay = match timing.delay {
-                    Delay::Zero => 0.0,
-                    Delay::Wall { minutes } => minutes as f64,
-                    Delay::BusinessDays(n) => f64::from(n) * MIN_PER_DAY,
-                    Delay::BusinessMinutes(m) => m as f64,
-                };
-                let t = from + delay;
-                match timing.at_clock {
-                    Some(clock) => {
-                        let day = (t / MIN_PER_DAY).floor() * MIN_PER_DAY;
-                        let at = day + f64::from(clock);
-                        if at >= t {
-                            at
-                        } else {
-                            at + MIN_PER_DAY
-                        }
-                    }
-                    None => t,
-                }
-            }
+            None => crate::simulate::clock::schedule_plain(from, timing),
             Some(i) => match self.clocks.get(i) {
                 Some(c) => c.schedule(from, timing),
                 None => f64::INFINITY,
@@ -278,15 +258,36 @@ impl Lead<'_> {
         }
     }
 
-    /// A cadence enrolls the deal if it is not running it already and its `enroll when` holds.
+    /// A cadence enrolls the deal if it is not running it already, its `enroll when` holds and
+    /// its dates admit it.
     pub(super) fn enroll_cadence(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
         let active = s.runs.get(c).is_some_and(|r| r.active);
-        if !active && self.eval(&self.p.cadences[c].enroll, now, s) {
+        if !active && self.admits(c, now) && self.eval(&self.p.cadences[c].enroll, now, s) {
             self.start_cadence(c, now, t, s);
         }
     }
 
-    /// Start cadence `c` for the deal: fresh outcome and jump counts, its first step planned.
+    /// Whether cadence `c`'s `active` dates let it enroll a deal now: not after them, and
+    /// before them only with `defer`.
+    pub(super) fn admits(&self, c: usize, now: Time) -> bool {
+        let cp = &self.p.cadences[c];
+        cp.window
+            .is_none_or(|(open, close)| now < close && (now >= open || cp.defer))
+    }
+
+    /// When cadence `c` hands the deal off (it ran out), the target enrolls it if the deal is in
+    /// its stage.
+    pub(super) fn hand_off(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+        let Some(h) = self.p.cadences[c].hand_off else {
+            return;
+        };
+        if self.outcome.is_none() && self.p.cadences[h].stage.is_none_or(|st| st == self.stage) {
+            self.enroll_cadence(h, now, t, s);
+        }
+    }
+
+    /// Start cadence `c` for the deal: fresh outcome and jump counts, its first step planned
+    /// (from the start of its dates when the deal came before them).
     pub(super) fn start_cadence(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
         let cp = &self.p.cadences[c];
         if let Some(r) = s.runs.get_mut(c) {
@@ -298,8 +299,9 @@ impl Lead<'_> {
             s.counts[i * 6..i * 6 + 6].fill(0);
             s.jumps[i * 8..i * 8 + 8].fill(0);
         }
+        let from = cp.window.map_or(now, |(open, _)| now.max(open));
         if let Some(e) = cp.entry {
-            self.schedule_step(e, now, s);
+            self.schedule_step(e, from, s);
         }
     }
 

@@ -137,6 +137,15 @@ impl Lead<'_> {
         let p = self.p;
         let sp = &p.steps[step];
         let c = sp.cadence;
+        // an elastic or dated step due now may be passed over: no touch, on to the next step
+        let outside = sp.window.is_some_and(|(a, b)| now < a || now >= b);
+        if outside || sp.skip.as_ref().is_some_and(|x| self.eval(x, now, s)) {
+            t.step_skipped[step] += 1;
+            if let Some(n) = sp.next_in_track {
+                self.schedule_step(n, now, s);
+            }
+            return;
+        }
         self.touches += 1;
         self.last_activity = now;
         t.touches_by_channel[sp.channel as usize] += 1;

@@ -199,6 +199,13 @@ fn where_pop(spec: &Spec, pop: &PopS, i: usize) -> String {
 
 /// The class: refuse what the oracle cannot compute exactly, saying what and where.
 fn qualify(spec: &Spec, model: &Model) -> Result<(), Refusal> {
+    if let Some(word) = &spec.playbook {
+        return Err(Refusal(format!(
+            "cadence `{}` uses {word}: --exact does not follow passed-over steps, dates or \
+             hand-offs; run the sampled simulation",
+            spec.cadence
+        )));
+    }
     for (i, pop) in spec.pops.iter().enumerate() {
         for (item, d) in [
             ("reply_after", &pop.reply_after),

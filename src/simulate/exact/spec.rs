@@ -85,6 +85,8 @@ pub struct Spec {
     pub lead_tz_name: Option<String>,
     pub arrivals: bool,
     pub pops: Vec<PopS>,
+    /// a playbook word the oracle does not follow (a passed-over step, dates, a hand-off)
+    pub playbook: Option<String>,
     pipeline: Option<crate::model::Pipeline>,
 }
 
@@ -249,6 +251,17 @@ impl Spec {
             lead_tz_name: lm.timezone.clone(),
             arrivals: lm.arrivals_per_day.is_some_and(|r| r > 0.0),
             pops,
+            playbook: cad
+                .steps
+                .iter()
+                .find_map(|s| {
+                    s.skip
+                        .as_ref()
+                        .map(|_| format!("`skip when` on step `{}`", s.name))
+                        .or(s.window.map(|_| format!("`during` on step `{}`", s.name)))
+                })
+                .or(cad.window.map(|_| "`active` dates".to_string()))
+                .or(cad.hand_off.map(|_| "`hand_off to`".to_string())),
             pipeline: pipeline.cloned(),
         })
     }

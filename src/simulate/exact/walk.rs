@@ -277,26 +277,7 @@ impl<'a> Walk<'a> {
 
     fn schedule(&mut self, from: f64, timing: Timing) -> f64 {
         match &self.spec.calendar {
-            None => {
-                let delay = match timing.delay {
-                    Delay::Zero => 0.0,
-                    Delay::Wall { minutes } => minutes as f64,
-                    Delay::BusinessDays(n) => f64::from(n) * 1440.0,
-                    Delay::BusinessMinutes(m) => m as f64,
-                };
-                let t = from + delay;
-                match timing.at_clock {
-                    Some(clock) => {
-                        let at = (t / 1440.0).floor() * 1440.0 + f64::from(clock);
-                        if at >= t {
-                            at
-                        } else {
-                            at + 1440.0
-                        }
-                    }
-                    None => t,
-                }
-            }
+            None => crate::simulate::clock::schedule_plain(from, timing),
             Some(cal) => {
                 if let Some(t) = self.cal_cache.get(&(from.to_bits(), timing)) {
                     return *t;
