@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::cadences::CadenceFlow;
-use super::timing::{cadence_calendar, minutes_text, window, TimingCache};
-use crate::calendar::{Calendar, Delay, Measure, Starts, Timing};
+use super::timing::{cadence_calendar, minutes_text, window, Findings, TimingCache};
+use crate::calendar::{Delay, Measure, Starts, Timing};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::graph::{End, To, Via};
 use crate::model::{Builtin, Cadence, Cmp, Cond, Effects, Model, Operand, Pipeline, Value};
@@ -113,14 +113,8 @@ struct Gap {
 
 /// What a deal waits for after the last touch in `stage`: the earliest sure exit, counted from
 /// the last touch, `elapsed` minutes at least after stage entry.
-fn tail(
-    p: &Pipeline,
-    stage: usize,
-    elapsed: u64,
-    cal: &Calendar,
-    cache: &mut TimingCache,
-    key: usize,
-) -> Gap {
+fn tail(p: &Pipeline, stage: usize, elapsed: u64, cache: &TimingCache, key: usize) -> Gap {
+    let cal = cache.calendar(key);
     let start = cal
         .local_instant(window(cal).0, 0)
         .and_then(|t| cal.next_opening(t))
@@ -138,7 +132,6 @@ fn tail(
             }
             d => match cache.worst(
                 key,
-                cal,
                 Timing::after(d),
                 Starts::OpenMoments,
                 Measure::Wall,
@@ -180,18 +173,16 @@ fn tail(
 
 impl super::Checker {
     /// E0417, E0418, E0419 for one cadence working a stage of a pipeline with `max_gap`.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn live_deal(
         &self,
         flows: &[CadenceFlow],
         flow: &CadenceFlow,
         limit: u64,
         key: usize,
-        cal: &Calendar,
-        cache: &mut TimingCache,
-        seen_exits: &mut std::collections::HashSet<(usize, usize, usize)>,
-        out: &mut Vec<Diagnostic>,
+        cache: &TimingCache,
+        out: &mut Findings,
     ) {
+        let cal = cache.calendar(key);
         let m: &Model = &self.model;
         let Some(c) = m.cadences.get(flow.cadence) else {
             return;
@@ -214,7 +205,7 @@ impl super::Checker {
             )
         };
         // the worst wait from entering a stage to its first touch, over the cadences working it
-        let entry_wait = |cache: &mut TimingCache,
+        let entry_wait = |cache: &TimingCache,
                           s: usize|
          -> Option<(u64, String, DateTime<Utc>, DateTime<Utc>)> {
             flows
@@ -225,10 +216,9 @@ impl super::Checker {
                         return None;
                     }
                     let e = f.graph.entry?;
-                    let (k2, cal2) = cadence_calendar(m, c2);
+                    let k2 = cadence_calendar(cache, m, c2);
                     let w = cache.worst(
                         k2,
-                        &cal2,
                         c2.steps[e].timing,
                         Starts::OpenMoments,
                         Measure::Wall,
@@ -248,7 +238,6 @@ impl super::Checker {
                 e,
                 cache.worst(
                     key,
-                    cal,
                     c.steps[e].timing,
                     Starts::AnyMoment,
                     Measure::Wall,
@@ -258,7 +247,7 @@ impl super::Checker {
         if let Some((e, w)) = own.as_ref().filter(|(_, w)| w.minutes > limit) {
             let (e, w) = (*e, w.clone());
             {
-                out.push(note(
+                out.push((None, note(
                     Diagnostic::new(
                         &codes::E0417,
                         flow.timing_spans[e],
@@ -276,7 +265,7 @@ impl super::Checker {
                         cal.local_label(w.to)
                     ))
                     .with_help("start the cadence sooner (`immediately`)"),
-                ));
+                )));
             }
         }
         // E0418 / E0419: from the last touch on, once per cadence (the worst)
@@ -322,13 +311,13 @@ impl super::Checker {
                     ),
                     None => (
                         &codes::E0419,
-                        tail(p, t, 0, cal, cache, key),
+                        tail(p, t, 0, cache, key),
                         format!("after the last touch `{last}`, a deal can sit in `{}` (no cadence works it)", p.stages[t].name),
                     ),
                 },
                 None => (
                     &codes::E0418,
-                    tail(p, stage, elapsed[e.from], cal, cache, key),
+                    tail(p, stage, elapsed[e.from], cache, key),
                     format!("after the last touch `{last}`, a deal can sit in `{}`", st.name),
                 ),
             };
@@ -364,7 +353,7 @@ impl super::Checker {
             }
             worst = Some((gap.minutes, note(d)));
         }
-        out.extend(worst.map(|w| w.1));
+        out.extend(worst.map(|w| (None, w.1)));
         // E0419: a pipeline exit moves the deal mid-cadence: the wait in progress, then the next
         // stage's first touch (or its timer, when no cadence works it)
         let in_progress = super::timing::touch_gaps_with(m, flow.cadence, cache)
@@ -375,8 +364,7 @@ impl super::Checker {
             .unwrap_or(0);
         for (xi, x) in st.exits.iter().enumerate() {
             let t = x.target;
-            if seen_exits.contains(&(pi, stage, xi))
-                || t == stage
+            if t == stage
                 || p.stages.get(t).is_none_or(|s| s.outcome.is_some())
             {
                 continue;
@@ -384,7 +372,7 @@ impl super::Checker {
             let (wait, what) = match entry_wait(cache, t) {
                 Some((minutes, first, _, _)) => (minutes, format!("its first touch {first}")),
                 None => {
-                    let g = tail(p, t, 0, cal, cache, key);
+                    let g = tail(p, t, 0, cache, key);
                     (g.minutes, format!("{} (no cadence works it)", g.until))
                 }
             };
@@ -392,13 +380,12 @@ impl super::Checker {
             if gap <= limit {
                 continue;
             }
-            seen_exits.insert((pi, stage, xi));
             let long = if wait == u64::MAX {
                 "forever".into()
             } else {
                 minutes_text(gap)
             };
-            out.push(note(
+            out.push((Some((pi, stage, xi)), note(
                 Diagnostic::new(
                     &codes::E0419,
                     x.span,
@@ -415,7 +402,7 @@ impl super::Checker {
                     c.name
                 ))
                 .with_help(format!("declare a cadence with `pipeline {} stage {}` that starts `immediately`", p.name, p.stages[t].name)),
-            ));
+            )));
         }
     }
 }

@@ -1,0 +1,153 @@
+//! Folding and the shared memo give the same worst cases as scheduling every date, on generated
+//! calendars (zones with DST, half-hour shifts and midnight changes; holidays, make-up days,
+//! odd hours) and timings.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use super::worst::{worst_case, Mode, EVALUATED};
+use super::{Calendar, Delay, Measure, Memo, Prepared, Starts, Timing, WorstCase};
+
+/// A small deterministic generator (splitmix64), so that failures reproduce.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const ZONES: [chrono_tz::Tz; 8] = [
+    chrono_tz::UTC,
+    chrono_tz::Asia::Shanghai,
+    chrono_tz::Europe::Berlin,
+    chrono_tz::America::New_York,
+    chrono_tz::Australia::Lord_Howe, // DST shifts by 30 minutes
+    chrono_tz::America::Havana,      // changes at midnight
+    chrono_tz::America::Santiago,    // southern DST, changes at midnight
+    chrono_tz::Asia::Tehran,
+];
+
+fn date(y: i32, ordinal: u64) -> NaiveDate {
+    NaiveDate::from_yo_opt(y, 1 + (ordinal % 365) as u32).unwrap_or_default()
+}
+
+fn hours(g: &mut Gen) -> Vec<(u32, u32)> {
+    match g.below(5) {
+        0 => vec![(540, 720), (810, 1080)],
+        1 => vec![(0, 1440)],
+        2 => vec![(0, 90), (60, 200), (1320, 1440)], // overlapping, open across midnight
+        3 => vec![(120, 180)],                       // inside a DST gap on change days
+        _ => {
+            let s = 15 * g.below(60) as u32;
+            vec![(s, (s + 30 + 15 * g.below(40) as u32).min(1440))]
+        }
+    }
+}
+
+fn calendar(g: &mut Gen, hours: Vec<(u32, u32)>) -> Calendar {
+    let mut workdays = [false; 7];
+    for (i, w) in workdays.iter_mut().enumerate() {
+        *w = i < 5 || g.below(4) == 0;
+    }
+    let holidays: BTreeSet<NaiveDate> = (0..g.below(25))
+        .flat_map(|_| {
+            let start = g.below(365);
+            let len = 1 + g.below(8);
+            (start..start + len).map(|d| date(2026, d)).collect::<Vec<_>>()
+        })
+        .collect();
+    let makeup = (0..g.below(6)).map(|_| date(2026, g.below(365))).collect();
+    Calendar {
+        tz: ZONES[g.below(ZONES.len() as u64) as usize],
+        workdays,
+        hours,
+        holidays,
+        makeup_workdays: makeup,
+    }
+}
+
+fn timing(g: &mut Gen) -> Timing {
+    let delay = match g.below(6) {
+        0 => Delay::Zero,
+        1 => Delay::Wall {
+            minutes: 1 + g.below(12 * 1440),
+        },
+        2 | 3 => Delay::BusinessDays(g.below(7) as u32),
+        _ => Delay::BusinessMinutes(1 + g.below(3000)),
+    };
+    Timing {
+        delay,
+        at_clock: (g.below(3) == 0).then(|| g.below(1440) as u32),
+    }
+}
+
+fn every_date(cal: &Calendar, t: Timing, s: Starts, m: Measure, w: (NaiveDate, NaiveDate)) -> Option<WorstCase> {
+    worst_case(cal, None, None, t, s, m, w, Mode::EveryDate)
+}
+
+#[test]
+fn folding_and_the_memo_change_no_worst_case() {
+    let mut g = Gen(9);
+    let memo = Memo::default();
+    let (first, last) = (date(2025, 300), date(2027, 120));
+    let mut folded = 0;
+    for case in 0..48 {
+        let h = hours(&mut g);
+        // a few calendars share hours, so that the memo's folds cross calendars
+        let cals: Vec<Calendar> = (0..2).map(|_| calendar(&mut g, h.clone())).collect();
+        let t = timing(&mut g);
+        let starts = if g.below(2) == 0 { Starts::OpenMoments } else { Starts::AnyMoment };
+        let measure = if g.below(2) == 0 { Measure::Wall } else { Measure::Business };
+        let w = (date(2026, g.below(60)), date(2026, 200 + g.below(165)));
+        for cal in &cals {
+            let want = every_date(cal, t, starts, measure, w);
+            let alone = cal.worst_case(t, starts, measure, w);
+            assert_eq!(alone, want, "case {case}: {cal:?} {t:?} {starts:?} {measure:?} {w:?}");
+            let prepared = Prepared::new(cal.clone(), first, last, &memo);
+            EVALUATED.with(|c| c.set(0));
+            let shared = prepared.worst_case(&memo, t, starts, measure, w);
+            folded += usize::from(EVALUATED.with(|c| c.get()) < 20);
+            assert_eq!(shared, want, "case {case} (memo): {cal:?} {t:?} {starts:?} {measure:?} {w:?}");
+        }
+    }
+    // folding must actually happen for most queries, or this test proves nothing
+    assert!(folded > 40, "{folded}");
+}
+
+#[test]
+fn a_second_calendar_with_the_same_hours_reuses_the_first_ones_folds() {
+    let memo = Memo::default();
+    let hours = vec![(540, 720), (810, 1080)];
+    let holidays: BTreeSet<NaiveDate> = [(40, 9), (120, 5), (267, 3), (273, 7)]
+        .iter()
+        .flat_map(|&(d, n)| (d..d + n).map(|d| date(2026, d)))
+        .collect();
+    let mut shanghai = Calendar::mon_fri(chrono_tz::Asia::Shanghai, hours.clone());
+    shanghai.holidays = holidays.clone();
+    // another zone without DST, and one more holiday
+    let mut tokyo = Calendar::mon_fri(chrono_tz::Asia::Tokyo, hours);
+    tokyo.holidays = holidays;
+    tokyo.holidays.insert(date(2026, 64));
+    let (first, last) = (date(2025, 300), date(2027, 120));
+    let w = (date(2026, 0), date(2026, 364));
+    let t = Timing::after(Delay::BusinessDays(3));
+    let mut counts = Vec::new();
+    for cal in [&shanghai, &tokyo] {
+        let p = Prepared::new(cal.clone(), first, last, &memo);
+        EVALUATED.with(|c| c.set(0));
+        let got = p.worst_case(&memo, t, Starts::OpenMoments, Measure::Wall, w);
+        counts.push(EVALUATED.with(|c| c.get()));
+        assert_eq!(got, every_date(cal, t, Starts::OpenMoments, Measure::Wall, w));
+    }
+    // Tokyo repeats Shanghai's dates but around its own holiday
+    assert!(counts[1] * 2 < counts[0], "{counts:?}");
+}
