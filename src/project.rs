@@ -217,8 +217,14 @@ impl Project {
                 Err(ReadError::Finding(d)) => project.diagnostics.push(d),
             }
         }
+        project.parse(&ids);
+        project
+    }
+
+    /// Parses the given sources in parallel, keeping their order.
+    fn parse(&mut self, ids: &[FileId]) {
         use rayon::prelude::*;
-        let sources = &project.sources;
+        let sources = &self.sources;
         let parsed: Vec<(FileId, Option<ast::File>, Vec<Diagnostic>)> = ids
             .par_iter()
             .map(|id| {
@@ -228,12 +234,11 @@ impl Project {
             })
             .collect();
         for (id, file, diags) in parsed {
-            project.diagnostics.extend(diags);
+            self.diagnostics.extend(diags);
             if let Some(f) = file {
-                project.files.push((id, f));
+                self.files.push((id, f));
             }
         }
-        project
     }
 
     /// The path a build records for a file: relative to the project root when known.
@@ -247,14 +252,11 @@ impl Project {
     /// Load from in-memory texts (tests, benchmarks).
     pub fn from_texts(texts: &[(&str, &str)]) -> Project {
         let mut project = Project::default();
-        for (name, text) in texts {
-            let id = project.sources.add(SourceFile::new(*name, *text));
-            let (file, diags) = syntax::parse_file(id, text);
-            project.diagnostics.extend(diags);
-            if let Some(f) = file {
-                project.files.push((id, f));
-            }
-        }
+        let ids: Vec<FileId> = texts
+            .iter()
+            .map(|(name, text)| project.sources.add(SourceFile::new(*name, *text)))
+            .collect();
+        project.parse(&ids);
         project
     }
 }

@@ -1,17 +1,18 @@
 //! Folding repeated dates in worst-case analyses (see [`super::worst`]).
 //!
 //! A group of samples anchored at a date looks only at the dates between its earliest and its
-//! latest instant, one date of margin either side. When all of them are plain 24-hour days
-//! ([`Timeline::day_classes`]), the group's computation is plain arithmetic relative to the
-//! anchor's midnight and depends only on those classes, the calendar's hours and the query: a
-//! later group with the same classes has the same worst case, shifted by the distance between
-//! the midnights. The time zone and the dates themselves play no part, so calendars with the same
-//! hours share their folds ([`FoldMemo`]).
+//! latest instant, one date of margin either side. Its worst case depends only on the classes of
+//! those dates ([`Timeline::day_classes`]), the calendar's hours and the query: plain 24-hour
+//! days are arithmetic relative to the anchor's midnight, so a later group with the same classes
+//! has the same worst case shifted by the distance between the midnights; a DST change day is
+//! its own class (its date in its zone), so a group that sees one is reused only by calendars of
+//! the same zone on the same dates. Neither names nor (for plain days) zones play a part, so
+//! calendars with the same hours share their folds ([`super::Memo`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
-use super::timeline::{Day, Ns, Timeline, SPECIAL};
+use super::timeline::{Class, Day, Ns, Timeline};
 use super::{Measure, Starts, Timing};
 
 /// The largest delay of a group: (minutes, from, to).
@@ -23,22 +24,49 @@ pub(super) type Best = Option<(u64, Ns, Ns)>;
 #[derive(Default)]
 pub(super) struct Folds {
     /// (first date looked at − anchor, root node)
-    roots: Vec<(i32, usize)>,
+    roots: Vec<(i32, u32)>,
     nodes: Vec<Node>,
+    /// children for special dates: (node, class) → node
+    special: HashMap<(u32, Class), u32>,
     entries: Vec<Entry>,
 }
 
 /// A trie node: the next node for a plain closed and a plain working date (0: none; node 0 is
-/// never a child), and the entry of a group whose dates end here.
-#[derive(Clone, Copy, Default)]
+/// never a child), and the entry of a group whose dates end here ([`NONE`]: none).
+#[derive(Clone, Copy)]
 struct Node {
-    next: [usize; 2],
-    entry: Option<usize>,
+    next: [u32; 2],
+    entry: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Default for Node {
+    fn default() -> Node {
+        Node {
+            next: [0, 0],
+            entry: NONE,
+        }
+    }
+}
+
+impl Folds {
+    fn child(&self, node: u32, c: Class) -> Option<u32> {
+        match c {
+            0 | 1 => Some(self.nodes[node as usize].next[c as usize]).filter(|&n| n != 0),
+            _ => self.special.get(&(node, c)).copied(),
+        }
+    }
+
+    fn push_node(&mut self) -> u32 {
+        self.nodes.push(Node::default());
+        (self.nodes.len() - 1) as u32
+    }
 }
 
 struct Entry {
     off: i32,
-    classes: Vec<u8>,
+    classes: Vec<Class>,
     fold: Folded,
 }
 
@@ -68,16 +96,16 @@ impl Folds {
             };
             let mut node = root;
             for j in 0..=MAX_FOLD_DAYS {
-                let n = self.nodes[node];
-                if let Some(f) = n.entry.map(|e| self.entries[e].fold) {
+                let e = self.nodes[node as usize].entry;
+                if e != NONE {
+                    let f = &self.entries[e as usize].fold;
                     if start + f.span.0 >= w.0 && start + f.span.1 < w.1 {
                         return Some(f.best.map(|(m, a, b)| (m, start + a, start + b)));
                     }
                 }
-                let Some(&c) = classes.get(j) else { break };
-                match n.next.get(usize::from(c)) {
-                    Some(&next) if next != 0 => node = next,
-                    _ => break,
+                match classes.get(j).and_then(|&c| self.child(node, c)) {
+                    Some(next) => node = next,
+                    None => break,
                 }
             }
         }
@@ -103,7 +131,7 @@ impl Folds {
         let first = tl.local_day(looked.0)?.min(d).checked_sub(1)?;
         let last = tl.local_day(looked.1)?.max(d).checked_add(1)?;
         let classes = tl.day_classes(first, last)?;
-        if classes.contains(&SPECIAL) || classes.len() > MAX_FOLD_DAYS {
+        if classes.len() > MAX_FOLD_DAYS {
             return None;
         }
         let fold = Folded {
@@ -114,35 +142,38 @@ impl Folds {
         Some(())
     }
 
-    fn insert(&mut self, off: i32, classes: &[u8], fold: Folded) {
+    fn insert(&mut self, off: i32, classes: &[Class], fold: Folded) {
         if self.entries.len() >= MAX_FOLDS {
             return;
         }
         if self.nodes.is_empty() {
-            self.nodes.push(Node::default()); // node 0: never a child
+            self.push_node(); // node 0: never a child
         }
         let mut node = match self.roots.iter().find(|r| r.0 == off) {
             Some(r) => r.1,
             None => {
-                self.nodes.push(Node::default());
-                self.roots.push((off, self.nodes.len() - 1));
-                self.nodes.len() - 1
+                let n = self.push_node();
+                self.roots.push((off, n));
+                n
             }
         };
         for &c in classes {
-            let c = usize::from(c.min(1));
-            node = match self.nodes[node].next[c] {
-                0 => {
-                    self.nodes.push(Node::default());
-                    let n = self.nodes.len() - 1;
-                    self.nodes[node].next[c] = n;
+            node = match self.child(node, c) {
+                Some(n) => n,
+                None => {
+                    let n = self.push_node();
+                    match c {
+                        0 | 1 => self.nodes[node as usize].next[c as usize] = n,
+                        _ => {
+                            self.special.insert((node, c), n);
+                        }
+                    }
                     n
                 }
-                n => n,
             };
         }
-        if self.nodes[node].entry.is_none() {
-            self.nodes[node].entry = Some(self.entries.len());
+        if self.nodes[node as usize].entry == NONE {
+            self.nodes[node as usize].entry = self.entries.len() as u32;
             self.entries.push(Entry {
                 off,
                 classes: classes.to_vec(),

@@ -93,9 +93,8 @@ pub(super) struct DayCache {
     /// per day: (offset into `ivs`, count)
     spans: Vec<(usize, usize)>,
     ivs: Vec<Iv>,
-    /// per day, what a walk over it can see: [`PLAIN_CLOSED`], [`PLAIN_WORKING`] or
-    /// [`SPECIAL`]; see [`Timeline::day_classes`]
-    class: Vec<u8>,
+    /// per day, what a walk over it can see ([`Timeline::day_classes`])
+    class: Vec<Class>,
 }
 
 impl Deref for DayCache {
@@ -105,12 +104,17 @@ impl Deref for DayCache {
     }
 }
 
-/// A day of exactly 24 h on one UTC offset that is not a working day.
-pub(super) const PLAIN_CLOSED: u8 = 0;
-/// A day of exactly 24 h on one UTC offset that is a working day.
-pub(super) const PLAIN_WORKING: u8 = 1;
-/// Any other day (a DST change, or a cache whose dates are not found by search).
-pub(super) const SPECIAL: u8 = 2;
+/// What a walk over a day can see of it: `0` a plain closed day and `1` a plain working day
+/// (exactly 24 h on one UTC offset); any other day (a DST change, or any day of a zone with an
+/// ambiguous midnight) is itself: `2 + 2 × (zone, date) + working`, equal only for the same date
+/// in the same zone.
+pub(super) type Class = u64;
+
+fn special_class(tz: chrono_tz::Tz, d: Day, working: bool) -> Class {
+    // 24 bits of date (any day of ±20,000 years) and the zone's index above them
+    let date = Class::from((d as u32) & 0x00FF_FFFF);
+    2 + 2 * (((tz as Class) << 24) | date) + Class::from(working)
+}
 
 impl DayCache {
     fn index(&self, d: Day) -> Option<usize> {
@@ -204,19 +208,20 @@ impl<'a> Timeline<'a> {
             .is_some_and(|c| c.index(first).is_some() && c.index(last).is_some())
     }
 
-    /// What a walk can see of the days `first..=last`, one class per day, or `None` when some
-    /// of them are not precomputed. Every query of this timeline (opening, schedule, business
-    /// minutes) that only looks at days of the classes [`PLAIN_CLOSED`] and [`PLAIN_WORKING`]
-    /// computes with plain arithmetic relative to the local midnights, so two runs of such days
-    /// with equal classes give answers that differ by exactly the shift between their midnights.
-    pub(super) fn day_classes(&self, first: Day, last: Day) -> Option<&[u8]> {
+    /// What a walk can see of the days `first..=last`, one [`Class`] per day, or `None` when
+    /// some of them are not precomputed. The answer of every query of this timeline (opening,
+    /// schedule, business minutes) that only looks at plain days is plain arithmetic relative to
+    /// their local midnights, given the hours; so two runs of days with equal classes give
+    /// answers that differ by exactly the shift between their midnights (none when a day of the
+    /// run is special: then they are the same dates in the same zone).
+    pub(super) fn day_classes(&self, first: Day, last: Day) -> Option<&[Class]> {
         let c = self.cache()?;
         let (a, b) = (c.index(first)?, c.index(last)?);
         c.class.get(a..=b)
     }
 
     /// The classes of the precomputed days from `first` on.
-    pub(super) fn classes_from(&self, first: Day) -> Option<&[u8]> {
+    pub(super) fn classes_from(&self, first: Day) -> Option<&[Class]> {
         let c = self.cache()?;
         c.class.get(c.index(first)?..)
     }
@@ -290,11 +295,15 @@ impl<'a> Timeline<'a> {
             c.spans.push((c.ivs.len(), day_ivs.len()));
             c.ivs.extend_from_slice(&day_ivs);
         }
+        let tz = self.cal.tz;
         c.class = (0..n)
-            .map(|i| match (c.monotone && c.uniform[i], c.working[i]) {
-                (false, _) => SPECIAL,
-                (true, true) => PLAIN_WORKING,
-                (true, false) => PLAIN_CLOSED,
+            .map(|i| {
+                let w = c.working[i];
+                if c.monotone && c.uniform[i] {
+                    Class::from(w)
+                } else {
+                    special_class(tz, c.first + i as Day, w)
+                }
             })
             .collect();
         Some(c)

@@ -139,6 +139,7 @@ impl Query<'_, '_> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
     Fold,
+    #[cfg_attr(not(test), allow(dead_code))]
     EveryDate,
 }
 

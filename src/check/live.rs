@@ -356,7 +356,7 @@ impl super::Checker {
         out.extend(worst.map(|w| (None, w.1)));
         // E0419: a pipeline exit moves the deal mid-cadence: the wait in progress, then the next
         // stage's first touch (or its timer, when no cadence works it)
-        let in_progress = super::timing::touch_gaps_with(m, flow.cadence, cache)
+        let in_progress = super::timing::touch_gaps_with(m, c, &flow.graph, cache)
             .iter()
             .map(|g| g.2)
             .chain(own.map(|(_, w)| w.minutes))

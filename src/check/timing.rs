@@ -204,19 +204,19 @@ fn within_minutes(cache: &TimingCache, key: usize, w: Option<Delay>) -> u64 {
 /// The checker's worst case of every wait between two consecutive touches of a cadence: for
 /// each edge of its step graph to a step, (from, to, minutes). Read-only, for tests and tools.
 pub fn touch_gaps(model: &Model, cadence: usize) -> Vec<(usize, usize, u64)> {
-    touch_gaps_with(model, cadence, &TimingCache::new(model))
+    let Some(c) = model.cadences.get(cadence) else {
+        return Vec::new();
+    };
+    touch_gaps_with(model, c, &StepGraph::new(c), &TimingCache::new(model))
 }
 
 pub(super) fn touch_gaps_with(
     model: &Model,
-    cadence: usize,
+    c: &model::Cadence,
+    graph: &StepGraph,
     cache: &TimingCache,
 ) -> Vec<(usize, usize, u64)> {
-    let Some(c) = model.cadences.get(cadence) else {
-        return Vec::new();
-    };
     let key = cadence_calendar(cache, model, c);
-    let graph = StepGraph::new(c);
     graph
         .step_edges()
         .filter_map(|(e, to)| {
