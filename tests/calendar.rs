@@ -840,7 +840,11 @@ fn worst_case_over_weeks_with_repeats_agrees_with_brute_force() -> R {
     cal.makeup_workdays = [date("2026-04-11")?].into_iter().collect();
     let window = (date("2026-03-09")?, date("2026-04-19")?);
     let cases = [
-        (Timing::after(Delay::BusinessDays(2)), Starts::OpenMoments, Measure::Wall),
+        (
+            Timing::after(Delay::BusinessDays(2)),
+            Starts::OpenMoments,
+            Measure::Wall,
+        ),
         (
             Timing::after(Delay::Wall { minutes: 2 * 1440 }),
             Starts::AnyMoment,

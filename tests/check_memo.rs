@@ -9,7 +9,10 @@ mod tree;
 
 /// Every finding in full (place, code, texts, related places), file by name.
 fn findings(texts: &[(String, String)]) -> Vec<String> {
-    let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let project = Project::from_texts(&refs);
     let name = |s: cadence::source::Span| {
         let file = project.sources.get(s.file).map_or("?", |f| f.name.as_str());
@@ -60,7 +63,10 @@ fn tree_with_findings(files: usize, distinct: usize) -> Vec<(String, String)> {
 fn files_checked_together_find_what_each_finds_alone() {
     let t = tree_with_findings(16, 5);
     let together = findings(&t);
-    let alone: Vec<String> = t.iter().flat_map(|f| findings(std::slice::from_ref(f))).collect();
+    let alone: Vec<String> = t
+        .iter()
+        .flat_map(|f| findings(std::slice::from_ref(f)))
+        .collect();
     assert_eq!(together, alone);
     let codes: std::collections::BTreeSet<&str> = together
         .iter()

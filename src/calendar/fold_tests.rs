@@ -62,7 +62,9 @@ fn calendar(g: &mut Gen, hours: Vec<(u32, u32)>) -> Calendar {
         .flat_map(|_| {
             let start = g.below(365);
             let len = 1 + g.below(8);
-            (start..start + len).map(|d| date(2026, d)).collect::<Vec<_>>()
+            (start..start + len)
+                .map(|d| date(2026, d))
+                .collect::<Vec<_>>()
         })
         .collect();
     let makeup = (0..g.below(6)).map(|_| date(2026, g.below(365))).collect();
@@ -144,7 +146,10 @@ fn folding_and_the_memo_change_no_worst_case() {
     }
     // folding must happen, or this test proves nothing (random holidays repeat little; the
     // shared memo's savings are shown by the tests below)
-    assert!(alone * 2 < every && shared * 2 < every, "{every} {alone} {shared}");
+    assert!(
+        alone * 2 < every && shared * 2 < every,
+        "{every} {alone} {shared}"
+    );
 }
 
 #[test]
@@ -169,7 +174,10 @@ fn a_second_calendar_with_the_same_hours_reuses_the_first_ones_folds() {
         let p = Prepared::new(cal.clone(), first, last, &memo);
         let (got, n) = counted(|| p.worst_case(&memo, t, Starts::OpenMoments, Measure::Wall, w));
         counts.push(n);
-        assert_eq!(got, every_date(cal, t, Starts::OpenMoments, Measure::Wall, w));
+        assert_eq!(
+            got,
+            every_date(cal, t, Starts::OpenMoments, Measure::Wall, w)
+        );
     }
     // Tokyo repeats Shanghai's dates but around its own holiday
     assert!(counts[1] * 2 < counts[0], "{counts:?}");
@@ -191,7 +199,10 @@ fn a_calendar_in_the_same_zone_reuses_the_dst_days_of_another() {
         let p = Prepared::new(cal.clone(), first, last, &memo);
         let (got, n) = counted(|| p.worst_case(&memo, t, Starts::OpenMoments, Measure::Wall, w));
         counts.push(n);
-        assert_eq!(got, every_date(cal, t, Starts::OpenMoments, Measure::Wall, w));
+        assert_eq!(
+            got,
+            every_date(cal, t, Starts::OpenMoments, Measure::Wall, w)
+        );
     }
     assert!(counts[1] * 2 < counts[0], "{counts:?}");
 }

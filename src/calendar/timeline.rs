@@ -339,7 +339,9 @@ impl<'a> Timeline<'a> {
     #[inline]
     fn cached_day(&self, d: Day) -> Option<&[Iv]> {
         let c = self.cache()?;
-        let (off, cnt) = *c.spans.get(usize::try_from(d.checked_sub(c.first)?).ok()?)?;
+        let (off, cnt) = *c
+            .spans
+            .get(usize::try_from(d.checked_sub(c.first)?).ok()?)?;
         c.ivs.get(off..off + cnt)
     }
 

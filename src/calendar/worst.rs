@@ -23,7 +23,6 @@ use super::timeline::{
 };
 use super::{Calendar, Delay, Measure, Starts, Timing, WorstCase, MAX_WALK_DAYS, MINUTES_PER_DAY};
 
-
 /// Keeps in `best` the largest delay, the earliest start among equals (so the result does not
 /// depend on the order samples are looked at).
 fn keep(best: &mut Best, cand: (u64, Ns, Ns)) {

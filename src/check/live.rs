@@ -130,12 +130,7 @@ fn tail(p: &Pipeline, stage: usize, elapsed: u64, cache: &TimingCache, key: usiz
                 };
                 (m, start, start + Duration::minutes(m as i64))
             }
-            d => match cache.worst(
-                key,
-                Timing::after(d),
-                Starts::OpenMoments,
-                Measure::Wall,
-            ) {
+            d => match cache.worst(key, Timing::after(d), Starts::OpenMoments, Measure::Wall) {
                 Some(w) => {
                     let m = if x.from_entry {
                         w.minutes.saturating_sub(elapsed)
@@ -217,12 +212,8 @@ impl super::Checker {
                     }
                     let e = f.graph.entry?;
                     let k2 = cadence_calendar(cache, m, c2);
-                    let w = cache.worst(
-                        k2,
-                        c2.steps[e].timing,
-                        Starts::OpenMoments,
-                        Measure::Wall,
-                    )?;
+                    let w =
+                        cache.worst(k2, c2.steps[e].timing, Starts::OpenMoments, Measure::Wall)?;
                     Some((
                         w.minutes,
                         format!("`{}` of `{}`", c2.steps[e].name, c2.name),
@@ -236,12 +227,7 @@ impl super::Checker {
         let own = flow.graph.entry.and_then(|e| {
             Some((
                 e,
-                cache.worst(
-                    key,
-                    c.steps[e].timing,
-                    Starts::AnyMoment,
-                    Measure::Wall,
-                )?,
+                cache.worst(key, c.steps[e].timing, Starts::AnyMoment, Measure::Wall)?,
             ))
         });
         if let Some((e, w)) = own.as_ref().filter(|(_, w)| w.minutes > limit) {
@@ -364,9 +350,7 @@ impl super::Checker {
             .unwrap_or(0);
         for (xi, x) in st.exits.iter().enumerate() {
             let t = x.target;
-            if t == stage
-                || p.stages.get(t).is_none_or(|s| s.outcome.is_some())
-            {
+            if t == stage || p.stages.get(t).is_none_or(|s| s.outcome.is_some()) {
                 continue;
             }
             let (wait, what) = match entry_wait(cache, t) {

@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{Datelike, NaiveDate};
 
 use super::Checker;
-use crate::calendar::{
-    Calendar, Delay, Memo, Measure, Prepared, Starts, Timing, WorstCase,
-};
+use crate::calendar::{Calendar, Delay, Measure, Memo, Prepared, Starts, Timing, WorstCase};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::graph::StepGraph;
 use crate::model::{self, Model};
@@ -66,10 +64,14 @@ pub struct TimingCache {
     classes: Vec<Class>,
 }
 
+/// One answer, computed by the first thread that asks and waited for by the others.
+type Answer = Arc<OnceLock<Option<WorstCase>>>;
+
 struct Class {
     cal: Calendar,
     prepared: OnceLock<Prepared>,
-    answers: Mutex<HashMap<(Timing, bool, bool), Arc<OnceLock<Option<WorstCase>>>>>,
+    /// (timing, any moment?, business measure?) → answer
+    answers: Mutex<HashMap<(Timing, bool, bool), Answer>>,
 }
 
 impl Class {
@@ -186,12 +188,7 @@ fn within_minutes(cache: &TimingCache, key: usize, w: Option<Delay>) -> u64 {
         None | Some(Delay::Zero) => 0,
         Some(Delay::Wall { minutes }) => minutes,
         Some(d) => cache
-            .worst(
-                key,
-                Timing::after(d),
-                Starts::OpenMoments,
-                Measure::Wall,
-            )
+            .worst(key, Timing::after(d), Starts::OpenMoments, Measure::Wall)
             .map(|w| w.minutes)
             .unwrap_or(match d {
                 Delay::BusinessDays(n) => u64::from(n) * 1440,
@@ -326,8 +323,7 @@ impl Checker {
             let mut reported = std::collections::HashSet::new();
             for (e, to_id) in flow.graph.step_edges() {
                 let to = &c.steps[to_id];
-                let Some(w) =
-                    cache.worst(cal_key, to.timing, Starts::OpenMoments, Measure::Wall)
+                let Some(w) = cache.worst(cal_key, to.timing, Starts::OpenMoments, Measure::Wall)
                 else {
                     continue;
                 };
@@ -388,16 +384,12 @@ impl Checker {
             if let Some(sla) = p.stages.get(si).and_then(|s| s.respond_within) {
                 let (measure, limit) = match sla {
                     Delay::BusinessMinutes(m) => (Measure::Business, m),
-                    Delay::BusinessDays(n) => {
-                        (Measure::Business, n as u64 * daily_minutes(cal))
-                    }
+                    Delay::BusinessDays(n) => (Measure::Business, n as u64 * daily_minutes(cal)),
                     Delay::Wall { minutes } => (Measure::Wall, minutes),
                     Delay::Zero => (Measure::Wall, 0),
                 };
                 let first = &c.steps[entry];
-                if let Some(w) =
-                    cache.worst(cal_key, first.timing, Starts::AnyMoment, measure)
-                {
+                if let Some(w) = cache.worst(cal_key, first.timing, Starts::AnyMoment, measure) {
                     if w.minutes > limit {
                         let unit = if measure == Measure::Business {
                             " of business time"

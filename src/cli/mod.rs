@@ -325,7 +325,16 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
 }
 
 fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> Exit {
-    let (runs, io_failed) = check_paths(paths);
+    let (runs, io_failed) = load_and_check(paths);
+    let runs: Vec<(SourceMap, Vec<Diagnostic>)> = runs
+        .into_iter()
+        .map(|r| {
+            // the process ends after the report: freeing a large project's trees and model
+            // one by one costs more than the operating system takes to drop them at once
+            std::mem::forget(r.loaded);
+            (r.map, r.diagnostics)
+        })
+        .collect();
     let errors: usize = runs
         .iter()
         .flat_map(|(_, d)| d)

@@ -152,6 +152,11 @@ cadence qualified_{i} {{
 /// The own-calendar tree: `files` files named `team_NNNN.cadence`.
 pub fn own_calendar_tree(files: usize, distinct: usize) -> Vec<(String, String)> {
     (0..files)
-        .map(|i| (format!("team_{i:04}.cadence"), own_calendar_file(i, distinct)))
+        .map(|i| {
+            (
+                format!("team_{i:04}.cadence"),
+                own_calendar_file(i, distinct),
+            )
+        })
         .collect()
 }
