@@ -34,7 +34,7 @@ fn leads_per_second(m: &Model, simulation: &str, count: u64) -> (f64, u64) {
         .iter()
         .find(|s| s.name == simulation)
         .expect("simulation");
-    let p = simulate::compile(m, sim.cadence, sim.leads).expect("program");
+    let p = simulate::compile_target(m, &sim.target, sim.leads).expect("program");
     let cfg = Config {
         seed: 1,
         count,
@@ -127,7 +127,7 @@ fn main() {
         .iter()
         .find(|s| s.name == "seven_sim")
         .unwrap();
-    let p = simulate::compile(&seven, sim.cadence, sim.leads).unwrap();
+    let p = simulate::compile_target(&seven, &sim.target, sim.leads).unwrap();
     let cfg = Config {
         seed: 2,
         count: 10_000_000,

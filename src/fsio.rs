@@ -148,7 +148,8 @@ pub fn is_build_output(name: &str) -> bool {
 /// moved aside and the staging folder renamed into place; the old folder is deleted last. An
 /// existing `dest` that holds anything the build does not write (another name, a folder) is
 /// refused before anything changes, so no user file is deleted. A symlink at `dest` or inside it
-/// is removed as a link, never followed.
+/// is removed as a link, never followed. Folders a killed build left next to `dest` are removed
+/// first once they are stale ([`is_swap_leftover`], [`STALE_AFTER`]).
 pub fn swap_dir(dest: &Path, files: &[(&str, &[u8])]) -> Result<(), SwapError> {
     let err =
         |what: &str, p: &Path, e: io::Error| SwapError(format!("{what} `{}`: {e}", p.display()));
@@ -173,6 +174,7 @@ pub fn swap_dir(dest: &Path, files: &[(&str, &[u8])]) -> Result<(), SwapError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
+    remove_stale(&parent, &base);
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{base}.staging-"))
         .tempdir_in(&parent)
@@ -215,6 +217,40 @@ pub fn swap_dir(dest: &Path, files: &[(&str, &[u8])]) -> Result<(), SwapError> {
         remove_aside(&a);
     }
     Ok(())
+}
+
+/// How long a staging or moved-aside folder must lie untouched before a build takes it for the
+/// leftover of a killed build: a running build holds its own for well under a second, so this
+/// margin keeps two builds started together from removing each other's folders.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Whether `name` is a folder [`swap_dir`] makes next to `DIR/BASE`: `.BASE.staging-XXXXXX` or
+/// `.BASE.old-XXXXXX` (tempfile's six random letters and digits).
+pub fn is_swap_leftover(name: &str, base: &str) -> bool {
+    [".staging-", ".old-"].iter().any(|kind| {
+        name.strip_prefix('.')
+            .and_then(|n| n.strip_prefix(base))
+            .and_then(|n| n.strip_prefix(kind))
+            .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+    })
+}
+
+/// Remove the staging and moved-aside folders that a killed build of `DIR/BASE` left in `dir`
+/// (best effort; only real folders with our names, untouched for [`STALE_AFTER`]).
+fn remove_stale(dir: &Path, base: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
+        if meta.is_dir() && is_swap_leftover(&name, base) && age.is_some_and(|a| a >= STALE_AFTER) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Delete a moved-aside build and its holder folder; a link is removed, not followed.

@@ -41,6 +41,7 @@ pub mod fmt;
 pub mod fsio;
 pub mod model;
 pub mod project;
+pub mod selfcheck;
 pub mod simulate;
 pub mod source;
 pub mod syntax;

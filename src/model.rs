@@ -29,6 +29,17 @@ pub struct Model {
     pub tests: Vec<Test>,
 }
 
+impl Model {
+    /// The cadences of a pipeline: every cadence that names it, in name order.
+    pub fn pipeline_cadences(&self, pipeline: PipelineId) -> Vec<CadenceId> {
+        let mut out: Vec<CadenceId> = (0..self.cadences.len())
+            .filter(|i| self.cadences[*i].pipeline == Some(pipeline))
+            .collect();
+        out.sort_by(|a, b| self.cadences[*a].name.cmp(&self.cadences[*b].name));
+        out
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Calendar {
     pub name: String,
@@ -229,23 +240,39 @@ impl Channel {
             .unwrap_or("?")
     }
 
-    /// The closed set of outcomes of a touch on this channel.
+    /// The closed set of outcomes of a touch on this channel, by name (the order of
+    /// `outcome_table`, which every index into a channel's outcomes follows).
     pub fn outcomes(self) -> &'static [&'static str] {
         match self {
-            Channel::Email => &[
-                "delivered",
-                "opened",
-                "clicked",
-                "replied",
-                "bounced",
-                "unsubscribed",
-            ],
-            Channel::Call => &["connected", "voicemail", "no_answer", "bad_number"],
-            Channel::Sms | Channel::Whatsapp => &["delivered", "replied", "failed", "opted_out"],
-            Channel::Linkedin => &["accepted", "replied"],
-            Channel::Meeting => &["booked", "held", "no_show", "cancelled"],
-            Channel::Task => &["completed", "skipped"],
+            Channel::Email => &EMAIL_NAMES,
+            Channel::Call => &CALL_NAMES,
+            Channel::Sms | Channel::Whatsapp => &MESSAGE_NAMES,
+            Channel::Linkedin => &LINKEDIN_NAMES,
+            Channel::Meeting => &MEETING_NAMES,
+            Channel::Task => &TASK_NAMES,
         }
+    }
+
+    /// The one table of a channel's outcomes: what each is called, the cadence-wide event it
+    /// raises and whether it is the lead engaging. The checker, the step graph, the simulator and
+    /// the build targets all read it.
+    pub fn outcome_table(self) -> &'static [Outcome] {
+        match self {
+            Channel::Email => &EMAIL,
+            Channel::Call => &CALL,
+            Channel::Sms | Channel::Whatsapp => &MESSAGE,
+            Channel::Linkedin => &LINKEDIN,
+            Channel::Meeting => &MEETING,
+            Channel::Task => &TASK,
+        }
+    }
+
+    /// The cadence-wide event an outcome of this channel raises, if any.
+    pub fn raises(self, outcome: &str) -> Option<BuiltinTrigger> {
+        self.outcome_table()
+            .iter()
+            .find(|o| o.name == outcome)
+            .and_then(|o| o.raises)
     }
 
     /// Mutually exclusive outcomes of one touch whose shares must add up to at most 100%.
@@ -272,19 +299,114 @@ impl Channel {
     }
 }
 
-/// Cadence-wide events a cadence exit can listen for, besides the pipeline's events.
-pub const BUILTIN_TRIGGERS: [&str; 5] = [
-    "reply",
-    "bounce",
-    "unsubscribe",
-    "meeting_booked",
-    "stage_change",
+/// One outcome of a channel (a row of `Channel::outcome_table`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub name: &'static str,
+    /// the cadence-wide event it raises (a cadence exit on it takes the outcome first)
+    pub raises: Option<BuiltinTrigger>,
+    /// the lead engaging: responsiveness and fatigue scale it
+    pub engages: bool,
+}
+
+const fn o(name: &'static str, raises: Option<BuiltinTrigger>, engages: bool) -> Outcome {
+    Outcome {
+        name,
+        raises,
+        engages,
+    }
+}
+
+use BuiltinTrigger as B;
+const EMAIL: [Outcome; 6] = [
+    o("delivered", None, false),
+    o("opened", None, true),
+    o("clicked", None, true),
+    o("replied", Some(B::Reply), true),
+    o("bounced", Some(B::Bounce), false),
+    o("unsubscribed", Some(B::Unsubscribe), false),
 ];
+const CALL: [Outcome; 4] = [
+    o("connected", None, true),
+    o("voicemail", None, false),
+    o("no_answer", None, false),
+    o("bad_number", None, false),
+];
+/// SMS and WhatsApp
+const MESSAGE: [Outcome; 4] = [
+    o("delivered", None, false),
+    o("replied", Some(B::Reply), true),
+    o("failed", None, false),
+    o("opted_out", Some(B::Unsubscribe), false),
+];
+const LINKEDIN: [Outcome; 2] = [
+    o("accepted", None, true),
+    o("replied", Some(B::Reply), true),
+];
+/// the booking raises `meeting_booked`; the meeting's result comes later and raises nothing
+const MEETING: [Outcome; 4] = [
+    o("booked", Some(B::MeetingBooked), true),
+    o("held", None, true),
+    o("no_show", None, false),
+    o("cancelled", None, false),
+];
+const TASK: [Outcome; 2] = [o("completed", None, false), o("skipped", None, false)];
+
+const fn names<const N: usize>(t: &[Outcome; N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = t[i].name;
+        i += 1;
+    }
+    out
+}
+const EMAIL_NAMES: [&str; 6] = names(&EMAIL);
+const CALL_NAMES: [&str; 4] = names(&CALL);
+const MESSAGE_NAMES: [&str; 4] = names(&MESSAGE);
+const LINKEDIN_NAMES: [&str; 2] = names(&LINKEDIN);
+const MEETING_NAMES: [&str; 4] = names(&MEETING);
+const TASK_NAMES: [&str; 2] = names(&TASK);
+
+/// Cadence-wide events a cadence exit can listen for, besides the pipeline's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BuiltinTrigger {
+    Reply,
+    Bounce,
+    Unsubscribe,
+    MeetingBooked,
+    StageChange,
+}
+
+impl BuiltinTrigger {
+    pub const ALL: [BuiltinTrigger; 5] = [
+        B::Reply,
+        B::Bounce,
+        B::Unsubscribe,
+        B::MeetingBooked,
+        B::StageChange,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            B::Reply => "reply",
+            B::Bounce => "bounce",
+            B::Unsubscribe => "unsubscribe",
+            B::MeetingBooked => "meeting_booked",
+            B::StageChange => "stage_change",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BuiltinTrigger> {
+        BuiltinTrigger::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
-    Builtin(String),
+    Builtin(BuiltinTrigger),
     Event(EventId),
 }
 
@@ -457,13 +579,27 @@ pub struct LeadModel {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Simulation {
     pub name: String,
-    pub cadence: CadenceId,
+    pub target: SimTarget,
     pub leads: usize,
     pub count: Option<u64>,
     /// local start as `YYYY-MM-DD HH:MM`
     pub start: Option<String>,
     pub horizon_minutes: Option<u64>,
     pub seed: Option<u64>,
+}
+
+/// What a simulation runs: one cadence from its stage, or a whole pipeline with its cadences.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimTarget {
+    Cadence(CadenceId),
+    Pipeline {
+        pipeline: PipelineId,
+        /// where deals start (default: the first stage)
+        stage: Option<StageId>,
+        /// the cadences that work the pipeline in this simulation, in name order
+        cadences: Vec<CadenceId>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]

@@ -138,35 +138,53 @@ impl Walker<'_> {
 /// read, and at most [`MAX_FILE_BYTES`] of them (docs/security.md).
 pub fn read_source(path: &Path, sources: &mut SourceMap) -> Result<FileId, ReadError> {
     let name = path.display().to_string();
-    let bytes = match fsio::read_regular(path, MAX_FILE_BYTES as u64) {
-        Ok(b) => b,
-        Err(ReadFail::Io(m)) => return Err(ReadError::Io(m)),
+    match fsio::read_regular(path, MAX_FILE_BYTES as u64) {
+        Ok(bytes) => add_source(&name, bytes, sources),
+        Err(ReadFail::Io(m)) => Err(ReadError::Io(m)),
         Err(ReadFail::TooLarge(size)) => {
             let id = sources.add(SourceFile::new(name.clone(), String::new()));
-            let size = match size {
-                Some(n) => format!("{n} bytes"),
-                None => format!("more than {MAX_FILE_BYTES} bytes"),
-            };
-            return Err(ReadError::Finding(
-                Diagnostic::new(
-                    &codes::E0002,
-                    Span::new(id, 0, 0),
-                    format!("`{name}` is too large ({size}, the limit is {MAX_FILE_BYTES} bytes)"),
-                )
-                .with_help(
-                    "split the project into several files; a cadence file is usually a few kilobytes",
-                ),
-            ));
+            Err(ReadError::Finding(too_large(id, &name, size)))
         }
-    };
+    }
+}
+
+/// Add bytes read from `name` as a source: the guards every loader applies after reading (the
+/// size limit, UTF-8). The fuzz targets enter here too (`selfcheck`).
+pub fn add_source(
+    name: &str,
+    bytes: Vec<u8>,
+    sources: &mut SourceMap,
+) -> Result<FileId, ReadError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        let id = sources.add(SourceFile::new(name, String::new()));
+        return Err(ReadError::Finding(too_large(
+            id,
+            name,
+            Some(bytes.len() as u64),
+        )));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(SourceFile::new(name, text))),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            let id = sources.add(SourceFile::new(name.clone(), String::new()));
-            Err(ReadError::Finding(not_utf8(id, &name, at)))
+            let id = sources.add(SourceFile::new(name, String::new()));
+            Err(ReadError::Finding(not_utf8(id, name, at)))
         }
     }
+}
+
+/// E0002 for a file over the size limit (`size` when known).
+fn too_large(id: FileId, name: &str, size: Option<u64>) -> Diagnostic {
+    let size = match size {
+        Some(n) => format!("{n} bytes"),
+        None => format!("more than {MAX_FILE_BYTES} bytes"),
+    };
+    Diagnostic::new(
+        &codes::E0002,
+        Span::new(id, 0, 0),
+        format!("`{name}` is too large ({size}, the limit is {MAX_FILE_BYTES} bytes)"),
+    )
+    .with_help("split the project into several files; a cadence file is usually a few kilobytes")
 }
 
 /// E0003 for a file whose bytes are not UTF-8 (sources and the ids file alike); the message
@@ -221,7 +239,22 @@ impl Project {
         project
     }
 
-    /// Parses the given sources in parallel, keeping their order.
+    /// One file's bytes as a project, through the same guards and parser as files on disk
+    /// (the fuzz targets and property tests load their input here).
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Project {
+        let mut project = Project::default();
+        match add_source(name, bytes, &mut project.sources) {
+            Ok(id) => {
+                project.relative.insert(id, name.to_string());
+                project.parse(&[id]);
+            }
+            Err(ReadError::Io(m)) => project.io_errors.push(m),
+            Err(ReadError::Finding(d)) => project.diagnostics.push(d),
+        }
+        project
+    }
+
+    /// Parse the loaded files `ids` (in parallel), keeping the trees that parse.
     fn parse(&mut self, ids: &[FileId]) {
         use rayon::prelude::*;
         let sources = &self.sources;

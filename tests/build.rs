@@ -222,7 +222,7 @@ fn neutral_json_carries_version_and_locations() {
     let (project, model) = load(&shipped());
     let b = build::build(&project, &model, &opts(Target::Json, false));
     let v = &b.outputs[0].body;
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], build::neutral::FORMAT_VERSION);
     assert_eq!(v["compiler"]["name"], "cadence");
     assert_eq!(v["compiler"]["version"], env!("CARGO_PKG_VERSION"));
     for kind in [
@@ -1108,7 +1108,7 @@ fn cli_build_prints_a_single_output_and_refuses_many_without_a_folder() {
     let r = cli(&["build", "cadences/", "--target", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     let r = cli(&["build", "cadences/", "--target", "zoho", "--allow-lossy"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("-o DIR"), "{}", r.stderr);

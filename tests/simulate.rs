@@ -398,7 +398,7 @@ fn paired(base: &str, cand: &str, count: u64) -> simulate::compare::Paired {
     let model = cadence::check::check(&Project::load(&files)).model;
     let prog = |name: &str| {
         let s = model.simulations.iter().find(|s| s.name == name).unwrap();
-        simulate::compile(&model, s.cadence, s.leads).unwrap()
+        simulate::compile_target(&model, &s.target, s.leads).unwrap()
     };
     let (pb, pc) = (prog(base), prog(cand));
     let cfg = Config {
@@ -410,10 +410,7 @@ fn paired(base: &str, cand: &str, count: u64) -> simulate::compare::Paired {
         max_count: count,
         arrival_window_minutes: simulate::arrival_window(&pb, count),
     };
-    let (cb, cc) = (
-        simulate::ctx(&pb, None, &cfg),
-        simulate::ctx(&pc, None, &cfg),
-    );
+    let (cb, cc) = (simulate::ctx(&pb, &[], &cfg), simulate::ctx(&pc, &[], &cfg));
     simulate::compare(&cb, &cc, 2881, count)
 }
 

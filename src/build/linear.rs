@@ -18,13 +18,7 @@ pub(crate) struct Plan {
 
 /// The built-in trigger an outcome stands for, if the vendor can end a sequence on it.
 fn outcome_trigger(channel: Channel, outcome: &str) -> Option<&'static str> {
-    match (channel, outcome) {
-        (_, "replied") => Some("reply"),
-        (Channel::Email, "bounced") => Some("bounce"),
-        (_, "unsubscribed") | (_, "opted_out") => Some("unsubscribe"),
-        (Channel::Meeting, "booked") => Some("meeting_booked"),
-        _ => None,
-    }
+    channel.raises(outcome).map(|t| t.name())
 }
 
 fn pure(e: &Effects) -> bool {
@@ -146,11 +140,11 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
     }
     for e in &c.exits {
         let trig = match &e.trigger {
-            Trigger::Builtin(b) => native.iter().copied().find(|n| n == b),
+            Trigger::Builtin(b) => native.iter().copied().find(|n| *n == b.name()),
             Trigger::Event(_) => None,
         };
         let trigger_name = match &e.trigger {
-            Trigger::Builtin(b) => b.clone(),
+            Trigger::Builtin(b) => b.name().to_string(),
             Trigger::Event(ev) => p
                 .and_then(|p| p.events.get(*ev))
                 .cloned()

@@ -20,7 +20,7 @@ use crate::source::Span;
 use crate::syntax::ast::Item;
 
 /// Bumped on every incompatible change of the format.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A checked cadence project in the neutral format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

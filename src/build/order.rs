@@ -3,7 +3,7 @@
 //! per kind) and renumber the references between them, so the bytes depend only on the
 //! declarations.
 
-use crate::model::{Model, RespondTarget};
+use crate::model::{Model, RespondTarget, SimTarget};
 
 /// The positions of `names` sorted by name: `order[new] = old`, and its inverse `remap[old] = new`.
 fn by_name<'a>(names: impl Iterator<Item = &'a str>) -> (Vec<usize>, Vec<usize>) {
@@ -66,7 +66,19 @@ pub fn canonical(m: &Model) -> Model {
         }
     }
     for s in &mut out.simulations {
-        s.cadence = re(&cad, s.cadence);
+        match &mut s.target {
+            SimTarget::Cadence(c) => *c = re(&cad, *c),
+            SimTarget::Pipeline {
+                pipeline, cadences, ..
+            } => {
+                *pipeline = re(&pipe, *pipeline);
+                for c in cadences.iter_mut() {
+                    *c = re(&cad, *c);
+                }
+                // new indices follow names, so this keeps the list in name order
+                cadences.sort_unstable();
+            }
+        }
         s.leads = re(&lead, s.leads);
     }
     for t in &mut out.tests {

@@ -16,8 +16,8 @@ use super::{linear, text, to_body, Body, Sink};
 use crate::calendar::Delay;
 use crate::model::graph::StepGraph;
 use crate::model::{
-    Builtin, Cadence, Channel, Cmp, Cond, Effects, Flow, Model, Operand, Pipeline, Priority, Step,
-    Trigger, Value as MValue,
+    Builtin, BuiltinTrigger, Cadence, Channel, Cmp, Cond, Effects, Flow, Model, Operand, Pipeline,
+    Priority, Step, Trigger, Value as MValue,
 };
 use crate::source::Span;
 
@@ -689,15 +689,18 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
     let mut auto = false;
     for e in &c.exits {
         let (trig, native) = match &e.trigger {
-            Trigger::Builtin(b) => match b.as_str() {
-                "reply" => {
-                    auto = true;
-                    (b.clone(), true)
+            Trigger::Builtin(b) => {
+                let name = b.name().to_string();
+                match b {
+                    BuiltinTrigger::Reply => {
+                        auto = true;
+                        (name, true)
+                    }
+                    BuiltinTrigger::Bounce | BuiltinTrigger::Unsubscribe => (name, true),
+                    BuiltinTrigger::StageChange => (name, stage_criteria.is_some()),
+                    BuiltinTrigger::MeetingBooked => (name, false),
                 }
-                "bounce" | "unsubscribe" => (b.clone(), true),
-                "stage_change" => (b.clone(), stage_criteria.is_some()),
-                _ => (b.clone(), false),
-            },
+            }
             Trigger::Event(ev) => (
                 p.and_then(|p| p.events.get(*ev))
                     .cloned()

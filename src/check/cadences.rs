@@ -6,7 +6,7 @@ use crate::calendar::{Delay, Timing};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::graph::{Edge, How, StepGraph, Via};
 use crate::model::{
-    self, Cadence, Channel, Effects, Flow, Pipeline, Priority, Trigger, BUILTIN_TRIGGERS,
+    self, BuiltinTrigger, Cadence, Channel, Effects, Flow, Pipeline, Priority, Trigger,
 };
 use crate::source::Span;
 use crate::syntax::ast::{self, CadenceDecl, CadenceItem, EffectKind, StepAttr};
@@ -76,25 +76,10 @@ impl Checker {
             match &item.node {
                 CadenceItem::Title(s) => c.title = Some(s.value.clone()),
                 CadenceItem::Works { pipeline, stage } => {
-                    match self.names.pipelines.get(&pipeline.name) {
-                        Some((i, _)) => {
-                            c.pipeline = Some(*i);
-                            if let (Some(s), Some(p)) =
-                                (stage, self.model.pipelines.get(*i).cloned())
-                            {
-                                c.stage = self.stage_ref(&p, s);
-                            }
-                        }
-                        None => {
-                            let names: Vec<String> = self.names.pipelines.keys().cloned().collect();
-                            self.unknown(
-                                &codes::E0203,
-                                "pipeline",
-                                &pipeline.name,
-                                pipeline.span,
-                                "",
-                                names.iter().map(|s| s.as_str()),
-                            );
+                    if let Some(i) = self.pipeline_ref(pipeline) {
+                        c.pipeline = Some(i);
+                        if let (Some(s), Some(p)) = (stage, self.model.pipelines.get(i).cloned()) {
+                            c.stage = self.stage_ref(&p, s);
                         }
                     }
                 }
@@ -191,17 +176,17 @@ impl Checker {
         for item in &decl.items {
             if let CadenceItem::Exit(e) = &item.node {
                 reasons.add(self, &e.reason);
-                let trigger = if BUILTIN_TRIGGERS.contains(&e.event.name.as_str()) {
-                    Some(Trigger::Builtin(e.event.name.clone()))
+                let trigger = if let Some(b) = BuiltinTrigger::from_name(&e.event.name) {
+                    Some(Trigger::Builtin(b))
                 } else if let Some(i) = pipeline
                     .as_ref()
                     .and_then(|p| p.events.iter().position(|x| *x == e.event.name))
                 {
                     Some(Trigger::Event(i))
                 } else {
-                    let cands: Vec<String> = BUILTIN_TRIGGERS
+                    let cands: Vec<String> = BuiltinTrigger::ALL
                         .iter()
-                        .map(|s| s.to_string())
+                        .map(|t| t.name().to_string())
                         .chain(pipeline.iter().flat_map(|p| p.events.iter().cloned()))
                         .collect();
                     self.unknown(
@@ -643,7 +628,7 @@ impl Checker {
         let listens = |ev: &str| {
             c.exits
                 .iter()
-                .any(|e| e.trigger == Trigger::Builtin(ev.to_string()))
+                .any(|e| matches!(e.trigger, Trigger::Builtin(b) if b.name() == ev))
         };
         let messaging = c.steps.iter().find(|s| s.channel.is_message());
         let emailing = c.steps.iter().find(|s| s.channel == Channel::Email);

@@ -186,6 +186,23 @@ impl Checker {
         }
     }
 
+    /// A pipeline by name (E0203 with a suggestion when it is not declared).
+    pub(super) fn pipeline_ref(&mut self, p: &crate::syntax::ast::Ident) -> Option<usize> {
+        if let Some((i, _)) = self.names.pipelines.get(&p.name) {
+            return Some(*i);
+        }
+        let names: Vec<String> = self.names.pipelines.keys().cloned().collect();
+        self.unknown(
+            &codes::E0203,
+            "pipeline",
+            &p.name,
+            p.span,
+            "",
+            names.iter().map(|s| s.as_str()),
+        );
+        None
+    }
+
     pub(super) fn stage_ref(
         &mut self,
         p: &Pipeline,

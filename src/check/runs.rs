@@ -11,6 +11,9 @@ use crate::syntax::ast::{
     TestItem,
 };
 
+/// A simulation's `cadences` list: each name resolved (None: unknown), and the item's span.
+type Listed<'a> = (Vec<(Option<usize>, &'a ast::Ident)>, Span);
+
 impl Checker {
     fn cadence_ref(&mut self, c: &ast::Ident) -> Option<usize> {
         match self.names.cadences.get(&c.name) {
@@ -34,10 +37,13 @@ impl Checker {
     pub(super) fn simulation(&mut self, s: &SimulationDecl) {
         let mut settings = Settings::default();
         let (mut cadence, mut leads) = (None, None);
+        // (pipeline, start stage) and the `cadences` list, each with its span
+        let mut pipeline: Option<(Option<usize>, Option<usize>, Span)> = None;
+        let mut listed: Option<Listed<'_>> = None;
         let mut start_span = None;
         let mut sim = model::Simulation {
             name: s.name.name.clone(),
-            cadence: 0,
+            target: model::SimTarget::Cadence(0),
             leads: 0,
             count: None,
             start: None,
@@ -47,6 +53,8 @@ impl Checker {
         for item in &s.items {
             let key = match &item.node {
                 SimulationItem::Cadence(_) => "cadence",
+                SimulationItem::Pipeline(..) => "pipeline",
+                SimulationItem::Cadences(_) => "cadences",
                 SimulationItem::Leads(_) => "leads",
                 SimulationItem::Count(_) => "count",
                 SimulationItem::Start(_) => "start",
@@ -57,7 +65,19 @@ impl Checker {
                 continue;
             }
             match &item.node {
-                SimulationItem::Cadence(c) => cadence = Some(self.cadence_ref(c)),
+                SimulationItem::Cadence(c) => cadence = Some((self.cadence_ref(c), item.span)),
+                SimulationItem::Pipeline(p, stage) => {
+                    let pi = self.pipeline_ref(p);
+                    let st = match (pi.and_then(|i| self.model.pipelines.get(i).cloned()), stage) {
+                        (Some(pl), Some(st)) => self.stage_ref(&pl, st),
+                        _ => None,
+                    };
+                    pipeline = Some((pi, st, item.span));
+                }
+                SimulationItem::Cadences(v) => {
+                    let ids = v.iter().map(|c| (self.cadence_ref(c), c)).collect();
+                    listed = Some((ids, item.span));
+                }
                 SimulationItem::Leads(l) => {
                     leads = Some(match self.names.leads.get(&l.name) {
                         Some((i, _)) => Some(*i),
@@ -98,37 +118,107 @@ impl Checker {
                 SimulationItem::Seed(n) => sim.seed = Some(n.value),
             }
         }
-        for (what, got) in [("cadence", cadence.is_some()), ("leads", leads.is_some())] {
-            if !got {
+        if leads.is_none() {
+            self.missing_setting(
+                s.name.span,
+                format!("simulation `{}` has no `leads`", s.name.name),
+                "a simulation needs `leads NAME`, and `cadence NAME` or `pipeline NAME`",
+            );
+        }
+        let target = match (cadence, pipeline) {
+            (None, None) => {
                 self.missing_setting(
                     s.name.span,
-                    format!("simulation `{}` has no `{what}`", s.name.name),
-                    "a simulation needs `cadence NAME` and `leads NAME`",
+                    format!("simulation `{}` has no `cadence` or `pipeline`", s.name.name),
+                    "a simulation runs one cadence (`cadence NAME`) or a whole pipeline (`pipeline NAME`)",
                 );
+                None
             }
-        }
-        if let (Some(Some(c)), Some(Some(l))) = (cadence, leads) {
+            (Some((_, a)), Some((_, _, b))) => {
+                self.push(
+                    Diagnostic::new(
+                        &codes::E0802,
+                        b,
+                        "a simulation runs one cadence or a whole pipeline, not both",
+                    )
+                    .with_label("a whole pipeline")
+                    .with_related(a, "and one cadence")
+                    .with_help("keep `pipeline NAME` (and list its cadences with `cadences A, B` if not all of them), or keep `cadence NAME`"),
+                );
+                None
+            }
+            (Some((c, _)), None) => {
+                if let Some((_, span)) = listed {
+                    self.push(
+                        Diagnostic::new(&codes::E0802, span, "`cadences` needs `pipeline NAME`")
+                            .with_label("a list of the cadences that work a pipeline")
+                            .with_help("write `pipeline NAME` instead of `cadence NAME`"),
+                    );
+                }
+                c.map(model::SimTarget::Cadence)
+            }
+            (None, Some((p, stage, _))) => p.map(|p| {
+                let cadences = match listed {
+                    None => self.model.pipeline_cadences(p),
+                    Some((ids, _)) => {
+                        let mut ok = Vec::new();
+                        for (id, name) in ids {
+                            let Some(id) = id else { continue };
+                            if self.model.cadences.get(id).and_then(|c| c.pipeline) != Some(p) {
+                                let pname = self.model.pipelines.get(p).map(|x| x.name.clone()).unwrap_or_default();
+                                self.push(
+                                    Diagnostic::new(
+                                        &codes::E0802,
+                                        name.span,
+                                        format!("cadence `{}` does not work pipeline `{pname}`", name.name),
+                                    )
+                                    .with_label("not a cadence of this pipeline")
+                                    .with_help(format!("a cadence works a pipeline when its header says `pipeline {pname} stage STAGE`")),
+                                );
+                            } else if !ok.contains(&id) {
+                                ok.push(id);
+                            }
+                        }
+                        let key = |i: &usize| self.model.cadences[*i].name.clone();
+                        ok.sort_by_key(key);
+                        ok
+                    }
+                };
+                model::SimTarget::Pipeline {
+                    pipeline: p,
+                    stage,
+                    cadences,
+                }
+            }),
+        };
+        if let (Some(target), Some(Some(l))) = (target, leads) {
             if let (Some(start), Some(span)) = (&sim.start, start_span) {
-                self.start_exists(c, start, span);
+                self.start_exists(&target, start, span);
             }
-            sim.cadence = c;
+            sim.target = target;
             sim.leads = l;
             self.model.simulations.push(sim);
         }
     }
 
-    /// A simulation's start is read in its cadence's calendar zone: it must exist there (not in
-    /// a DST gap), or `simulate` could not start (E0104).
-    fn start_exists(&mut self, cadence: usize, start: &str, span: Span) {
+    /// A simulation's start is read in its calendar's zone (the cadence's, or the pipeline's for
+    /// a whole pipeline): it must exist there (not in a DST gap), or `simulate` could not start
+    /// (E0104).
+    fn start_exists(&mut self, target: &model::SimTarget, start: &str, span: Span) {
         use chrono::TimeZone;
-        let Some(c) = self.model.cadences.get(cadence) else {
-            return;
-        };
-        let cal = c.calendar.or_else(|| {
-            c.pipeline
-                .and_then(|p| self.model.pipelines.get(p))
+        let pipeline_calendar = |p: Option<usize>| {
+            p.and_then(|p| self.model.pipelines.get(p))
                 .and_then(|p| p.calendar)
-        });
+        };
+        let cal = match target {
+            model::SimTarget::Cadence(c) => {
+                let Some(c) = self.model.cadences.get(*c) else {
+                    return;
+                };
+                c.calendar.or_else(|| pipeline_calendar(c.pipeline))
+            }
+            model::SimTarget::Pipeline { pipeline, .. } => pipeline_calendar(Some(*pipeline)),
+        };
         let Some(tz) = cal
             .and_then(|i| self.model.calendars.get(i))
             .map(|k| k.engine.tz)
@@ -298,12 +388,16 @@ impl Checker {
                             let known = pipeline
                                 .as_ref()
                                 .is_some_and(|p| p.events.iter().any(|e| e == head))
-                                || model::BUILTIN_TRIGGERS.contains(&head);
+                                || model::BuiltinTrigger::from_name(head).is_some();
                             if !known {
                                 let cands: Vec<String> = pipeline
                                     .iter()
                                     .flat_map(|p| p.events.iter().cloned())
-                                    .chain(model::BUILTIN_TRIGGERS.iter().map(|s| s.to_string()))
+                                    .chain(
+                                        model::BuiltinTrigger::ALL
+                                            .iter()
+                                            .map(|t| t.name().to_string()),
+                                    )
                                     .collect();
                                 self.unknown(
                                     &codes::E0801,

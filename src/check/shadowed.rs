@@ -3,30 +3,17 @@
 //! cadence, so the step's rule on that outcome never applies (the simulator does the same).
 
 use crate::diagnostics::{codes, Diagnostic};
-use crate::model::{Channel, Flow, Trigger};
+use crate::model::{BuiltinTrigger, Channel, Flow, Trigger};
 
 use super::Checker;
 
 /// The built-in trigger an outcome raises, if any.
-pub fn trigger_of(channel: Channel, outcome: &str) -> Option<&'static str> {
-    match (channel, outcome) {
-        (_, "replied") => Some("reply"),
-        (Channel::Email, "bounced") => Some("bounce"),
-        (_, "unsubscribed" | "opted_out") => Some("unsubscribe"),
-        (Channel::Meeting, "booked") => Some("meeting_booked"),
-        _ => None,
-    }
-}
-
 impl Checker {
     pub(super) fn shadowed_rules(&mut self) {
         let mut found = Vec::new();
         for c in &self.model.cadences {
-            let exit_on = |name: &str| {
-                c.exits
-                    .iter()
-                    .find(|e| matches!(&e.trigger, Trigger::Builtin(t) if t == name))
-            };
+            let exit_on =
+                |t: BuiltinTrigger| c.exits.iter().find(|e| e.trigger == Trigger::Builtin(t));
             for s in &c.steps {
                 // a rule on an outcome its channel lacks is already an error (E0212)
                 for r in s
@@ -34,7 +21,7 @@ impl Checker {
                     .iter()
                     .filter(|r| s.channel.outcomes().contains(&r.outcome.as_str()))
                 {
-                    if let Some(e) = trigger_of(s.channel, &r.outcome).and_then(exit_on) {
+                    if let Some(e) = s.channel.raises(&r.outcome).and_then(exit_on) {
                         found.push(
                             Diagnostic::new(
                                 &codes::W0420,
@@ -51,7 +38,7 @@ impl Checker {
                     } else if s.channel == Channel::Meeting
                         && !matches!(r.effects.flow, Flow::Continue)
                     {
-                        if let Some(e) = exit_on("meeting_booked") {
+                        if let Some(e) = exit_on(BuiltinTrigger::MeetingBooked) {
                             found.push(
                                 Diagnostic::new(
                                     &codes::W0420,

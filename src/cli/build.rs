@@ -55,14 +55,14 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
     let bytes = match fsio::read_regular(path, MAX_FILE_BYTES as u64) {
         Ok(b) => b,
         Err(fsio::ReadFail::Io(m)) => {
-            eprintln!("error: the ids file: {m}");
+            super::say(format_args!("error: the ids file: {m}\n"));
             return Err(Exit::Usage);
         }
         Err(fsio::ReadFail::TooLarge(_)) => {
-            eprintln!(
-                "error: the ids file `{}` is larger than {MAX_FILE_BYTES} bytes",
+            super::say(format_args!(
+                "error: the ids file `{}` is larger than {MAX_FILE_BYTES} bytes\n",
                 path.display()
-            );
+            ));
             return Err(Exit::Usage);
         }
     };
@@ -73,7 +73,7 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
         Err(e) => {
             let id = map.add(SourceFile::new(name.clone(), String::new()));
             let d = crate::project::not_utf8(id, &name, e.utf8_error().valid_up_to());
-            eprint!("{}", render_human(&map, &[d], color_choice(color)));
+            super::say(render_human(&map, &[d], color_choice(color)));
             return Err(Exit::Findings);
         }
     };
@@ -88,7 +88,7 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
                 format!("invalid ids file: {}", e.message),
             )
             .with_help("see `cadence explain E0906` and docs/targets.md for the format");
-            eprint!("{}", render_human(&map, &[d], color_choice(color)));
+            super::say(render_human(&map, &[d], color_choice(color)));
             Err(Exit::Findings)
         }
     }
@@ -180,13 +180,8 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         }
         None if outputs.len() <= 1 => {
             if let Some(o) = outputs.values().next() {
-                let mut stdout = std::io::stdout().lock();
-                if let Err(e) = stdout
-                    .write_all(o.text.as_bytes())
-                    .and_then(|_| stdout.flush())
-                {
-                    let _ = writeln!(err, "error: cannot write to stdout: {e}");
-                    return Exit::Usage;
+                if let Err(e) = super::emit(&o.text) {
+                    return e;
                 }
             }
             format!("built {} file{}", outputs.len(), plural(outputs.len()))
@@ -212,6 +207,8 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
 }
 
 pub fn cmd_schema() -> Exit {
-    print!("{}", build::neutral::schema_json());
-    Exit::Clean
+    match super::emit(&build::neutral::schema_json()) {
+        Ok(_) => Exit::Clean,
+        Err(e) => e,
+    }
 }

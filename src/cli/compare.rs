@@ -8,7 +8,7 @@ use serde_json::json;
 use super::settings::{self, Settings, Source};
 use super::simulate::{load_model, usage, worker_pool, RunFlags};
 use super::{Exit, Format};
-use crate::model::Model;
+use crate::model::{Model, SimTarget};
 use crate::simulate::{self, compare::Paired, Config, Program};
 
 #[derive(clap::Args, Debug)]
@@ -39,13 +39,13 @@ struct Side<'m> {
 
 fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m>, String> {
     if let Some(s) = model.simulations.iter().find(|s| s.name == name) {
-        let program = simulate::compile(model, s.cadence, s.leads).map_err(|e| e.0)?;
+        let program = simulate::compile_target(model, &s.target, s.leads).map_err(|e| e.0)?;
         return Ok(Side {
             label: format!("simulation `{name}`"),
             program,
             source: Source {
                 simulation: Some(s),
-                cadence: s.cadence,
+                target: s.target.clone(),
                 leads: s.leads,
             },
         });
@@ -63,7 +63,10 @@ fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m
         });
     };
     // the lead model: named, or the one a simulation of this cadence uses (with its settings)
-    let sim = model.simulations.iter().find(|s| s.cadence == ci);
+    let sim = model
+        .simulations
+        .iter()
+        .find(|s| s.target == SimTarget::Cadence(ci));
     let li = match leads {
         Some(l) => model
             .leads
@@ -79,7 +82,7 @@ fn side<'m>(model: &'m Model, name: &str, leads: Option<&str>) -> Result<Side<'m
         program: simulate::compile(model, ci, li).map_err(|e| e.0)?,
         source: Source {
             simulation: sim.filter(|s| s.leads == li),
-            cadence: ci,
+            target: SimTarget::Cadence(ci),
             leads: li,
         },
     })
@@ -162,12 +165,12 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let pool = worker_pool(a.run.threads)?;
     let paired = pool.install(|| {
         let (clock_b, clock_c) = (
-            simulate::clock_for(&base.program, &cfg_b),
-            simulate::clock_for(&cand.program, &cfg_c),
+            simulate::clocks_for(&base.program, &cfg_b),
+            simulate::clocks_for(&cand.program, &cfg_c),
         );
         let (ctx_b, ctx_c) = (
-            simulate::ctx(&base.program, clock_b.as_ref(), &cfg_b),
-            simulate::ctx(&cand.program, clock_c.as_ref(), &cfg_c),
+            simulate::ctx(&base.program, &clock_b, &cfg_b),
+            simulate::ctx(&cand.program, &clock_c, &cfg_c),
         );
         let horizon = cfg_b.horizon_minutes.max(cfg_c.horizon_minutes);
         let hours = (horizon / 60.0).ceil() as usize + 1;
@@ -184,7 +187,8 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let med = paired.percentile_difference(0);
     let p90 = paired.percentile_difference(1);
     let n = paired.n();
-    match a.run.format {
+    use std::fmt::Write as _;
+    let text = match a.run.format {
         Format::Json => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({
@@ -211,21 +215,31 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
         }
         _ => {
-            println!("compare: base {} vs candidate {}", base.label, cand.label);
-            println!(
+            let mut t = String::new();
+            let _ = writeln!(
+                t,
+                "compare: base {} vs candidate {}",
+                base.label, cand.label
+            );
+            let _ = writeln!(
+                t,
                 "  the same {} synthetic leads (seed {}), {n} enrolled, horizon {}d",
                 paired.leads,
                 cfg.seed,
                 cfg.horizon_minutes / 1440.0
             );
             for d in &diffs {
-                println!("  note: the sides differ in {d}");
+                let _ = writeln!(t, "  note: the sides differ in {d}");
             }
-            println!();
-            println!(
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
                 "conversion   base {:.2}%   candidate {:.2}%   difference {:+.2} pp (95% paired CI {:+.2} to {:+.2})",
                 100.0 * p1,
                 100.0 * p2,
@@ -233,7 +247,8 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 100.0 * lo,
                 100.0 * hi
             );
-            println!(
+            let _ = writeln!(
+                t,
                 "changed      {:.2}% of leads: won only with the candidate {}, only with the base {}",
                 100.0 * paired.changed(),
                 paired.only_candidate,
@@ -241,14 +256,21 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
             );
             for (name, x) in [("median", med), ("p90", p90)] {
                 match x {
-                    Some((m, l, h)) => println!(
+                    Some((m, l, h)) => {
+                        let _ = writeln!(
+                        t,
                         "cycle {name:<6} difference {m:+.1}d (95% CI {l:+.1}d to {h:+.1}d) over {} batches",
                         simulate::compare::BATCHES
-                    ),
-                    None => println!("cycle {name:<6} not enough won leads to compare"),
+                    );
+                    }
+                    None => {
+                        let _ = writeln!(t, "cycle {name:<6} not enough won leads to compare");
+                    }
                 }
             }
+            t
         }
-    }
+    };
+    super::emit(&text)?;
     Ok(Exit::Clean)
 }

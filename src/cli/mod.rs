@@ -2,8 +2,11 @@
 
 mod build;
 mod compare;
+mod output;
 mod settings;
-mod simulate;
+pub(crate) mod simulate;
+
+pub(crate) use output::{emit, say};
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -346,16 +349,18 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
         .filter(|d| !d.is_error())
         .count();
     let files: usize = runs.iter().map(|(m, _)| m.file_count()).sum();
-    match format {
+    let written = match format {
         Format::Json => {
             let view: Vec<(&SourceMap, &[Diagnostic])> =
                 runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
-            print!("{}", render_json(&view));
+            emit(&render_json(&view))
         }
         Format::Github => {
-            for (map, diags) in &runs {
-                print!("{}", diagnostics::render_github(map, diags));
-            }
+            let text: String = runs
+                .iter()
+                .map(|(map, diags)| diagnostics::render_github(map, diags))
+                .collect();
+            emit(&text)
         }
         Format::Human => {
             let choice = color_choice(color);
@@ -370,9 +375,10 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
                 plural(errors),
                 plural(warnings)
             );
+            Ok(true)
         }
-    }
-    if io_failed {
+    };
+    if io_failed || written.is_err() {
         Exit::Usage
     } else if errors > 0 || (deny_warnings && warnings > 0) {
         Exit::Findings
@@ -488,14 +494,14 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
     }
     if !diags.is_empty() {
         diagnostics::sort(&mut diags);
-        eprint!("{}", render_human(&map, &diags, color_choice(Color::Auto)));
+        say(render_human(&map, &diags, color_choice(Color::Auto)));
         exit = Exit::Findings;
     }
     if check_only && changed > 0 {
         exit = Exit::Findings;
     }
     for e in &io_errors {
-        eprintln!("error: {e}");
+        say(format_args!("error: {e}\n"));
     }
     if !io_errors.is_empty() || nothing_to_format {
         exit = Exit::Usage;
@@ -527,57 +533,68 @@ fn write_formatted(path: &std::path::Path, text: &str) -> Result<(), String> {
 }
 
 fn cmd_explain(code: &str) -> Exit {
-    if code.eq_ignore_ascii_case("all") {
-        for c in codes::ALL {
-            println!(
-                "{}  {:<8} {:<32} {}",
+    let text = if code.eq_ignore_ascii_case("all") {
+        codes::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}  {:<8} {:<32} {}\n",
+                    c.code,
+                    format!("{:?}", c.severity).to_lowercase(),
+                    c.name,
+                    c.summary
+                )
+            })
+            .collect()
+    } else {
+        match codes::lookup(code).or_else(|| codes::ALL.iter().copied().find(|c| c.name == code)) {
+            Some(c) => format!(
+                "{} ({}, {}): {}\n\n{}\n",
                 c.code,
-                format!("{:?}", c.severity).to_lowercase(),
-                c.name,
-                c.summary
-            );
-        }
-        return Exit::Clean;
-    }
-    match codes::lookup(code).or_else(|| codes::ALL.iter().copied().find(|c| c.name == code)) {
-        Some(c) => {
-            println!(
-                "{} ({}, {}): {}\n",
-                c.code,
                 c.name,
                 format!("{:?}", c.severity).to_lowercase(),
-                c.summary
-            );
-            println!("{}", c.explanation);
-            Exit::Clean
+                c.summary,
+                c.explanation
+            ),
+            None => {
+                say(format_args!(
+                    "error: unknown diagnostic code `{code}`\nhelp: `cadence explain all` lists every code\n"
+                ));
+                return Exit::Usage;
+            }
         }
-        None => {
-            eprintln!("error: unknown diagnostic code `{code}`");
-            eprintln!("help: `cadence explain all` lists every code");
-            Exit::Usage
-        }
+    };
+    match emit(&text) {
+        Ok(_) => Exit::Clean,
+        Err(e) => e,
     }
 }
 
 /// Print the diagnostics of a failed load in the requested format (used by verbs that need a
-/// clean project first).
-pub(crate) fn render_failure(runs: &[(SourceMap, Vec<Diagnostic>)], format: Format) {
+/// clean project first); `Err(Exit::Usage)` when stdout cannot take them.
+pub(crate) fn render_failure(
+    runs: &[(SourceMap, Vec<Diagnostic>)],
+    format: Format,
+) -> Result<(), Exit> {
     match format {
         Format::Json => {
             let view: Vec<(&SourceMap, &[Diagnostic])> =
                 runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
-            print!("{}", render_json(&view));
+            emit(&render_json(&view)).map(|_| ())
         }
         Format::Github => {
-            for (map, diags) in runs {
-                print!("{}", diagnostics::render_github(map, diags));
-            }
+            let text: String = runs
+                .iter()
+                .map(|(map, diags)| diagnostics::render_github(map, diags))
+                .collect();
+            emit(&text).map(|_| ())
         }
         Format::Human => {
             let choice = color_choice(Color::Auto);
             for (map, diags) in runs {
-                eprint!("{}", render_human(map, diags, choice));
+                say(render_human(map, diags, choice));
             }
+            Ok(())
         }
     }
 }

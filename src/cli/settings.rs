@@ -2,7 +2,7 @@
 //! lead model) plus the run flags give the scenario (start, arrival window, horizon), the number
 //! of leads and the seed. Flags obey the same rules as the file.
 
-use crate::model::{Model, Simulation};
+use crate::model::{Model, SimTarget, Simulation};
 use crate::simulate::{self, Config, Program};
 
 use super::simulate::{parse_horizon, start_minutes, RunFlags};
@@ -20,7 +20,7 @@ pub const DEFAULT_HORIZON_MINUTES: u64 = 180 * 1440;
 #[derive(Debug, Clone)]
 pub struct Source<'m> {
     pub simulation: Option<&'m Simulation>,
-    pub cadence: usize,
+    pub target: SimTarget,
     pub leads: usize,
 }
 

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDateTime, TimeZone};
 use super::settings::{self, Settings, Source};
 use super::{render_failure, Exit, Format};
 use crate::diagnostics::Diagnostic;
-use crate::model::Model;
+use crate::model::{Model, SimTarget};
 use crate::simulate::{self, report, Program};
 use crate::source::SourceMap;
 
@@ -27,8 +27,12 @@ pub struct SimulateArgs {
     #[arg(long, requires = "cadence")]
     pub leads: Option<String>,
     /// add leads until the conversion interval's half-width is below this (e.g. 0.005)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exact")]
     pub precision: Option<f64>,
+    /// compute the answer the simulation converges to, without sampling (for models in the
+    /// exact class: constant delays, see docs/simulation.md), or say why the model is not in it
+    #[arg(long)]
+    pub exact: bool,
     #[command(flatten)]
     pub run: RunFlags,
 }
@@ -55,7 +59,7 @@ pub struct RunFlags {
 /// One run to do: which cadence and lead model, with its settings.
 pub struct Plan {
     pub name: String,
-    pub cadence: usize,
+    pub target: SimTarget,
     pub leads: usize,
     pub settings: Settings,
 }
@@ -75,9 +79,9 @@ pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
     if io_failed || errors || runs.len() != 1 {
         let view: Vec<(SourceMap, Vec<Diagnostic>)> =
             runs.into_iter().map(|r| (r.map, r.diagnostics)).collect();
-        render_failure(&view, format);
+        render_failure(&view, format)?;
         if view.len() > 1 {
-            eprintln!("error: this command takes one project (one folder, or files that form one project)");
+            super::say("error: this command takes one project (one folder, or files that form one project)\n");
         }
         return Err(if io_failed || view.len() > 1 {
             Exit::Usage
@@ -96,7 +100,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
     let mk = |name: String, src: Source<'_>| -> Result<Plan, String> {
         Ok(Plan {
             name,
-            cadence: src.cadence,
+            target: src.target.clone(),
             leads: src.leads,
             settings: settings::resolve(model, &src, &a.run, a.precision)?,
         })
@@ -114,7 +118,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
             .ok_or_else(|| format!("no lead model `{l}` in the project"))?;
         let src = Source {
             simulation: None,
-            cadence: ci,
+            target: SimTarget::Cadence(ci),
             leads: li,
         };
         out.push(mk(format!("{c} × {l}"), src)?);
@@ -126,7 +130,7 @@ pub fn plans(model: &Model, a: &SimulateArgs) -> Result<Vec<Plan>, String> {
         }
         let src = Source {
             simulation: Some(s),
-            cadence: s.cadence,
+            target: s.target.clone(),
             leads: s.leads,
         };
         out.push(mk(s.name.clone(), src)?);
@@ -166,7 +170,7 @@ pub(super) fn parse_horizon(text: &str) -> Result<u64, String> {
 pub(super) fn start_minutes(p: &Program, text: &str) -> Result<f64, String> {
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
         .map_err(|_| format!("bad start `{text}`"))?;
-    let tz = p.calendar.as_ref().map(|c| c.tz).unwrap_or(chrono_tz::UTC);
+    let tz = p.calendar().map(|c| c.tz).unwrap_or(chrono_tz::UTC);
     let local = tz
         .from_local_datetime(&naive)
         .earliest()
@@ -182,7 +186,7 @@ fn working_days(p: &Program, start: f64, horizon: f64) -> f64 {
     first
         .iter_days()
         .take(days)
-        .filter(|d| match &p.calendar {
+        .filter(|d| match p.calendar() {
             Some(c) => c.is_working_day(*d),
             None => d.weekday().num_days_from_monday() < 5,
         })
@@ -191,7 +195,7 @@ fn working_days(p: &Program, start: f64, horizon: f64) -> f64 {
 
 /// A usage error: print it and exit 2.
 pub(super) fn usage(msg: impl std::fmt::Display) -> Exit {
-    eprintln!("error: {msg}");
+    super::say(format_args!("error: {msg}\n"));
     Exit::Usage
 }
 
@@ -213,6 +217,65 @@ pub(super) fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, E
         .map_err(|e| usage(format!("cannot start worker threads: {e}")))
 }
 
+/// What a run was, for its report's header.
+fn run_info(
+    model: &Model,
+    program: &Program,
+    plan: &Plan,
+    cfg: &simulate::Config,
+    precision: Option<report::PrecisionOutcome>,
+) -> report::RunInfo {
+    report::RunInfo {
+        name: plan.name.clone(),
+        cadence: program.name.clone(),
+        leads: model
+            .leads
+            .get(plan.leads)
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
+        seed: cfg.seed,
+        start: plan.settings.start_text.clone(),
+        horizon_days: cfg.horizon_minutes / 1440.0,
+        arrival_window_days: cfg.arrival_window_minutes / 1440.0,
+        scenario_leads: plan.settings.scenario_leads,
+        precision,
+        working_days: working_days(program, cfg.start, cfg.horizon_minutes),
+    }
+}
+
+/// The exact answer of one plan, or exit 2 with the reason the model is not in the class.
+fn exact_report(
+    model: &Model,
+    program: &Program,
+    plan: &Plan,
+    cfg: &simulate::Config,
+) -> Result<simulate::exact::report::ExactReport, Exit> {
+    let opts = simulate::exact::Options {
+        start: cfg.start,
+        horizon: cfg.horizon_minutes,
+        max_states: simulate::exact::MAX_STATES,
+    };
+    let SimTarget::Cadence(cadence) = plan.target else {
+        return Err(usage(format!(
+            "`{}` is not in the exact class: it runs a whole pipeline, and the exact oracle follows one cadence (name one with --cadence and --leads)",
+            plan.name
+        )));
+    };
+    let e = simulate::exact::exact(model, program, cadence, plan.leads, opts).map_err(|r| {
+        usage(format!(
+            "`{}` is not in the exact class: {}",
+            plan.name, r.0
+        ))
+    })?;
+    let info = run_info(model, program, plan, cfg, None);
+    Ok(simulate::exact::report::ExactReport {
+        working_days: info.working_days,
+        arrivals_per_day: program.arrivals_per_day,
+        exact: e,
+        info,
+    })
+}
+
 pub fn run(a: SimulateArgs) -> Exit {
     run_checked(a).unwrap_or_else(|e| e)
 }
@@ -224,71 +287,112 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
     let show_progress = a.run.format == Format::Human && std::io::stderr().is_terminal();
     let mut json_reports = Vec::new();
     for plan in plans {
-        let program = simulate::compile(&model, plan.cadence, plan.leads)
-            .map_err(|e| usage(format!("cannot simulate `{}`: {}", plan.name, e.0)))?;
-        let cfg = plan.settings.config(&program).map_err(usage)?;
+        if a.exact {
+            let program = simulate::compile_target(&model, &plan.target, plan.leads)
+                .map_err(|e| usage(format!("cannot simulate `{}`: {}", plan.name, e.0)))?;
+            let cfg = plan.settings.config(&program).map_err(usage)?;
+            let r = exact_report(&model, &program, &plan, &cfg)?;
+            match a.run.format {
+                Format::Json => json_reports.push(r.to_json()),
+                _ => {
+                    if !super::emit(&format!("{}\n", r.to_text()))? {
+                        return Ok(Exit::Clean);
+                    }
+                }
+            }
+            continue;
+        }
         let bar = show_progress.then(|| {
-            let b = indicatif::ProgressBar::new(cfg.count);
+            let b = indicatif::ProgressBar::new(plan.settings.count);
             b.set_style(super::progress_style());
             b.set_message(plan.name.clone());
             b
         });
-        let tally = pool.install(|| {
-            simulate::simulate(&program, &cfg, |done, total| {
-                if let Some(b) = &bar {
-                    b.set_length(total);
-                    b.set_position(done);
-                }
+        let ran = pool
+            .install(|| {
+                run_plan(&model, &plan, |done, total| {
+                    if let Some(b) = &bar {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                })
             })
-        });
+            .map_err(usage)?;
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        let info = report::RunInfo {
-            name: plan.name.clone(),
-            cadence: program.cadence_name.clone(),
-            leads: model
-                .leads
-                .get(plan.leads)
-                .map(|l| l.name.clone())
-                .unwrap_or_default(),
-            seed: cfg.seed,
-            start: plan.settings.start_text.clone(),
-            horizon_days: cfg.horizon_minutes / 1440.0,
-            arrival_window_days: cfg.arrival_window_minutes / 1440.0,
-            scenario_leads: plan.settings.scenario_leads,
-            precision: cfg.precision.map(|target| report::PrecisionOutcome {
-                target,
-                reached: report::wilson_half_width(tally.won, tally.enrolled) <= target,
-                cap: cfg.max_count,
-            }),
-            working_days: working_days(&program, cfg.start, cfg.horizon_minutes),
-        };
-        let r = report::Report {
-            program: &program,
-            tally: &tally,
-            info,
-        };
-        if let Some(po) = &r.info.precision {
-            if !po.reached {
-                eprintln!(
-                    "warning: `{}`: precision ±{} not reached at the cap of {} leads; the interval is wider",
-                    plan.name, po.target, po.cap
-                );
-            }
+        if let Some(w) = &ran.warning {
+            super::say(format_args!("warning: {w}\n"));
         }
         match a.run.format {
-            Format::Json => json_reports.push(r.to_json()),
-            _ => println!("{}", r.to_text()),
+            Format::Json => json_reports.push(ran.json),
+            // the reader went away (`| head`): the later runs would go unread
+            _ => {
+                if !super::emit(&format!("{}\n", ran.text))? {
+                    return Ok(Exit::Clean);
+                }
+            }
         }
     }
     if a.run.format == Format::Json {
-        let doc = serde_json::json!({
-            "format_version": report::SIM_FORMAT_VERSION,
-            "compiler_version": env!("CARGO_PKG_VERSION"),
-            "runs": json_reports,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        super::emit(&json_document(json_reports))?;
     }
     Ok(Exit::Clean)
+}
+
+/// One simulation run: its report as JSON and as text, and a warning when a precision target
+/// was not reached.
+pub struct Ran {
+    pub json: serde_json::Value,
+    pub text: String,
+    pub warning: Option<String>,
+}
+
+/// Compile and run one plan on the current rayon pool (the CLI's and the self-checks' one path
+/// from a plan to a report).
+pub fn run_plan(model: &Model, plan: &Plan, progress: impl FnMut(u64, u64)) -> Result<Ran, String> {
+    let program = simulate::compile_target(model, &plan.target, plan.leads)
+        .map_err(|e| format!("cannot simulate `{}`: {}", plan.name, e.0))?;
+    let cfg = plan.settings.config(&program)?;
+    let tally = simulate::simulate(&program, &cfg, progress);
+    let precision = cfg.precision.map(|target| report::PrecisionOutcome {
+        target,
+        reached: report::wilson_half_width(tally.won, tally.enrolled) <= target,
+        cap: cfg.max_count,
+    });
+    let info = run_info(model, &program, plan, &cfg, precision);
+    let r = report::Report {
+        program: &program,
+        tally: &tally,
+        info,
+    };
+    let warning = r
+        .info
+        .precision
+        .as_ref()
+        .filter(|po| !po.reached)
+        .map(|po| {
+            format!(
+                "`{}`: precision ±{} not reached at the cap of {} leads; the interval is wider",
+                plan.name, po.target, po.cap
+            )
+        });
+    Ok(Ran {
+        json: r.to_json(),
+        text: r.to_text(),
+        warning,
+    })
+}
+
+/// The text of `simulate --format json`: every run's report in one document.
+pub fn json_document(runs: Vec<serde_json::Value>) -> String {
+    let doc = serde_json::json!({
+        "format_version": report::SIM_FORMAT_VERSION,
+        "compiler_version": env!("CARGO_PKG_VERSION"),
+        "runs": runs,
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
 }

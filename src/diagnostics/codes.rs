@@ -222,7 +222,8 @@ E0219 Error "duplicate-setting" "a setting is given twice"
 per block. Remove one of them.";
 E0220 Error "missing-setting" "a required setting is missing"
 "Some blocks need a setting: a calendar needs `timezone`, `workdays` and `hours`;
-a simulation needs `cadence` and `leads`; a test needs `cadence`; a pipeline needs stages.";
+a simulation needs `leads` and `cadence` or `pipeline`; a test needs `cadence`; a pipeline needs
+stages.";
 
 // ───── types ─────
 E0301 Error "type-mismatch" "the two sides of a comparison have different types"
@@ -376,8 +377,9 @@ E0801 Error "invalid-test-step" "a test names an outcome or step that cannot hap
 "`when STEP.OUTCOME` needs a step of the test's cadence and an outcome of its channel;
 `when EVENT` needs an event of the pipeline.";
 E0802 Error "cadence-not-in-pipeline" "a simulation mixes parts that do not fit"
-"A simulation's lead model gives facts that the cadence's pipeline does not declare,
-or a milestone names a stage of another pipeline.";
+"A simulation runs one cadence (`cadence NAME`) or a whole pipeline (`pipeline NAME`), not
+both; `cadences A, B` lists the cadences of a pipeline simulation, and each must work that
+pipeline (its header says `pipeline NAME stage STAGE`).";
 
 // ───── build ─────
 E0901 Error "not-expressible" "the build target cannot express part of the project"

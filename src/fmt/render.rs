@@ -553,6 +553,15 @@ pub fn leads_item(item: &LeadsItem) -> Shape {
 pub fn simulation_item(item: &SimulationItem) -> String {
     match item {
         SimulationItem::Cadence(i) => format!("cadence {}", i.name),
+        SimulationItem::Pipeline(p, None) => format!("pipeline {}", p.name),
+        SimulationItem::Pipeline(p, Some(s)) => format!("pipeline {} stage {}", p.name, s.name),
+        SimulationItem::Cadences(v) => format!(
+            "cadences {}",
+            v.iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         SimulationItem::Leads(i) => format!("leads {}", i.name),
         SimulationItem::Count(n) => format!("count {}", n.raw),
         SimulationItem::Start(d) => format!("start {}", datetime(d)),

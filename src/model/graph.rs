@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use super::{Cadence, Channel, Effects, Flow, StepId, Trigger};
+use super::{BuiltinTrigger, Cadence, Channel, Effects, Flow, StepId, Trigger};
 use crate::calendar::Delay;
 
 /// Where an edge goes.
@@ -146,18 +146,6 @@ pub fn atoms(ch: Channel) -> Vec<[bool; 6]> {
             one(&[0, 3]),
         ],
         Channel::Task => vec![one(&[]), one(&[0]), one(&[1])],
-    }
-}
-
-/// The cadence-wide trigger an outcome raises (`bounced` → `bounce`), if any; `replied` is
-/// handled apart (it arrives after the touch).
-fn outcome_trigger(outcome: &str) -> Option<&'static str> {
-    match outcome {
-        "bounced" => Some("bounce"),
-        "unsubscribed" | "opted_out" => Some("unsubscribe"),
-        // the booking raises it; the meeting's result comes later and raises nothing
-        "booked" => Some("meeting_booked"),
-        _ => None,
     }
 }
 
@@ -312,10 +300,10 @@ impl StepGraph {
 
     fn build_step(&mut self, c: &Cadence, si: StepId, pending: &mut Vec<(Edge, StepId)>) {
         let s = &c.steps[si];
-        let exit_on = |trigger: &str| {
+        let exit_on = |trigger: BuiltinTrigger| {
             c.exits
                 .iter()
-                .position(|e| e.trigger == Trigger::Builtin(trigger.to_string()))
+                .position(|e| e.trigger == Trigger::Builtin(trigger))
         };
         let outcomes = s.channel.outcomes();
         let rule_outcome: Vec<Option<usize>> = s
@@ -350,9 +338,13 @@ impl StepGraph {
         }
         for atom in atoms(s.channel) {
             // a cadence exit on the outcome ends the cadence before any rule
-            let pre = (0..6)
-                .filter(|&i| atom[i])
-                .find_map(|i| outcome_trigger(outcomes[i]).and_then(exit_on));
+            let pre = (0..6).filter(|&i| atom[i]).find_map(|i| {
+                // a reply's exit fires when the reply arrives, not at the touch
+                s.channel.outcome_table()[i]
+                    .raises
+                    .filter(|t| *t != BuiltinTrigger::Reply)
+                    .and_then(exit_on)
+            });
             if let Some(k) = pre {
                 self.push(Edge {
                     from: si,
@@ -413,7 +405,7 @@ impl StepGraph {
             // what the touch brought has ended the cadence already)
             let ended = !planned.is_empty() && planned.iter().all(|t| t.2 == How::Ends);
             if !ended && replied.is_some_and(|r| atom[r]) {
-                if let Some(k) = exit_on("reply") {
+                if let Some(k) = exit_on(BuiltinTrigger::Reply) {
                     planned = vec![(
                         To::End(End::CadenceExit(k)),
                         Via::Exit(k),

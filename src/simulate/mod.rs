@@ -8,8 +8,12 @@
 
 pub mod clock;
 pub mod compare;
+pub mod conds;
 pub mod engine;
+pub mod exact;
+pub mod funnel;
 pub mod outcomes;
+pub mod population;
 pub mod program;
 pub mod random;
 pub mod report;
@@ -19,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::model::{Model, Value};
 pub use engine::RunCtx;
-pub use program::{compile, Program, ProgramError};
+pub use program::{compile, compile_target, Program, ProgramError};
 pub use report::Report;
 pub use tally::{LeadResult, Tally};
 
@@ -66,19 +70,22 @@ fn hist_hours(cfg: &Config) -> usize {
     (cfg.horizon_minutes / 60.0).ceil() as usize + 1
 }
 
-/// The calendar precomputed over every instant the run can reach: arrivals plus the horizon.
-pub fn clock_for(p: &Program, cfg: &Config) -> Option<clock::SimClock> {
-    let cal = p.calendar.clone()?;
+/// The program's calendars precomputed over every instant the run can reach: arrivals plus
+/// the horizon (one per `Program::calendars`).
+pub fn clocks_for(p: &Program, cfg: &Config) -> Vec<clock::SimClock> {
     let arrival_days = cfg.arrival_window_minutes / 1440.0;
     // beyond the window the engine answers, so the window's size is only a speed matter
     let days = (arrival_days + cfg.horizon_minutes / 1440.0 + 60.0).min(20_000.0);
-    Some(clock::SimClock::for_run(cal, cfg.start, days))
+    p.calendars
+        .iter()
+        .map(|cal| clock::SimClock::for_run(cal.clone(), cfg.start, days))
+        .collect()
 }
 
-pub fn ctx<'a>(p: &'a Program, clock: Option<&'a clock::SimClock>, cfg: &Config) -> RunCtx<'a> {
+pub fn ctx<'a>(p: &'a Program, clocks: &'a [clock::SimClock], cfg: &Config) -> RunCtx<'a> {
     RunCtx {
         program: p,
-        clock,
+        clocks,
         seed: cfg.seed,
         start: cfg.start,
         horizon: cfg.horizon_minutes,
@@ -114,8 +121,8 @@ pub fn run_range(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Tally {
 
 /// Run a whole simulation: `count` leads, or until `precision` is reached.
 pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -> Tally {
-    let clock = clock_for(p, cfg);
-    let ctx = ctx(p, clock.as_ref(), cfg);
+    let clocks = clocks_for(p, cfg);
+    let ctx = ctx(p, &clocks, cfg);
     let hours = hist_hours(cfg);
     // in slices, so that a progress bar moves; slicing changes no count
     let step = cfg.count.div_ceil(20).max(CHUNK);

@@ -1,16 +1,24 @@
-//! A simulation program: the checked model compiled for one (cadence, lead model) pair, with
-//! names resolved to indices, outcome rates resolved per (segment, step, variant), text interned
-//! and conditions turned into flat numeric comparisons. Built once, read by every lead.
+//! A simulation program: the checked model compiled for one run — one cadence from its stage, or
+//! a whole pipeline with the cadences that work it — over one lead model. Names are resolved to
+//! indices, outcome rates resolved per (segment, step, variant), text interned and conditions
+//! turned into flat numeric comparisons. Built once, read by every lead.
+//!
+//! The steps of all cadences are numbered in one global order (cadence by cadence), so the
+//! engine, the tallies and the report index steps, rates and gains the same way.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::calendar::{Calendar, Delay, Timing};
 use crate::model::graph::StepGraph;
 use crate::model::{
-    Builtin, Cadence, Channel, Cmp, Cond, Dist, Effects, FactType, Flow, LeadModel, Model, Operand,
-    Pipeline, Population, RespondTarget, Trigger, Value,
+    Cadence, CadenceId, Channel, Dist, Effects, Flow, LeadModel, Model, Pipeline, SimTarget,
+    Trigger,
 };
 
+pub use super::conds::{assumed_events, cond_text, conjuncts, CCond, COperand};
+use super::conds::{compile_cond, is_timer, reads_activity, Interner};
+use super::population::population;
 use super::random::site;
 
 /// What an outcome means beyond its step: the cadence-wide event it raises, and whether the
@@ -30,15 +38,16 @@ pub enum Kind {
 /// Per channel, the kind of each outcome (indices follow `Channel::outcomes()`); a table, so
 /// the per-touch path compares no strings.
 pub fn kinds(ch: Channel) -> [Kind; 6] {
+    use crate::model::BuiltinTrigger as B;
     let mut out = [Kind::Other; 6];
-    for (i, o) in ch.outcomes().iter().enumerate() {
-        out[i] = match *o {
-            "replied" => Kind::Reply,
-            "bounced" => Kind::Bounce,
-            "unsubscribed" | "opted_out" => Kind::Unsubscribe,
-            "booked" => Kind::Booked,
-            "opened" | "clicked" | "connected" | "accepted" | "held" => Kind::Engaged,
-            _ => Kind::Other,
+    for (i, o) in ch.outcome_table().iter().enumerate() {
+        out[i] = match o.raises {
+            Some(B::Reply) => Kind::Reply,
+            Some(B::Bounce) => Kind::Bounce,
+            Some(B::Unsubscribe) => Kind::Unsubscribe,
+            Some(B::MeetingBooked) => Kind::Booked,
+            Some(B::StageChange) | None if o.engages => Kind::Engaged,
+            Some(B::StageChange) | None => Kind::Other,
         };
     }
     out
@@ -54,32 +63,6 @@ pub const BUILTIN_REASONS: [&str; 3] = ["exhausted", "stage_changed", "active"];
 pub const EXHAUSTED: usize = 0;
 pub const STAGE_CHANGED: usize = 1;
 pub const ACTIVE: usize = 2;
-
-/// A condition compiled to numbers.
-#[derive(Debug, Clone)]
-pub enum CCond {
-    True,
-    And(Vec<CCond>),
-    Or(Vec<CCond>),
-    Not(Box<CCond>),
-    Fact(usize),
-    Event(usize),
-    Cmp {
-        lhs: COperand,
-        op: Cmp,
-        rhs: COperand,
-    },
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum COperand {
-    Fact(usize),
-    Builtin(Builtin),
-    Num(f64),
-    /// a business duration: compared with timers through the calendar
-    BusinessDays(u32),
-    BusinessMinutes(u64),
-}
 
 pub struct StageExitP {
     pub target: usize,
@@ -107,18 +90,6 @@ pub struct StageP {
     pub uses_activity: bool,
 }
 
-/// Whether a condition reads `touches` or `idle` (values a touch changes).
-fn reads_activity(c: &CCond) -> bool {
-    match c {
-        CCond::And(v) | CCond::Or(v) => v.iter().any(reads_activity),
-        CCond::Not(x) => reads_activity(x),
-        CCond::Cmp { lhs, rhs, .. } => [lhs, rhs]
-            .iter()
-            .any(|o| matches!(o, COperand::Builtin(Builtin::Touches | Builtin::Idle))),
-        _ => false,
-    }
-}
-
 pub struct RuleP {
     pub outcome: usize,
     pub times: u32,
@@ -128,10 +99,13 @@ pub struct RuleP {
 
 pub struct StepP {
     pub name: String,
+    /// the cadence the step belongs to (index into `Program::cadences`)
+    pub cadence: usize,
     pub site: u64,
     pub channel: Channel,
     pub kinds: [Kind; 6],
     pub timing: Timing,
+    /// global step indices, like every step reference in a program
     pub next_in_track: Option<usize>,
     pub rules: Vec<RuleP>,
     pub otherwise: Option<Effects>,
@@ -166,114 +140,60 @@ pub struct PopulationP {
     pub gains: Vec<Vec<Rates>>,
 }
 
-/// Draws of the responsiveness distribution, sorted, with prefix sums: E[min(a r, cap)] in
-/// O(log n) for the calibration of each rate.
-struct Spread {
-    sorted: Vec<f64>,
-    prefix: Vec<f64>,
+/// One cadence of the program: what enrolls it, how it ends, where its steps are.
+pub struct CadenceP {
+    pub name: String,
+    /// the stage it works (leaving it ends the cadence); None: it follows the deal throughout
+    pub stage: Option<usize>,
+    pub enroll: CCond,
+    /// its steps: `Program::steps[steps]`
+    pub steps: Range<usize>,
+    pub entry: Option<usize>,
+    /// the step graph (successor table, local step indices): every way control can leave a step
+    pub graph: StepGraph,
+    pub exits: Vec<(String, Trigger, Effects)>,
+    /// the cadence exit listening for each built-in trigger (in `BuiltinTrigger::ALL` order)
+    pub builtin_exit: [Option<usize>; 5],
+    /// the cadence exit listening for each pipeline event
+    pub event_exit: Vec<Option<usize>>,
+    /// its end reasons (`BUILTIN_REASONS` first): `Program::reasons[reason_base + i]`
+    pub reasons: Vec<String>,
+    pub reason_base: usize,
+    /// its calendar, an index into `Program::calendars`
+    pub calendar: Option<usize>,
 }
 
-/// Draws per calibration: the calibrated average is within about 0.1% of the stated rate.
-const SPREAD_DRAWS: u64 = 1 << 15;
-
-impl Spread {
-    fn of(d: &Dist) -> Spread {
-        let mut sorted: Vec<f64> = (0..SPREAD_DRAWS)
-            .map(|j| {
-                super::random::LeadRng::new(0x5EED_CA1B, j)
-                    .sample(d, 0, super::random::Purpose::Responsiveness)
-                    .max(0.0)
-            })
-            .filter(|x| x.is_finite())
-            .collect();
-        sorted.sort_by(f64::total_cmp);
-        let mut prefix = Vec::with_capacity(sorted.len() + 1);
-        prefix.push(0.0);
-        for x in &sorted {
-            prefix.push(prefix.last().copied().unwrap_or(0.0) + x);
-        }
-        Spread { sorted, prefix }
+impl CadenceP {
+    /// The global reason index of one of this cadence's end reasons.
+    pub fn reason(&self, name: &str) -> usize {
+        self.reason_base + self.reasons.iter().position(|r| r == name).unwrap_or(0)
     }
-
-    /// The average of min(a · r, cap) over the draws.
-    fn capped_mean(&self, a: f64, cap: f64) -> f64 {
-        let n = self.sorted.len();
-        if n == 0 || a <= 0.0 {
-            return 0.0;
-        }
-        let k = self.sorted.partition_point(|r| a * r < cap);
-        (a * self.prefix[k] + cap * (n - k) as f64) / n as f64
-    }
-
-    /// The gain g with average min(g · p · r, cap) = p (the largest useful one when no gain
-    /// reaches p: the rate is then as high as the spread allows).
-    fn gain(&self, p: f64, cap: f64) -> f64 {
-        if p <= 0.0 || cap <= 0.0 {
-            return 1.0;
-        }
-        let (mut lo, mut hi) = (0.0, 1.0);
-        while self.capped_mean(hi * p, cap) < p && hi < 1e9 {
-            hi *= 2.0;
-        }
-        for _ in 0..80 {
-            let mid = 0.5 * (lo + hi);
-            if self.capped_mean(mid * p, cap) < p {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        hi
-    }
-}
-
-/// For each outcome a lead's responsiveness scales, the most its per-lead share can be (what
-/// the outcome engine in `outcomes.rs` caps it at).
-fn scaled_caps(ch: Channel, r: &Rates) -> [Option<f64>; 6] {
-    let mut caps = [None; 6];
-    match ch {
-        Channel::Email => {
-            caps[3] = Some((r[0] - r[5]).min(1.0 - r[4] - r[5]).max(0.0));
-            caps[1] = Some(r[0]);
-            caps[2] = Some(r[0]);
-        }
-        Channel::Sms | Channel::Whatsapp => {
-            caps[1] = Some((r[0] - r[3]).min(1.0 - r[2] - r[3]).max(0.0));
-        }
-        Channel::Call => caps[0] = Some((1.0 - r[3]).max(0.0)),
-        Channel::Linkedin => {
-            caps[1] = Some(1.0);
-            caps[0] = Some(1.0);
-        }
-        Channel::Meeting => caps[1] = Some(r[1] + r[2]),
-        Channel::Task => {}
-    }
-    caps
 }
 
 pub struct Program {
-    pub cadence_name: String,
+    /// the cadence's name, or the pipeline's
+    pub name: String,
+    /// a whole pipeline: every deal counts, each stage's cadences enroll when a deal enters it
+    pub whole_pipeline: bool,
+    pub cadences: Vec<CadenceP>,
     pub steps: Vec<StepP>,
-    pub entry: Option<usize>,
-    /// the step graph (successor table): every way control can leave each step
-    pub graph: StepGraph,
+    /// per stage, the cadences that enroll a deal entering it (whole pipeline only)
+    pub stage_cadences: Vec<Vec<usize>>,
+    /// cadences without a stage: they enroll a deal when it is created (whole pipeline only)
+    pub unstaged_cadences: Vec<usize>,
     pub stages: Vec<StageP>,
     pub start_stage: usize,
-    pub cadence_stage: Option<usize>,
     pub events: Vec<String>,
     pub roles: Vec<String>,
     pub fact_names: Vec<String>,
     pub fact_sites: Vec<u64>,
     pub texts: Vec<String>,
-    pub enroll: CCond,
-    pub exits: Vec<(String, Trigger, Effects)>,
-    /// the cadence exit listening for each built-in trigger (see `BUILTIN_TRIGGERS`)
-    pub builtin_exit: [Option<usize>; 5],
-    /// the cadence exit listening for each pipeline event
-    pub event_exit: Vec<Option<usize>>,
+    /// every cadence's end reasons, cadence by cadence
     pub reasons: Vec<String>,
-    pub calendar: Option<Calendar>,
-    pub calendar_name: Option<String>,
+    /// the distinct calendars of the run; stage timers read `main_calendar`
+    pub calendars: Vec<Calendar>,
+    pub calendar_names: Vec<String>,
+    pub main_calendar: Option<usize>,
     /// segment shares (cumulative); population 0 is the base, i + 1 is segment i
     pub segment_cum: Vec<f64>,
     pub segment_names: Vec<String>,
@@ -286,211 +206,20 @@ pub struct Program {
 }
 
 impl Program {
+    /// The global index of an end reason of the first cadence (a one-cadence program's).
     pub fn reason_id(&self, name: &str) -> usize {
-        self.reasons.iter().position(|r| r == name).unwrap_or(0)
+        self.cadences.first().map(|c| c.reason(name)).unwrap_or(0)
     }
-}
 
-struct Interner {
-    texts: Vec<String>,
-    ids: HashMap<String, usize>,
-}
-
-impl Interner {
-    fn id(&mut self, s: &str) -> f64 {
-        if let Some(i) = self.ids.get(s) {
-            return *i as f64;
-        }
-        self.texts.push(s.to_string());
-        self.ids.insert(s.to_string(), self.texts.len() - 1);
-        (self.texts.len() - 1) as f64
+    /// The calendar stage timers and the start are read in.
+    pub fn calendar(&self) -> Option<&Calendar> {
+        self.main_calendar.and_then(|i| self.calendars.get(i))
     }
-}
 
-fn value_num(v: &Value, interner: &mut Interner) -> COperand {
-    match v {
-        Value::Number(x) | Value::Percent(x) | Value::Minutes(x) => COperand::Num(*x),
-        Value::Money { amount, .. } => COperand::Num(*amount),
-        Value::BusinessDays(d) => COperand::BusinessDays(d.round() as u32),
-        Value::BusinessMinutes(m) => COperand::BusinessMinutes(m.round() as u64),
-        Value::Text(s) => COperand::Num(interner.id(s)),
-        Value::Bool(b) => COperand::Num(f64::from(u8::from(*b))),
-    }
-}
-
-fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
-    match c {
-        Cond::True => CCond::True,
-        Cond::And(v) => CCond::And(v.iter().map(|x| compile_cond(x, interner)).collect()),
-        Cond::Or(v) => CCond::Or(v.iter().map(|x| compile_cond(x, interner)).collect()),
-        Cond::Not(x) => CCond::Not(Box::new(compile_cond(x, interner))),
-        Cond::Fact(f) => CCond::Fact(*f),
-        Cond::Event(e) => CCond::Event(*e),
-        Cond::Compare { lhs, op, rhs } => {
-            let conv = |o: &Operand, i: &mut Interner| match o {
-                Operand::Fact(f) => COperand::Fact(*f),
-                Operand::Builtin(b) => COperand::Builtin(*b),
-                Operand::Value(v) => value_num(v, i),
-            };
-            // `30d < dwell` is `dwell > 30d`: the timer on the left, so the engine can schedule it
-            let (lhs, op, rhs) = match (lhs, rhs) {
-                (Operand::Value(_) | Operand::Fact(_), Operand::Builtin(_)) => {
-                    (rhs, op.flipped(), lhs)
-                }
-                _ => (lhs, *op, rhs),
-            };
-            CCond::Cmp {
-                lhs: conv(lhs, interner),
-                op,
-                rhs: conv(rhs, interner),
-            }
-        }
-    }
-}
-
-/// Outcome shares (NaN: not stated) with the documented defaults: `delivered` is what bounces
-/// (SMS: failures) leave, an unstated `opened` is the replies (a reply counts as an open), a
-/// meeting's unstated `booked` is what is held, missed or cancelled (each of those was booked),
-/// a task's unstated `completed` is what skips leave. Other unstated outcomes are 0.
-fn resolve_defaults(ch: Channel, r: Rates) -> Rates {
-    let stated = |i: usize| (!r[i].is_nan()).then_some(r[i]);
-    let mut out = r.map(|x| if x.is_nan() { 0.0 } else { x });
-    match ch {
-        Channel::Email => {
-            out[0] = stated(0).unwrap_or(1.0 - out[4]);
-            out[1] = stated(1).unwrap_or(out[3]);
-        }
-        Channel::Sms | Channel::Whatsapp => out[0] = stated(0).unwrap_or(1.0 - out[2]),
-        Channel::Meeting => out[0] = stated(0).unwrap_or((out[1] + out[2] + out[3]).min(1.0)),
-        Channel::Task => out[0] = stated(0).unwrap_or(1.0 - out[1]),
-        Channel::Call | Channel::Linkedin => {}
-    }
-    out
-}
-
-/// The events a deal in `stage` is assumed to have: those that every way into it requires
-/// (an event conjunct of the exit's condition or of the source stage's `require`), carried
-/// from stage to stage from the first one (a greatest fixed point, so loops are fine).
-pub fn assumed_events(p: &Pipeline, stage: usize) -> Vec<usize> {
-    let n = p.stages.len();
-    let all: Vec<usize> = (0..p.events.len()).collect();
-    let mut assumed: Vec<Vec<usize>> = (0..n)
-        .map(|i| if i == 0 { Vec::new() } else { all.clone() })
-        .collect();
-    for _ in 0..n + 1 {
-        let mut changed = false;
-        for target in 1..n {
-            let mut acc: Option<Vec<usize>> = None;
-            for (from, st) in p.stages.iter().enumerate() {
-                if from == target || st.outcome.is_some() {
-                    continue;
-                }
-                for e in st.exits.iter().filter(|e| e.target == target) {
-                    let mut have = required_events(&e.when);
-                    for c in &st.require {
-                        have.extend(required_events(c));
-                    }
-                    have.extend(assumed[from].iter().copied());
-                    acc = Some(match acc {
-                        None => have,
-                        Some(prev) => prev.into_iter().filter(|x| have.contains(x)).collect(),
-                    });
-                }
-            }
-            let mut next = acc.unwrap_or_default();
-            next.sort_unstable();
-            next.dedup();
-            if next != assumed[target] {
-                assumed[target] = next;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    assumed.get(stage).cloned().unwrap_or_default()
-}
-
-/// Events that must have happened for a condition to hold.
-fn required_events(c: &Cond) -> Vec<usize> {
-    match c {
-        Cond::Event(e) => vec![*e],
-        Cond::And(v) => v.iter().flat_map(required_events).collect(),
-        Cond::Or(v) => {
-            let mut sets = v.iter().map(required_events);
-            let first = sets.next().unwrap_or_default();
-            sets.fold(first, |acc, s| {
-                acc.into_iter().filter(|x| s.contains(x)).collect()
-            })
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// Render a condition back to text (for "which gate held deals back").
-pub fn cond_text(c: &Cond, p: &Pipeline) -> String {
-    let operand = |o: &Operand| match o {
-        Operand::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
-        Operand::Builtin(b) => format!("{b:?}").to_lowercase(),
-        Operand::Value(v) => match v {
-            Value::Number(x) => format!("{x}"),
-            Value::Percent(x) => format!("{}%", x * 100.0),
-            Value::Money { amount, currency } => format!("{amount} {currency}"),
-            Value::Minutes(m) => super::report::duration_text(*m),
-            Value::BusinessDays(d) => format!("{d} business days"),
-            Value::BusinessMinutes(m) => format!("{} business hours", m / 60.0),
-            Value::Text(s) => format!("{s:?}"),
-            Value::Bool(b) => format!("{b}"),
-        },
-    };
-    match c {
-        Cond::True => "true".into(),
-        Cond::And(v) => v
-            .iter()
-            .map(|x| cond_text(x, p))
-            .collect::<Vec<_>>()
-            .join(" and "),
-        Cond::Or(v) => format!(
-            "({})",
-            v.iter()
-                .map(|x| cond_text(x, p))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        Cond::Not(x) => format!("not {}", cond_text(x, p)),
-        Cond::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
-        Cond::Event(e) => p.events.get(*e).cloned().unwrap_or_default(),
-        Cond::Compare { lhs, op, rhs } => {
-            let op = match op {
-                Cmp::Eq => "==",
-                Cmp::Ne => "!=",
-                Cmp::Lt => "<",
-                Cmp::Le => "<=",
-                Cmp::Gt => ">",
-                Cmp::Ge => ">=",
-            };
-            format!("{} {op} {}", operand(lhs), operand(rhs))
-        }
-    }
-}
-
-/// A comparison of `dwell`, `idle` or `age` with a constant: a time limit, not a gate.
-fn is_timer(c: &Cond) -> bool {
-    let timer = |o: &Operand| {
-        matches!(
-            o,
-            Operand::Builtin(Builtin::Dwell | Builtin::Idle | Builtin::Age)
-        )
-    };
-    matches!(c, Cond::Compare { lhs, rhs, .. } if timer(lhs) || timer(rhs))
-}
-
-/// The conjuncts of a condition, for the gate report.
-pub fn conjuncts(c: &Cond) -> Vec<&Cond> {
-    match c {
-        Cond::And(v) => v.iter().flat_map(conjuncts).collect(),
-        other => vec![other],
+    pub fn calendar_name(&self) -> Option<&str> {
+        self.main_calendar
+            .and_then(|i| self.calendar_names.get(i))
+            .map(|s| s.as_str())
     }
 }
 
@@ -498,16 +227,13 @@ pub fn conjuncts(c: &Cond) -> Vec<&Cond> {
 #[derive(Debug)]
 pub struct ProgramError(pub String);
 
+/// A program of one cadence, from its stage (the simulation of one cadence).
 pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Program, ProgramError> {
-    let cad: &Cadence = model
-        .cadences
-        .get(cadence_id)
-        .ok_or_else(|| ProgramError("no such cadence".into()))?;
-    let leads: &LeadModel = model
-        .leads
-        .get(leads_id)
-        .ok_or_else(|| ProgramError("no such lead model".into()))?;
-    let empty = Pipeline {
+    compile_target(model, &SimTarget::Cadence(cadence_id), leads_id)
+}
+
+fn empty_pipeline() -> Pipeline {
+    Pipeline {
         name: String::new(),
         title: None,
         calendar: None,
@@ -520,15 +246,284 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
         no_backward: None,
         stages: Vec::new(),
         span: Default::default(),
+    }
+}
+
+/// A jump's target moved into the global step order.
+fn global_effects(e: &Effects, offset: usize) -> Effects {
+    let mut e = e.clone();
+    if let Flow::Jump { step, .. } = &mut e.flow {
+        *step += offset;
+    }
+    e
+}
+
+pub fn compile_target(
+    model: &Model,
+    target: &SimTarget,
+    leads_id: usize,
+) -> Result<Program, ProgramError> {
+    let leads: &LeadModel = model
+        .leads
+        .get(leads_id)
+        .ok_or_else(|| ProgramError("no such lead model".into()))?;
+    let (pipeline_id, cadence_ids, whole_pipeline, start) = match target {
+        SimTarget::Cadence(c) => {
+            let cad = model
+                .cadences
+                .get(*c)
+                .ok_or_else(|| ProgramError("no such cadence".into()))?;
+            (cad.pipeline, vec![*c], false, cad.stage)
+        }
+        SimTarget::Pipeline {
+            pipeline,
+            stage,
+            cadences,
+        } => (Some(*pipeline), cadences.clone(), true, *stage),
     };
-    let pipeline = cad
-        .pipeline
+    let cads: Vec<(CadenceId, &Cadence)> = cadence_ids
+        .iter()
+        .map(|c| {
+            model
+                .cadences
+                .get(*c)
+                .map(|x| (*c, x))
+                .ok_or_else(|| ProgramError("no such cadence".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let empty = empty_pipeline();
+    let pipeline = pipeline_id
         .and_then(|i| model.pipelines.get(i))
         .unwrap_or(&empty);
     let mut interner = Interner {
         texts: Vec::new(),
         ids: HashMap::new(),
     };
+    let stages = compile_stages(pipeline, &mut interner);
+    // calendars: the distinct ones of the pipeline and the cadences
+    let mut calendar_ids: Vec<usize> = Vec::new();
+    let mut calendar_of = |id: Option<usize>| -> Option<usize> {
+        let id = id?;
+        model.calendars.get(id)?;
+        Some(match calendar_ids.iter().position(|c| *c == id) {
+            Some(i) => i,
+            None => {
+                calendar_ids.push(id);
+                calendar_ids.len() - 1
+            }
+        })
+    };
+    let main_calendar = if whole_pipeline {
+        calendar_of(pipeline.calendar)
+    } else {
+        calendar_of(
+            cads.first()
+                .and_then(|(_, c)| c.calendar)
+                .or(pipeline.calendar),
+        )
+    };
+    // a step's draws are keyed by its name; where two cadences of the run share a step name,
+    // by cadence and step, so that their draws stay independent
+    let shared_name = |name: &str| {
+        cads.iter()
+            .filter(|(_, c)| c.steps.iter().any(|s| s.name == name))
+            .count()
+            > 1
+    };
+    let mut steps: Vec<StepP> = Vec::new();
+    let mut cadences: Vec<CadenceP> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    for (ci, (_, cad)) in cads.iter().enumerate() {
+        let offset = steps.len();
+        let graph = StepGraph::new(cad);
+        for (si, s) in cad.steps.iter().enumerate() {
+            let mut cum = 0.0;
+            let variant_cum = s
+                .variants
+                .iter()
+                .map(|v| {
+                    cum += v.share;
+                    cum
+                })
+                .collect();
+            let key = if shared_name(&s.name) {
+                format!("step:{}:{}", cad.name, s.name)
+            } else {
+                format!("step:{}", s.name)
+            };
+            steps.push(StepP {
+                name: s.name.clone(),
+                cadence: ci,
+                site: site(&key),
+                channel: s.channel,
+                kinds: kinds(s.channel),
+                timing: s.timing,
+                next_in_track: graph
+                    .next_in_track
+                    .get(si)
+                    .copied()
+                    .flatten()
+                    .map(|n| n + offset),
+                rules: s
+                    .rules
+                    .iter()
+                    .filter_map(|r| {
+                        Some(RuleP {
+                            outcome: outcome_index(s.channel, &r.outcome)?,
+                            times: r.times.max(1),
+                            within: r.within_minutes,
+                            effects: global_effects(&r.effects, offset),
+                        })
+                    })
+                    .collect(),
+                otherwise: s.otherwise.as_ref().map(|o| global_effects(o, offset)),
+                variant_cum,
+            });
+        }
+        let mut own: Vec<String> = BUILTIN_REASONS.iter().map(|r| r.to_string()).collect();
+        let flows = cad
+            .steps
+            .iter()
+            .flat_map(|s| s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()));
+        let named = cad
+            .exits
+            .iter()
+            .map(|e| e.reason.clone())
+            .chain(flows.filter_map(|e| match &e.flow {
+                Flow::Exit(r) => Some(r.clone()),
+                _ => None,
+            }));
+        for r in named {
+            if !own.contains(&r) {
+                own.push(r);
+            }
+        }
+        let reason_base = reasons.len();
+        reasons.extend(own.iter().cloned());
+        cadences.push(CadenceP {
+            name: cad.name.clone(),
+            stage: cad.stage,
+            enroll: cad
+                .enroll
+                .as_ref()
+                .map(|c| compile_cond(c, &mut interner))
+                .unwrap_or(CCond::True),
+            steps: offset..steps.len(),
+            entry: graph.entry.map(|e| e + offset),
+            exits: cad
+                .exits
+                .iter()
+                .map(|e| {
+                    (
+                        e.reason.clone(),
+                        e.trigger.clone(),
+                        global_effects(&e.effects, offset),
+                    )
+                })
+                .collect(),
+            builtin_exit: std::array::from_fn(|i| {
+                cad.exits.iter().position(|e| {
+                    e.trigger == Trigger::Builtin(crate::model::BuiltinTrigger::ALL[i])
+                })
+            }),
+            event_exit: (0..pipeline.events.len())
+                .map(|ev| {
+                    cad.exits
+                        .iter()
+                        .position(|e| e.trigger == Trigger::Event(ev))
+                })
+                .collect(),
+            graph,
+            reasons: own,
+            reason_base,
+            calendar: calendar_of(cad.calendar.or(pipeline.calendar)),
+        });
+    }
+    let mut stage_cadences = vec![Vec::new(); stages.len()];
+    let mut unstaged_cadences = Vec::new();
+    for (ci, c) in cadences.iter().enumerate() {
+        match c.stage {
+            Some(st) => {
+                if let Some(v) = stage_cadences.get_mut(st) {
+                    v.push(ci);
+                }
+            }
+            None => unstaged_cadences.push(ci),
+        }
+    }
+    // populations: base, then one per segment (segment items override the base)
+    let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
+    let mut populations = vec![population(
+        &leads.base,
+        None,
+        pipeline,
+        &cads,
+        &mut interner,
+    )];
+    let mut segment_cum = Vec::new();
+    let mut acc = 0.0;
+    for seg in &leads.segments {
+        acc += seg.share;
+        segment_cum.push(acc);
+        populations.push(population(
+            &leads.base,
+            Some(&seg.overrides),
+            pipeline,
+            &cads,
+            &mut interner,
+        ));
+    }
+    let start_stage = start.unwrap_or(0);
+    Ok(Program {
+        name: match target {
+            SimTarget::Cadence(_) => cads
+                .first()
+                .map(|(_, c)| c.name.clone())
+                .unwrap_or_default(),
+            SimTarget::Pipeline { .. } => pipeline.name.clone(),
+        },
+        whole_pipeline,
+        cadences,
+        steps,
+        stage_cadences,
+        unstaged_cadences,
+        stages,
+        start_stage,
+        events: pipeline.events.clone(),
+        roles: pipeline.roles.clone(),
+        fact_sites: fact_names
+            .iter()
+            .map(|f| site(&format!("fact:{f}")))
+            .collect(),
+        fact_names,
+        texts: interner.texts,
+        reasons,
+        calendars: calendar_ids
+            .iter()
+            .filter_map(|i| model.calendars.get(*i))
+            .map(|c| c.engine.clone())
+            .collect(),
+        calendar_names: calendar_ids
+            .iter()
+            .filter_map(|i| model.calendars.get(*i))
+            .map(|c| c.name.clone())
+            .collect(),
+        main_calendar,
+        segment_cum,
+        segment_names: leads.segments.iter().map(|s| s.name.clone()).collect(),
+        populations,
+        arrivals_per_day: leads.arrivals_per_day,
+        lead_tz: leads.timezone.as_deref().and_then(|z| z.parse().ok()),
+        assumed_events: if pipeline.stages.is_empty() {
+            Vec::new()
+        } else {
+            assumed_events(pipeline, start_stage)
+        },
+    })
+}
+
+/// The pipeline's stages compiled (one open stage nothing leaves when there is no pipeline).
+fn compile_stages(pipeline: &Pipeline, interner: &mut Interner) -> Vec<StageP> {
     let mut stages: Vec<StageP> = pipeline
         .stages
         .iter()
@@ -539,14 +534,14 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             require: s
                 .require
                 .iter()
-                .map(|c| compile_cond(c, &mut interner))
+                .map(|c| compile_cond(c, interner))
                 .collect(),
             exits: s
                 .exits
                 .iter()
                 .map(|e| StageExitP {
                     target: e.target,
-                    when: compile_cond(&e.when, &mut interner),
+                    when: compile_cond(&e.when, interner),
                     text: cond_text(&e.when, pipeline),
                     parts: conjuncts(&e.when)
                         .iter()
@@ -559,7 +554,7 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
                 .iter()
                 .map(|e| EscalationP {
                     role: e.role,
-                    when: compile_cond(&e.when, &mut interner),
+                    when: compile_cond(&e.when, interner),
                     task: e.task.is_some(),
                 })
                 .collect(),
@@ -583,272 +578,5 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
             uses_activity: false,
         });
     }
-    // successors come from the one step graph the checker proves things about
-    let graph = StepGraph::new(cad);
-    let mut steps: Vec<StepP> = Vec::new();
-    for (si, s) in cad.steps.iter().enumerate() {
-        let next_in_track = graph.next_in_track.get(si).copied().flatten();
-        let mut cum = 0.0;
-        let variant_cum = s
-            .variants
-            .iter()
-            .map(|v| {
-                cum += v.share;
-                cum
-            })
-            .collect();
-        steps.push(StepP {
-            name: s.name.clone(),
-            site: site(&format!("step:{}", s.name)),
-            channel: s.channel,
-            kinds: kinds(s.channel),
-            timing: s.timing,
-            next_in_track,
-            rules: s
-                .rules
-                .iter()
-                .filter_map(|r| {
-                    Some(RuleP {
-                        outcome: outcome_index(s.channel, &r.outcome)?,
-                        times: r.times.max(1),
-                        within: r.within_minutes,
-                        effects: r.effects.clone(),
-                    })
-                })
-                .collect(),
-            otherwise: s.otherwise.clone(),
-            variant_cum,
-        });
-    }
-    let entry = graph.entry;
-    let calendar_id = cad.calendar.or(pipeline.calendar);
-    let calendar = calendar_id.and_then(|i| model.calendars.get(i));
-    // populations: base, then one per segment (segment items override the base)
-    let fact_names: Vec<String> = pipeline.facts.iter().map(|f| f.path.clone()).collect();
-    let mut populations = Vec::new();
-    let base = population(cadence_id, &leads.base, None, pipeline, cad, &mut interner);
-    populations.push(base);
-    let mut segment_cum = Vec::new();
-    let mut acc = 0.0;
-    for seg in &leads.segments {
-        acc += seg.share;
-        segment_cum.push(acc);
-        populations.push(population(
-            cadence_id,
-            &leads.base,
-            Some(&seg.overrides),
-            pipeline,
-            cad,
-            &mut interner,
-        ));
-    }
-    let enroll = cad
-        .enroll
-        .as_ref()
-        .map(|c| compile_cond(c, &mut interner))
-        .unwrap_or(CCond::True);
-    let mut reasons: Vec<String> = BUILTIN_REASONS.iter().map(|r| r.to_string()).collect();
-    for e in &cad.exits {
-        if !reasons.contains(&e.reason) {
-            reasons.push(e.reason.clone());
-        }
-    }
-    for s in &cad.steps {
-        for e in s.rules.iter().map(|r| &r.effects).chain(s.otherwise.iter()) {
-            if let Flow::Exit(r) = &e.flow {
-                if !reasons.contains(r) {
-                    reasons.push(r.clone());
-                }
-            }
-        }
-    }
-    let start_stage = cad.stage.unwrap_or(0);
-    Ok(Program {
-        cadence_name: cad.name.clone(),
-        steps,
-        entry,
-        graph,
-        stages,
-        start_stage,
-        cadence_stage: cad.stage,
-        events: pipeline.events.clone(),
-        roles: pipeline.roles.clone(),
-        fact_sites: fact_names
-            .iter()
-            .map(|f| site(&format!("fact:{f}")))
-            .collect(),
-        fact_names,
-        texts: interner.texts,
-        enroll,
-        exits: cad
-            .exits
-            .iter()
-            .map(|e| (e.reason.clone(), e.trigger.clone(), e.effects.clone()))
-            .collect(),
-        builtin_exit: std::array::from_fn(|i| {
-            cad.exits.iter().position(|e| {
-                e.trigger == Trigger::Builtin(crate::model::BUILTIN_TRIGGERS[i].to_string())
-            })
-        }),
-        event_exit: (0..pipeline.events.len())
-            .map(|ev| {
-                cad.exits
-                    .iter()
-                    .position(|e| e.trigger == Trigger::Event(ev))
-            })
-            .collect(),
-        reasons,
-        calendar: calendar.map(|c| c.engine.clone()),
-        calendar_name: calendar.map(|c| c.name.clone()),
-        segment_cum,
-        segment_names: leads.segments.iter().map(|s| s.name.clone()).collect(),
-        populations,
-        arrivals_per_day: leads.arrivals_per_day,
-        lead_tz: leads.timezone.as_deref().and_then(|z| z.parse().ok()),
-        assumed_events: if pipeline.stages.is_empty() {
-            Vec::new()
-        } else {
-            assumed_events(pipeline, start_stage)
-        },
-    })
-}
-
-/// Resolve one population: base items, overridden by a segment's items where it gives them.
-fn population(
-    cadence_id: usize,
-    base: &Population,
-    seg: Option<&Population>,
-    pipeline: &Pipeline,
-    cad: &Cadence,
-    interner: &mut Interner,
-) -> PopulationP {
-    let mut facts: Vec<Option<Dist>> = vec![None; pipeline.facts.len()];
-    for pop in std::iter::once(base).chain(seg) {
-        for (path, d) in &pop.facts {
-            if let Some(i) = pipeline.facts.iter().position(|f| f.path == *path) {
-                // text values become interned ids, in this population's own table of options
-                let d = match (pipeline.facts[i].ty, d) {
-                    (FactType::Text, Dist::Choice { options }) => Dist::Choice {
-                        options: options
-                            .iter()
-                            .map(|(v, w)| match v {
-                                Value::Text(s) => (Value::Number(interner.id(s)), *w),
-                                other => (other.clone(), *w),
-                            })
-                            .collect(),
-                    },
-                    (
-                        FactType::Text,
-                        Dist::Const {
-                            value: Value::Text(s),
-                        },
-                    ) => Dist::Const {
-                        value: Value::Number(interner.id(s)),
-                    },
-                    _ => d.clone(),
-                };
-                facts[i] = Some(d);
-            }
-        }
-    }
-    let pick = |f: fn(&Population) -> Option<&Dist>| seg.and_then(f).or_else(|| f(base)).cloned();
-    let responsiveness = pick(|p| p.responsiveness.as_ref());
-    let reply_after = pick(|p| p.reply_after_minutes.as_ref());
-    let open_after = pick(|p| p.open_after_minutes.as_ref());
-    let meeting_after = pick(|p| p.meeting_after_minutes.as_ref());
-    let fatigue = seg.and_then(|s| s.fatigue).or(base.fatigue).unwrap_or(1.0);
-    let mut milestones: Vec<MilestoneP> = Vec::new();
-    let seg_events: Vec<&str> = seg
-        .map(|s| s.milestones.iter().map(|m| m.event.as_str()).collect())
-        .unwrap_or_default();
-    let chosen = base
-        .milestones
-        .iter()
-        .filter(|m| !seg_events.contains(&m.event.as_str()))
-        .chain(seg.iter().flat_map(|s| s.milestones.iter()));
-    for m in chosen {
-        let (Some(event), Some(stage)) = (
-            pipeline.events.iter().position(|e| *e == m.event),
-            pipeline.stages.iter().position(|s| s.name == m.stage),
-        ) else {
-            continue;
-        };
-        milestones.push(MilestoneP {
-            event,
-            stage,
-            site: site(&format!("milestone:{}:{}", m.event, m.stage)),
-            p: m.probability,
-            delay: m.delay_minutes.clone(),
-        });
-    }
-    // outcome rates per step and variant: most specific block wins, outcome by outcome;
-    // at one level of specificity a segment's block wins over the base's
-    let rates: Vec<Vec<Rates>> = cad
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(si, s)| {
-            let templates: Vec<Option<&str>> = if s.variants.is_empty() {
-                vec![s.template.as_deref()]
-            } else {
-                s.variants
-                    .iter()
-                    .map(|v| v.template.as_deref().or(s.template.as_deref()))
-                    .collect()
-            };
-            templates
-                .iter()
-                .map(|tpl| {
-                    let mut r: Rates = [f64::NAN; 6];
-                    let levels: [&dyn Fn(&RespondTarget) -> bool; 3] = [
-                        &|t| matches!(t, RespondTarget::Step { cadence, step } if *cadence == cadence_id && *step == si),
-                        &|t| matches!((t, tpl), (RespondTarget::Template(x), Some(y)) if x == y),
-                        &|t| matches!(t, RespondTarget::Channel(c) if *c == s.channel),
-                    ];
-                    for matches in levels {
-                        for pop in seg.iter().copied().chain(std::iter::once(base)) {
-                            for b in pop.respond.iter().filter(|b| matches(&b.target)) {
-                                for (o, p) in &b.rates {
-                                    if let Some(i) = outcome_index(s.channel, o) {
-                                        if r[i].is_nan() {
-                                            r[i] = *p;
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    resolve_defaults(s.channel, r)
-                })
-                .collect()
-        })
-        .collect();
-    let spread = responsiveness.as_ref().map(Spread::of);
-    let gains = rates
-        .iter()
-        .zip(&cad.steps)
-        .map(|(per_variant, s)| {
-            per_variant
-                .iter()
-                .map(|r| {
-                    let caps = scaled_caps(s.channel, r);
-                    std::array::from_fn(|i| match (&spread, caps[i]) {
-                        (Some(sp), Some(cap)) => sp.gain(r[i], cap),
-                        _ => 1.0,
-                    })
-                })
-                .collect()
-        })
-        .collect();
-    PopulationP {
-        facts,
-        responsiveness,
-        fatigue,
-        reply_after,
-        open_after,
-        meeting_after,
-        milestones,
-        rates,
-        gains,
-    }
+    stages
 }

@@ -127,7 +127,8 @@ impl Report<'_> {
             "format_version": SIM_FORMAT_VERSION,
             "compiler_version": env!("CARGO_PKG_VERSION"),
             "simulation": self.info.name,
-            "cadence": self.info.cadence,
+            "cadence": (!p.whole_pipeline).then(|| self.info.cadence.clone()),
+            "pipeline": p.whole_pipeline.then(|| self.info.cadence.clone()),
             "leads_model": self.info.leads,
             "seed": self.info.seed,
             "start": self.info.start,
@@ -151,11 +152,17 @@ impl Report<'_> {
                 "p10": days(quantile_hours(&t.cycle_hist, 0.1)),
                 "p90": days(quantile_hours(&t.cycle_hist, 0.9)),
             },
-            "exit_reasons": p.reasons.iter().zip(&t.reasons).filter(|(_, c)| **c > 0)
-                .map(|(r, c)| json!({"reason": r, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
+            "whole_pipeline": p.whole_pipeline,
+            "exit_reasons": if p.whole_pipeline { Value::Null } else {
+                json!(super::funnel::cadence_reasons(p, t, 0).into_iter()
+                    .map(|(r, c, _)| json!({"reason": r, "count": c, "share": pct(c, t.enrolled)})).collect::<Vec<_>>())
+            },
+            "cadences": super::funnel::cadences_json(p, t),
+            "stage_funnel": super::funnel::stages_json(p, t),
             "final_stages": p.stages.iter().zip(&t.final_stage).filter(|(_, c)| **c > 0)
                 .map(|(s, c)| json!({"stage": s.name, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
             "steps": p.steps.iter().enumerate().map(|(i, s)| json!({
+                "cadence": p.cadences[s.cadence].name,
                 "step": s.name,
                 "channel": s.channel.name(),
                 "reached": t.step_reached[i],
@@ -226,14 +233,49 @@ impl Report<'_> {
         best
     }
 
+    /// "cadence `x`", or "pipeline `b2b` from `needs` with cadences `a`, `b`".
+    fn target_text(&self) -> String {
+        let p = self.program;
+        if !p.whole_pipeline {
+            return format!("cadence `{}`", self.info.cadence);
+        }
+        let from = if p.start_stage > 0 {
+            format!(" from `{}`", p.stages[p.start_stage].name)
+        } else {
+            String::new()
+        };
+        let names: Vec<String> = p.cadences.iter().map(|c| format!("`{}`", c.name)).collect();
+        format!(
+            "pipeline `{}`{from} with {}",
+            self.info.cadence,
+            if names.is_empty() {
+                "no cadences".to_string()
+            } else {
+                format!("cadences {}", names.join(", "))
+            }
+        )
+    }
+
     pub fn to_text(&self) -> String {
         let p = self.program;
         let t = self.tally;
         let mut o = String::new();
         let (lo, hi) = wilson(t.won, t.enrolled);
         o.push_str(&format!(
-            "simulation {} — cadence `{}` on leads `{}`\n  {} leads, {} enrolled, seed {}, start {}, horizon {}d\n",
-            self.info.name, self.info.cadence, self.info.leads, t.leads, t.enrolled, self.info.seed, self.info.start, self.info.horizon_days
+            "simulation {} — {} on leads `{}`\n  {} leads, {} {}, seed {}, start {}, horizon {}d\n",
+            self.info.name,
+            self.target_text(),
+            self.info.leads,
+            t.leads,
+            t.enrolled,
+            if p.whole_pipeline {
+                "deals"
+            } else {
+                "enrolled"
+            },
+            self.info.seed,
+            self.info.start,
+            self.info.horizon_days
         ));
         if self.info.arrival_window_days > 0.0 {
             o.push_str(&format!(
@@ -280,32 +322,21 @@ impl Report<'_> {
             pct(t.touches, t.enrolled),
             t.tasks
         ));
-        o.push_str("\ncadence ended\n");
-        for (r, c) in p.reasons.iter().zip(&t.reasons).filter(|(_, c)| **c > 0) {
-            o.push_str(&format!(
-                "  {:<22} {:>9}  {:>6.2}%\n",
-                r,
-                c,
-                100.0 * pct(*c, t.enrolled)
-            ));
-        }
-        o.push_str("\nper step (reached, outcomes)\n");
-        for (i, s) in p.steps.iter().enumerate() {
-            let outs: Vec<String> = s
-                .channel
-                .outcomes()
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| t.step_outcomes[i][*k] > 0)
-                .map(|(k, n)| format!("{n} {}", t.step_outcomes[i][k]))
-                .collect();
-            o.push_str(&format!(
-                "  {:<14} {:<8} {:>9}  {}\n",
-                s.name,
-                s.channel.name(),
-                t.step_reached[i],
-                outs.join(", ")
-            ));
+        if p.whole_pipeline {
+            o.push_str(&super::funnel::stages_text(p, t));
+            o.push_str(&super::funnel::cadences_text(p, t));
+        } else {
+            o.push_str("\ncadence ended\n");
+            for (r, c, _) in super::funnel::cadence_reasons(p, t, 0) {
+                o.push_str(&format!(
+                    "  {:<22} {:>9}  {:>6.2}%\n",
+                    r,
+                    c,
+                    100.0 * pct(c, t.enrolled)
+                ));
+            }
+            o.push_str("\nper step (reached, outcomes)\n");
+            o.push_str(&super::funnel::steps_text(p, t, 0));
         }
         o.push_str("\nper stage (entries, dwell median/p90, exits, escalations)\n");
         for (i, s) in p.stages.iter().enumerate() {

@@ -20,7 +20,10 @@ pub struct Tally {
     pub touches: u64,
     pub touches_sq_sum: u64,
     pub touches_by_channel: [u64; 7],
+    /// end reasons of every cadence (`Program::reasons`)
     pub reasons: Vec<u64>,
+    /// per cadence: how many times it enrolled a lead
+    pub cadence_enrolled: Vec<u64>,
     pub final_stage: Vec<u64>,
     pub step_reached: Vec<u64>,
     /// [step][outcome]
@@ -43,6 +46,7 @@ impl Tally {
         Tally {
             cycle_hist: vec![0; hist_hours + 1],
             reasons: vec![0; p.reasons.len()],
+            cadence_enrolled: vec![0; p.cadences.len()],
             final_stage: vec![0; ns],
             step_reached: vec![0; p.steps.len()],
             step_outcomes: vec![[0; 6]; p.steps.len()],
@@ -77,6 +81,7 @@ impl Tally {
             self.touches_by_channel[i] += o.touches_by_channel[i];
         }
         add(&mut self.reasons, &o.reasons);
+        add(&mut self.cadence_enrolled, &o.cadence_enrolled);
         add(&mut self.final_stage, &o.final_stage);
         add(&mut self.step_reached, &o.step_reached);
         for (a, b) in self.step_outcomes.iter_mut().zip(&o.step_outcomes) {

@@ -528,6 +528,10 @@ pub struct SimulationDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SimulationItem {
     Cadence(Ident),
+    /// `pipeline NAME [stage NAME]`: the whole pipeline, from a stage
+    Pipeline(Ident, Option<Ident>),
+    /// `cadences A, B`: the cadences that work the pipeline (default: all that name it)
+    Cadences(Vec<Ident>),
     Leads(Ident),
     Count(Number),
     Start(DateTime),

@@ -549,7 +549,8 @@ fn rule_words(r: Rule) -> String {
         Rule::boolean => "`true` or `false`",
         Rule::cmp_op => "a comparison (`==`, `<`, ...)",
         Rule::calendar | Rule::calendar_ref => "`calendar`",
-        Rule::pipeline | Rule::works_stage => "`pipeline`",
+        Rule::pipeline | Rule::works_stage | Rule::sim_pipeline => "`pipeline`",
+        Rule::sim_cadences => "`cadences`",
         Rule::cadence | Rule::sim_cadence => "`cadence`",
         Rule::leads | Rule::sim_leads => "`leads`",
         Rule::simulation => "`simulation`",
@@ -588,6 +589,7 @@ fn is_keyword(r: Rule) -> bool {
     matches!(
         r,
         Rule::kw_after
+            | Rule::kw_cadences
             | Rule::kw_and
             | Rule::kw_arrivals
             | Rule::kw_as
@@ -1455,6 +1457,14 @@ impl Builder<'_> {
             let s = self.span(&c);
             let node = match c.as_rule() {
                 Rule::sim_cadence => SimulationItem::Cadence(self.ident(self.only(c)?)),
+                Rule::sim_pipeline => {
+                    let mut names = children(c);
+                    let pipeline = self.ident(names.next().ok_or(Bug)?);
+                    SimulationItem::Pipeline(pipeline, names.next().map(|x| self.ident(x)))
+                }
+                Rule::sim_cadences => {
+                    SimulationItem::Cadences(children(c).map(|x| self.ident(x)).collect())
+                }
                 Rule::sim_leads => SimulationItem::Leads(self.ident(self.only(c)?)),
                 Rule::count => SimulationItem::Count(self.number(self.only(c)?)),
                 Rule::sim_start => SimulationItem::Start(self.datetime(self.only(c)?)?),

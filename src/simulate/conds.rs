@@ -1,0 +1,228 @@
+//! Conditions compiled to numbers for the engine: names already resolved by the checker, text
+//! interned, timers put on the left so the engine can schedule them; and the condition helpers
+//! the report needs (text, conjuncts, the events a later starting stage assumes).
+
+use std::collections::HashMap;
+
+use crate::model::{Builtin, Cmp, Cond, Operand, Pipeline, Value};
+
+/// A condition compiled to numbers.
+#[derive(Debug, Clone)]
+pub enum CCond {
+    True,
+    And(Vec<CCond>),
+    Or(Vec<CCond>),
+    Not(Box<CCond>),
+    Fact(usize),
+    Event(usize),
+    Cmp {
+        lhs: COperand,
+        op: Cmp,
+        rhs: COperand,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum COperand {
+    Fact(usize),
+    Builtin(Builtin),
+    Num(f64),
+    /// a business duration: compared with timers through the calendar
+    BusinessDays(u32),
+    BusinessMinutes(u64),
+}
+
+/// Whether a condition reads `touches` or `idle` (values a touch changes).
+pub(super) fn reads_activity(c: &CCond) -> bool {
+    match c {
+        CCond::And(v) | CCond::Or(v) => v.iter().any(reads_activity),
+        CCond::Not(x) => reads_activity(x),
+        CCond::Cmp { lhs, rhs, .. } => [lhs, rhs]
+            .iter()
+            .any(|o| matches!(o, COperand::Builtin(Builtin::Touches | Builtin::Idle))),
+        _ => false,
+    }
+}
+
+pub(super) struct Interner {
+    pub(super) texts: Vec<String>,
+    pub(super) ids: HashMap<String, usize>,
+}
+
+impl Interner {
+    pub(super) fn id(&mut self, s: &str) -> f64 {
+        if let Some(i) = self.ids.get(s) {
+            return *i as f64;
+        }
+        self.texts.push(s.to_string());
+        self.ids.insert(s.to_string(), self.texts.len() - 1);
+        (self.texts.len() - 1) as f64
+    }
+}
+
+fn value_num(v: &Value, interner: &mut Interner) -> COperand {
+    match v {
+        Value::Number(x) | Value::Percent(x) | Value::Minutes(x) => COperand::Num(*x),
+        Value::Money { amount, .. } => COperand::Num(*amount),
+        Value::BusinessDays(d) => COperand::BusinessDays(d.round() as u32),
+        Value::BusinessMinutes(m) => COperand::BusinessMinutes(m.round() as u64),
+        Value::Text(s) => COperand::Num(interner.id(s)),
+        Value::Bool(b) => COperand::Num(f64::from(u8::from(*b))),
+    }
+}
+
+pub(super) fn compile_cond(c: &Cond, interner: &mut Interner) -> CCond {
+    match c {
+        Cond::True => CCond::True,
+        Cond::And(v) => CCond::And(v.iter().map(|x| compile_cond(x, interner)).collect()),
+        Cond::Or(v) => CCond::Or(v.iter().map(|x| compile_cond(x, interner)).collect()),
+        Cond::Not(x) => CCond::Not(Box::new(compile_cond(x, interner))),
+        Cond::Fact(f) => CCond::Fact(*f),
+        Cond::Event(e) => CCond::Event(*e),
+        Cond::Compare { lhs, op, rhs } => {
+            let conv = |o: &Operand, i: &mut Interner| match o {
+                Operand::Fact(f) => COperand::Fact(*f),
+                Operand::Builtin(b) => COperand::Builtin(*b),
+                Operand::Value(v) => value_num(v, i),
+            };
+            // `30d < dwell` is `dwell > 30d`: the timer on the left, so the engine can schedule it
+            let (lhs, op, rhs) = match (lhs, rhs) {
+                (Operand::Value(_) | Operand::Fact(_), Operand::Builtin(_)) => {
+                    (rhs, op.flipped(), lhs)
+                }
+                _ => (lhs, *op, rhs),
+            };
+            CCond::Cmp {
+                lhs: conv(lhs, interner),
+                op,
+                rhs: conv(rhs, interner),
+            }
+        }
+    }
+}
+
+/// The events a deal in `stage` is assumed to have: those that every way into it requires
+/// (an event conjunct of the exit's condition or of the source stage's `require`), carried
+/// from stage to stage from the first one (a greatest fixed point, so loops are fine).
+pub fn assumed_events(p: &Pipeline, stage: usize) -> Vec<usize> {
+    let n = p.stages.len();
+    let all: Vec<usize> = (0..p.events.len()).collect();
+    let mut assumed: Vec<Vec<usize>> = (0..n)
+        .map(|i| if i == 0 { Vec::new() } else { all.clone() })
+        .collect();
+    for _ in 0..n + 1 {
+        let mut changed = false;
+        for target in 1..n {
+            let mut acc: Option<Vec<usize>> = None;
+            for (from, st) in p.stages.iter().enumerate() {
+                if from == target || st.outcome.is_some() {
+                    continue;
+                }
+                for e in st.exits.iter().filter(|e| e.target == target) {
+                    let mut have = required_events(&e.when);
+                    for c in &st.require {
+                        have.extend(required_events(c));
+                    }
+                    have.extend(assumed[from].iter().copied());
+                    acc = Some(match acc {
+                        None => have,
+                        Some(prev) => prev.into_iter().filter(|x| have.contains(x)).collect(),
+                    });
+                }
+            }
+            let mut next = acc.unwrap_or_default();
+            next.sort_unstable();
+            next.dedup();
+            if next != assumed[target] {
+                assumed[target] = next;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    assumed.get(stage).cloned().unwrap_or_default()
+}
+
+/// Events that must have happened for a condition to hold.
+fn required_events(c: &Cond) -> Vec<usize> {
+    match c {
+        Cond::Event(e) => vec![*e],
+        Cond::And(v) => v.iter().flat_map(required_events).collect(),
+        Cond::Or(v) => {
+            let mut sets = v.iter().map(required_events);
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |acc, s| {
+                acc.into_iter().filter(|x| s.contains(x)).collect()
+            })
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Render a condition back to text (for "which gate held deals back").
+pub fn cond_text(c: &Cond, p: &Pipeline) -> String {
+    let operand = |o: &Operand| match o {
+        Operand::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
+        Operand::Builtin(b) => format!("{b:?}").to_lowercase(),
+        Operand::Value(v) => match v {
+            Value::Number(x) => format!("{x}"),
+            Value::Percent(x) => format!("{}%", x * 100.0),
+            Value::Money { amount, currency } => format!("{amount} {currency}"),
+            Value::Minutes(m) => super::report::duration_text(*m),
+            Value::BusinessDays(d) => format!("{d} business days"),
+            Value::BusinessMinutes(m) => format!("{} business hours", m / 60.0),
+            Value::Text(s) => format!("{s:?}"),
+            Value::Bool(b) => format!("{b}"),
+        },
+    };
+    match c {
+        Cond::True => "true".into(),
+        Cond::And(v) => v
+            .iter()
+            .map(|x| cond_text(x, p))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Cond::Or(v) => format!(
+            "({})",
+            v.iter()
+                .map(|x| cond_text(x, p))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+        Cond::Not(x) => format!("not {}", cond_text(x, p)),
+        Cond::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
+        Cond::Event(e) => p.events.get(*e).cloned().unwrap_or_default(),
+        Cond::Compare { lhs, op, rhs } => {
+            let op = match op {
+                Cmp::Eq => "==",
+                Cmp::Ne => "!=",
+                Cmp::Lt => "<",
+                Cmp::Le => "<=",
+                Cmp::Gt => ">",
+                Cmp::Ge => ">=",
+            };
+            format!("{} {op} {}", operand(lhs), operand(rhs))
+        }
+    }
+}
+
+/// A comparison of `dwell`, `idle` or `age` with a constant: a time limit, not a gate.
+pub(super) fn is_timer(c: &Cond) -> bool {
+    let timer = |o: &Operand| {
+        matches!(
+            o,
+            Operand::Builtin(Builtin::Dwell | Builtin::Idle | Builtin::Age)
+        )
+    };
+    matches!(c, Cond::Compare { lhs, rhs, .. } if timer(lhs) || timer(rhs))
+}
+
+/// The conjuncts of a condition, for the gate report.
+pub fn conjuncts(c: &Cond) -> Vec<&Cond> {
+    match c {
+        Cond::And(v) => v.iter().flat_map(conjuncts).collect(),
+        other => vec![other],
+    }
+}

@@ -1,0 +1,321 @@
+//! Conditions, timers and stages: what a condition reads, when a timer comes due, scheduling on
+//! a calendar, stage entries and gates, and which cadences a stage change ends or enrolls.
+
+use crate::calendar::{Delay, Timing};
+use crate::model::{Builtin, Cmp};
+
+use super::super::program::{CCond, COperand, STAGE_CHANGED};
+use super::{Lead, Scratch, Tally, Time, MIN_PER_DAY, STAGE_CHANGE};
+use crate::simulate::random::Purpose;
+
+impl Lead<'_> {
+    pub(super) fn value(&self, o: COperand, now: Time, s: &Scratch) -> f64 {
+        match o {
+            COperand::Fact(f) => s.facts.get(f).copied().unwrap_or(f64::NAN),
+            COperand::Num(x) => x,
+            COperand::Builtin(Builtin::Dwell) => now - self.stage_entry,
+            COperand::Builtin(Builtin::Idle) => now - self.last_activity,
+            COperand::Builtin(Builtin::Age) => now - self.enroll,
+            COperand::Builtin(Builtin::Touches) => f64::from(self.touches),
+            // business durations against non-timer operands: approximate by wall time
+            COperand::BusinessDays(d) => f64::from(d) * MIN_PER_DAY,
+            COperand::BusinessMinutes(m) => m as f64,
+        }
+    }
+
+    /// The instant a timer comparison (`dwell > 7d`) becomes true, if it is one.
+    pub(super) fn threshold(&self, lhs: COperand, rhs: COperand, s: &Scratch) -> Option<Time> {
+        let base = match lhs {
+            COperand::Builtin(Builtin::Dwell) => self.stage_entry,
+            COperand::Builtin(Builtin::Idle) => self.last_activity,
+            COperand::Builtin(Builtin::Age) => self.enroll,
+            _ => return None,
+        };
+        match rhs {
+            COperand::Num(m) => Some(base + m),
+            // a duration fact (`dwell > bant.timeline`); an unknown fact is no timer
+            COperand::Fact(f) => s.facts.get(f).filter(|v| !v.is_nan()).map(|v| base + v),
+            COperand::BusinessDays(n) => Some(self.schedule(
+                self.p.main_calendar,
+                base,
+                Timing::after(Delay::BusinessDays(n)),
+            )),
+            COperand::BusinessMinutes(n) => Some(self.schedule(
+                self.p.main_calendar,
+                base,
+                Timing::after(Delay::BusinessMinutes(n)),
+            )),
+            _ => None,
+        }
+    }
+
+    pub(super) fn eval(&self, c: &CCond, now: Time, s: &Scratch) -> bool {
+        match c {
+            CCond::True => true,
+            CCond::And(v) => v.iter().all(|x| self.eval(x, now, s)),
+            CCond::Or(v) => v.iter().any(|x| self.eval(x, now, s)),
+            CCond::Not(x) => !self.eval(x, now, s),
+            CCond::Fact(f) => s.facts.get(*f).is_some_and(|v| *v >= 0.5),
+            CCond::Event(e) => s.events.get(*e).copied().unwrap_or(false),
+            CCond::Cmp { lhs, op, rhs } => {
+                // timers compare by instant, so they fire exactly when they come due
+                // (a timer is true from the instant it comes due, so `<` and `<=` agree)
+                if let Some(at) = self.threshold(*lhs, *rhs, s) {
+                    return match op {
+                        Cmp::Gt | Cmp::Ge => now >= at,
+                        Cmp::Lt | Cmp::Le => now < at,
+                        Cmp::Eq => now == at,
+                        Cmp::Ne => now != at,
+                    };
+                }
+                let (a, b) = (self.value(*lhs, now, s), self.value(*rhs, now, s));
+                if a.is_nan() || b.is_nan() {
+                    return false; // an unknown fact satisfies no comparison
+                }
+                match op {
+                    Cmp::Eq => a == b,
+                    Cmp::Ne => a != b,
+                    Cmp::Lt => a < b,
+                    Cmp::Le => a <= b,
+                    Cmp::Gt => a > b,
+                    Cmp::Ge => a >= b,
+                }
+            }
+        }
+    }
+
+    /// `next_timer`, computed once per stage visit unless the stage reads idle time.
+    pub(super) fn cached_timer(&mut self, s: &Scratch) -> Option<Time> {
+        if let Some(Some(at)) = self.timer_cache {
+            if at <= self.now {
+                self.timer_cache = None; // it came due: look for the next one
+            }
+        }
+        match self.timer_cache {
+            Some(t) if !self.p.stages[self.stage].uses_activity => t,
+            _ => {
+                let t = self.next_timer(s);
+                self.timer_cache = Some(t);
+                t
+            }
+        }
+    }
+
+    /// The earliest future instant at which a timer in the current stage comes due.
+    pub(super) fn next_timer(&self, s: &Scratch) -> Option<Time> {
+        let st = &self.p.stages[self.stage];
+        let mut best: Option<Time> = None;
+        for e in &st.exits {
+            self.timers_in(&e.when, &mut best, s);
+        }
+        for e in &st.escalations {
+            self.timers_in(&e.when, &mut best, s);
+        }
+        for c in &st.require {
+            self.timers_in(c, &mut best, s);
+        }
+        best.filter(|b| *b <= self.horizon_end)
+    }
+
+    /// The earliest timer threshold after now in a condition (no allocation: plain recursion).
+    /// Every comparison of a timer changes its truth at its threshold, whatever the operator
+    /// and under `not` too, so each is a moment to re-check the gates.
+    pub(super) fn timers_in(&self, c: &CCond, best: &mut Option<Time>, s: &Scratch) {
+        match c {
+            CCond::And(v) | CCond::Or(v) => {
+                for x in v {
+                    self.timers_in(x, best, s);
+                }
+            }
+            CCond::Not(x) => self.timers_in(x, best, s),
+            CCond::Cmp { lhs, rhs, .. } => {
+                if let Some(at) = self.threshold(*lhs, *rhs, s) {
+                    if at > self.now && best.is_none_or(|b| at < b) {
+                        *best = Some(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// When a touch with `timing` made from `from` falls on calendar `cal` (an index into the
+    /// program's calendars; None: wall-clock time, business units as whole days).
+    pub(super) fn schedule(&self, cal: Option<usize>, from: Time, timing: Timing) -> Time {
+        match cal {
+            None => {
+                let delay = match timing.delay {
+                    Delay::Zero => 0.0,
+                    Delay::Wall { minutes } => minutes as f64,
+                    Delay::BusinessDays(n) => f64::from(n) * MIN_PER_DAY,
+                    Delay::BusinessMinutes(m) => m as f64,
+                };
+                let t = from + delay;
+                match timing.at_clock {
+                    Some(clock) => {
+                        let day = (t / MIN_PER_DAY).floor() * MIN_PER_DAY;
+                        let at = day + f64::from(clock);
+                        if at >= t {
+                            at
+                        } else {
+                            at + MIN_PER_DAY
+                        }
+                    }
+                    None => t,
+                }
+            }
+            Some(i) => match self.clocks.get(i) {
+                Some(c) => c.schedule(from, timing),
+                None => f64::INFINITY,
+            },
+        }
+    }
+
+    pub(super) fn schedule_step(&mut self, step: usize, from: Time, s: &mut Scratch) {
+        let sp = &self.p.steps[step];
+        let at = self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing);
+        if let Some(r) = s.runs.get_mut(sp.cadence) {
+            r.next_touch = Some((at, step));
+        }
+    }
+
+    pub(super) fn enter_stage(&mut self, stage: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+        self.timer_cache = None;
+        self.stage = stage;
+        self.stage_entry = now;
+        s.stage_visits += 1;
+        self.stage_visit = s.stage_visits;
+        t.stage_entries[stage] += 1;
+        s.escalated.clear();
+        s.escalated
+            .resize(self.p.stages[stage].escalations.len(), false);
+        match self.p.stages[stage].terminal {
+            Some(won) => self.outcome = Some((won, now)),
+            None => {
+                let pp = &self.p.populations[self.pop];
+                for m in pp.milestones.iter().filter(|m| m.stage == stage) {
+                    let repeat = u64::from(self.stage_visit);
+                    if self.rng.uniform(m.site, Purpose::Milestone, repeat) < m.p {
+                        let delay = self
+                            .rng
+                            .sample(&m.delay, m.site ^ repeat, Purpose::MilestoneDelay)
+                            .max(0.0);
+                        s.milestones.push((now + delay, m.event, self.stage_visit));
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn move_to(&mut self, target: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+        if target == self.stage {
+            return;
+        }
+        let dwell_h = (((now - self.stage_entry) / 60.0).max(0.0) as usize)
+            .min(t.dwell_hist[self.stage].len() - 1);
+        t.dwell_hist[self.stage][dwell_h] += 1;
+        t.stage_exits[self.stage][target] += 1;
+        self.enter_stage(target, now, t, s);
+    }
+
+    /// Try the current stage's exits in order (and escalations); follow chains at one instant.
+    pub(super) fn gates(&mut self, now: Time, t: &mut Tally, s: &mut Scratch) {
+        for _ in 0..16 {
+            if self.outcome.is_some() {
+                return;
+            }
+            let st = &self.p.stages[self.stage];
+            for (i, e) in st.escalations.iter().enumerate() {
+                if !s.escalated[i] && self.eval(&e.when, now, s) {
+                    s.escalated[i] = true;
+                    t.escalations[self.stage][e.role] += 1;
+                    if e.task {
+                        t.tasks += 1;
+                    }
+                }
+            }
+            let required = st.require.iter().all(|c| self.eval(c, now, s));
+            let target = st.exits.iter().find_map(|e| {
+                let terminal = self.p.stages[e.target].terminal.is_some();
+                ((terminal || required) && self.eval(&e.when, now, s)).then_some(e.target)
+            });
+            match target {
+                Some(x) if x != self.stage => self.move_to(x, now, t, s),
+                _ => return,
+            }
+        }
+    }
+
+    /// After anything that can move the deal: a cadence works one stage, so leaving it ends the
+    /// cadence (its `stage_change` exit first); a closed deal ends every cadence; a stage entered
+    /// enrolls that stage's cadences (whole pipeline).
+    pub(super) fn after_stage_change(&mut self, now: Time, t: &mut Tally, s: &mut Scratch) {
+        let p = self.p;
+        for c in 0..s.runs.len() {
+            if !s.runs[c].active {
+                continue;
+            }
+            let cp = &p.cadences[c];
+            if cp.stage.is_some_and(|cs| cs != self.stage)
+                && !self.fire_exit(c, cp.builtin_exit[STAGE_CHANGE], now, t, s)
+            {
+                self.end_cadence(c, cp.reason_base + STAGE_CHANGED, t, s);
+            }
+        }
+        if self.outcome.is_some() {
+            for c in 0..s.runs.len() {
+                if s.runs[c].active {
+                    self.end_cadence(c, p.cadences[c].reason_base + STAGE_CHANGED, t, s);
+                }
+            }
+            return;
+        }
+        if p.whole_pipeline && self.enrolled_visit != self.stage_visit {
+            self.enrolled_visit = self.stage_visit;
+            for c in p.stage_cadences.get(self.stage).into_iter().flatten() {
+                self.enroll_cadence(*c, now, t, s);
+            }
+        }
+    }
+
+    /// A cadence enrolls the deal if it is not running it already and its `enroll when` holds.
+    pub(super) fn enroll_cadence(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+        let active = s.runs.get(c).is_some_and(|r| r.active);
+        if !active && self.eval(&self.p.cadences[c].enroll, now, s) {
+            self.start_cadence(c, now, t, s);
+        }
+    }
+
+    /// Start cadence `c` for the deal: fresh outcome and jump counts, its first step planned.
+    pub(super) fn start_cadence(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+        let cp = &self.p.cadences[c];
+        if let Some(r) = s.runs.get_mut(c) {
+            r.active = true;
+            r.next_touch = None;
+        }
+        t.cadence_enrolled[c] += 1;
+        for i in cp.steps.clone() {
+            s.counts[i * 6..i * 6 + 6].fill(0);
+            s.jumps[i * 8..i * 8 + 8].fill(0);
+        }
+        if let Some(e) = cp.entry {
+            self.schedule_step(e, now, s);
+        }
+    }
+
+    /// For a lead open at the horizon: which parts of its stage's exits were false.
+    pub(super) fn held_back(&self, t: &mut Tally, s: &Scratch) {
+        let st = &self.p.stages[self.stage];
+        for (k, e) in st.exits.iter().enumerate() {
+            let parts: Vec<&CCond> = match &e.when {
+                CCond::And(v) => v.iter().collect(),
+                other => vec![other],
+            };
+            for (j, c) in parts.iter().enumerate().take(16) {
+                if !self.eval(c, self.horizon_end, s) {
+                    t.held_back[self.stage][k][j] += 1;
+                }
+            }
+        }
+    }
+}
