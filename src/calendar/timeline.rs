@@ -61,7 +61,13 @@ pub(super) fn date_of(d: Day) -> Option<NaiveDate> {
 pub(super) enum DayIvs<'t> {
     Cached(&'t [Iv]),
     Fresh(Vec<Iv>),
+    /// a plain day's intervals, computed from its midnight (the first `.1` of them)
+    Plain([Iv; INLINE_RANGES], usize),
 }
+
+/// A plain day's intervals are computed, not stored, when the hours have at most this many
+/// ranges (a thousand calendars precomputed over two years stay small).
+const INLINE_RANGES: usize = 4;
 
 impl Deref for DayIvs<'_> {
     type Target = [Iv];
@@ -69,6 +75,7 @@ impl Deref for DayIvs<'_> {
         match self {
             DayIvs::Cached(s) => s,
             DayIvs::Fresh(v) => v,
+            DayIvs::Plain(a, n) => &a[..*n],
         }
     }
 }
@@ -90,9 +97,11 @@ pub(super) struct DayCache {
     zone: Arc<ZoneDays>,
     /// per day: working day?
     working: Vec<bool>,
-    /// per day: (offset into `ivs`, count)
+    /// per day: (offset into `ivs`, count); plain days keep none when `inline`
     spans: Vec<(usize, usize)>,
     ivs: Vec<Iv>,
+    /// plain days' intervals are computed from their midnight ([`INLINE_RANGES`])
+    inline: bool,
     /// per day, what a walk over it can see ([`Timeline::day_classes`])
     class: Vec<Class>,
 }
@@ -273,6 +282,7 @@ impl<'a> Timeline<'a> {
             working: Vec::with_capacity(n),
             spans: Vec::with_capacity(n),
             ivs: Vec::new(),
+            inline: self.hours.len() <= INLINE_RANGES,
             class: Vec::with_capacity(n),
         };
         let mut day_ivs = Vec::new();
@@ -281,7 +291,7 @@ impl<'a> Timeline<'a> {
             let working = self.cal.is_working_day(date_of(d)?);
             c.working.push(working);
             day_ivs.clear();
-            if working && !self.never_open {
+            if working && !self.never_open && !(c.inline && c.uniform[i]) {
                 if c.uniform[i] {
                     // one offset all day: local minute m is m minutes after midnight
                     let s = c.starts[i];
@@ -330,19 +340,30 @@ impl<'a> Timeline<'a> {
     #[inline]
     pub(super) fn day(&self, d: Day) -> DayIvs<'_> {
         if let Some(s) = self.cached_day(d) {
-            return DayIvs::Cached(s);
+            return s;
         }
         self.fresh_day(d)
     }
 
     /// The open intervals of a precomputed date.
     #[inline]
-    fn cached_day(&self, d: Day) -> Option<&[Iv]> {
+    fn cached_day(&self, d: Day) -> Option<DayIvs<'_>> {
         let c = self.cache()?;
-        let (off, cnt) = *c
-            .spans
-            .get(usize::try_from(d.checked_sub(c.first)?).ok()?)?;
-        c.ivs.get(off..off + cnt)
+        let i = c.index(d)?;
+        if c.inline && c.uniform[i] {
+            let mut ivs = [(0, 0); INLINE_RANGES];
+            let mut n = 0;
+            if c.working[i] && !self.never_open {
+                let s = c.starts[i];
+                for (&(a, b), iv) in self.hours.iter().zip(ivs.iter_mut()) {
+                    *iv = (s + Ns::from(a) * NS_PER_MIN, s + Ns::from(b) * NS_PER_MIN);
+                    n += 1;
+                }
+            }
+            return Some(DayIvs::Plain(ivs, n));
+        }
+        let (off, cnt) = c.spans[i];
+        c.ivs.get(off..off + cnt).map(DayIvs::Cached)
     }
 
     #[cold]
