@@ -285,14 +285,11 @@ impl Project {
     /// Load from in-memory texts (tests, benchmarks).
     pub fn from_texts(texts: &[(&str, &str)]) -> Project {
         let mut project = Project::default();
-        for (name, text) in texts {
-            let id = project.sources.add(SourceFile::new(*name, *text));
-            let (file, diags) = syntax::parse_file(id, text);
-            project.diagnostics.extend(diags);
-            if let Some(f) = file {
-                project.files.push((id, f));
-            }
-        }
+        let ids: Vec<FileId> = texts
+            .iter()
+            .map(|(name, text)| project.sources.add(SourceFile::new(*name, *text)))
+            .collect();
+        project.parse(&ids);
         project
     }
 }

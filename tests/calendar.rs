@@ -841,3 +841,45 @@ fn out_of_range_inputs_do_not_panic() -> R {
     assert_eq!(cal.add_business_days(t, u32::MAX), None);
     Ok(())
 }
+
+/// Five weeks hold repeated weeks (which the analysis folds), a holiday week, a make-up Saturday
+/// and a DST change: the worst case still equals the minute-by-minute scan.
+#[test]
+fn worst_case_over_weeks_with_repeats_agrees_with_brute_force() -> R {
+    let mut cal = china()?;
+    cal.tz = berlin();
+    cal.holidays = dates("2026-04-03", "2026-04-06")?;
+    cal.makeup_workdays = [date("2026-04-11")?].into_iter().collect();
+    let window = (date("2026-03-09")?, date("2026-04-19")?);
+    let cases = [
+        (
+            Timing::after(Delay::BusinessDays(2)),
+            Starts::OpenMoments,
+            Measure::Wall,
+        ),
+        (
+            Timing::after(Delay::Wall { minutes: 2 * 1440 }),
+            Starts::AnyMoment,
+            Measure::Business,
+        ),
+        (
+            Timing {
+                delay: Delay::BusinessMinutes(300),
+                at_clock: Some(hm(10, 0)),
+                weekdays: 0,
+            },
+            Starts::OpenMoments,
+            Measure::Wall,
+        ),
+        (Timing::after(Delay::Zero), Starts::AnyMoment, Measure::Wall),
+    ];
+    for (timing, starts, measure) in cases {
+        let got = cal
+            .worst_case(timing, starts, measure, window)
+            .map(|w| (w.minutes, cal.local_label(w.from)));
+        let want = brute_worst(&cal, timing, starts, measure, window);
+        assert!(want.is_some());
+        assert_eq!(got, want, "{timing:?} {starts:?} {measure:?}");
+    }
+    Ok(())
+}

@@ -22,10 +22,16 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
+mod fold;
+#[cfg(test)]
+mod fold_tests;
 mod timeline;
 mod worst;
 
-use timeline::{day_of, from_ns, to_ns, Timeline};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use timeline::{day_of, from_ns, to_ns, DayCache, Timeline, ZoneDays};
 
 /// A search for the next open time gives up after this many days without any open time.
 pub const SEARCH_DAYS: u32 = 3660;
@@ -40,8 +46,9 @@ pub const MINUTES_PER_DAY: u32 = 1440;
 /// Working days Monday to Friday (index = `Weekday::num_days_from_monday()`).
 pub const MON_FRI: [bool; 7] = [true, true, true, true, true, false, false];
 
-/// A business calendar: working days and business hours in a time zone.
-#[derive(Debug, Clone, PartialEq)]
+/// A business calendar: working days and business hours in a time zone. Equal calendars (same
+/// zone, days, hours and dates, whatever their names) give equal answers to every query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Calendar {
     pub tz: chrono_tz::Tz,
     /// index = Weekday::num_days_from_monday()
@@ -149,7 +156,7 @@ pub fn weekday_bit(d: chrono::Weekday) -> u8 {
 }
 
 /// Which start instants a worst-case analysis ranges over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Starts {
     /// touch times: only instants when the calendar is open
     OpenMoments,
@@ -158,7 +165,7 @@ pub enum Starts {
 }
 
 /// How a worst-case delay is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Measure {
     /// real elapsed minutes
     Wall,
@@ -298,7 +305,16 @@ impl Calendar {
         measure: Measure,
         window: (NaiveDate, NaiveDate),
     ) -> Option<WorstCase> {
-        worst::worst_case(self, timing, starts, measure, window)
+        worst::worst_case(
+            self,
+            None,
+            None,
+            timing,
+            starts,
+            measure,
+            window,
+            worst::Mode::Fold,
+        )
     }
 
     /// The instant of local date `d` at local `minute_of_day` (0..=1440; 1440 is the next day's
@@ -316,5 +332,68 @@ impl Calendar {
             .from_utc_datetime(&t.naive_utc())
             .format("%Y-%m-%d %H:%M (%a)")
             .to_string()
+    }
+}
+
+/// Work that worst cases on many calendars share, from any thread: the midnights of a time zone
+/// over a range of dates, and folds of repeated dates (see `worst.rs`). Answers never depend on
+/// what a memo holds.
+#[derive(Default)]
+pub struct Memo {
+    folds: fold::FoldMemo,
+    zones: Mutex<HashMap<(chrono_tz::Tz, i32, i32), Arc<ZoneDays>>>,
+}
+
+/// A calendar with its days precomputed over a range of dates, shared by every worst case asked
+/// of it (the checker keeps one per distinct calendar). Answers equal [`Calendar::worst_case`]'s;
+/// a query that needs dates outside the range precomputes its own.
+pub struct Prepared {
+    cal: Calendar,
+    days: Option<DayCache>,
+}
+
+impl Prepared {
+    /// Precomputes the dates `first..=last` of `cal`, with the zone's midnights from `memo`.
+    pub fn new(cal: Calendar, first: NaiveDate, last: NaiveDate, memo: &Memo) -> Prepared {
+        let (a, b) = (day_of(first), day_of(last));
+        let zone = {
+            let mut zones = memo.zones.lock().unwrap_or_else(|e| e.into_inner());
+            match zones.get(&(cal.tz, a, b)) {
+                Some(z) => Some(Arc::clone(z)),
+                None => Timeline::new(&cal).zone_days(a, b).map(|z| {
+                    let z = Arc::new(z);
+                    zones.insert((cal.tz, a, b), Arc::clone(&z));
+                    z
+                }),
+            }
+        };
+        let days = zone.and_then(|z| Timeline::build(&cal, z));
+        Prepared { cal, days }
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.cal
+    }
+
+    /// [`Calendar::worst_case`] on the precomputed dates, with the folds of earlier queries in
+    /// `memo` (which learns this query's).
+    pub fn worst_case(
+        &self,
+        memo: &Memo,
+        timing: Timing,
+        starts: Starts,
+        measure: Measure,
+        window: (NaiveDate, NaiveDate),
+    ) -> Option<WorstCase> {
+        worst::worst_case(
+            &self.cal,
+            self.days.as_ref(),
+            Some(&memo.folds),
+            timing,
+            starts,
+            measure,
+            window,
+            worst::Mode::Fold,
+        )
     }
 }

@@ -8,6 +8,7 @@
 //! without a cache, conversions go through `chrono-tz`.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use chrono::{
     DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
@@ -27,6 +28,16 @@ const NS_PER_DAY: Ns = 86_400 * NS_PER_SEC;
 
 /// A half-open open interval `[start, end)`, `start < end`.
 pub(super) type Iv = (Ns, Ns);
+
+/// `ns / NS_PER_MIN` (truncating, like `/`), in 64 bits when the value fits: 128-bit division
+/// is slow and this runs for every sample of a worst case.
+#[inline]
+pub(super) fn whole_minutes(ns: Ns) -> Ns {
+    match i64::try_from(ns) {
+        Ok(x) => Ns::from(x / (NS_PER_MIN as i64)),
+        Err(_) => ns / NS_PER_MIN,
+    }
+}
 
 pub(super) fn to_ns(t: DateTime<Utc>) -> Ns {
     Ns::from(t.timestamp()) * NS_PER_SEC + Ns::from(t.timestamp_subsec_nanos())
@@ -50,7 +61,13 @@ pub(super) fn date_of(d: Day) -> Option<NaiveDate> {
 pub(super) enum DayIvs<'t> {
     Cached(&'t [Iv]),
     Fresh(Vec<Iv>),
+    /// a plain day's intervals, computed from its midnight (the first `.1` of them)
+    Plain([Iv; INLINE_RANGES], usize),
 }
+
+/// A plain day's intervals are computed, not stored, when the hours have at most this many
+/// ranges (a thousand calendars precomputed over two years stay small).
+const INLINE_RANGES: usize = 4;
 
 impl Deref for DayIvs<'_> {
     type Target = [Iv];
@@ -58,18 +75,14 @@ impl Deref for DayIvs<'_> {
         match self {
             DayIvs::Cached(s) => s,
             DayIvs::Fresh(v) => v,
+            DayIvs::Plain(a, n) => &a[..*n],
         }
     }
 }
 
-/// Precomputed data for the days `first .. first + working.len()`.
-struct DayCache {
+/// The days of a time zone from `first` on: what every calendar in the zone shares.
+pub(super) struct ZoneDays {
     first: Day,
-    /// per day: working day?
-    working: Vec<bool>,
-    /// per day: (offset into `ivs`, count)
-    spans: Vec<(usize, usize)>,
-    ivs: Vec<Iv>,
     /// `starts[i]` = the instant local date `first + i` begins; one more entry than days
     starts: Vec<Ns>,
     /// per day: one UTC offset all day long and exactly 24 h, so local clock = t - start
@@ -77,6 +90,39 @@ struct DayCache {
     /// no ambiguous midnight and `starts` non-decreasing: the local date of an instant in
     /// `starts[0] .. starts[last]` is found by binary search
     monotone: bool,
+}
+
+/// Precomputed data for the days `first .. first + working.len()`.
+pub(super) struct DayCache {
+    zone: Arc<ZoneDays>,
+    /// per day: working day?
+    working: Vec<bool>,
+    /// per day: (offset into `ivs`, count); plain days keep none when `inline`
+    spans: Vec<(usize, usize)>,
+    ivs: Vec<Iv>,
+    /// plain days' intervals are computed from their midnight ([`INLINE_RANGES`])
+    inline: bool,
+    /// per day, what a walk over it can see ([`Timeline::day_classes`])
+    class: Vec<Class>,
+}
+
+impl Deref for DayCache {
+    type Target = ZoneDays;
+    fn deref(&self) -> &ZoneDays {
+        &self.zone
+    }
+}
+
+/// What a walk over a day can see of it: `0` a plain closed day and `1` a plain working day
+/// (exactly 24 h on one UTC offset); any other day (a DST change, or any day of a zone with an
+/// ambiguous midnight) is itself: `2 + 2 × (zone, date) + working`, equal only for the same date
+/// in the same zone.
+pub(super) type Class = u64;
+
+fn special_class(tz: chrono_tz::Tz, d: Day, working: bool) -> Class {
+    // 24 bits of date (any day of ±20,000 years) and the zone's index above them
+    let date = Class::from((d as u32) & 0x00FF_FFFF);
+    2 + 2 * (((tz as Class) << 24) | date) + Class::from(working)
 }
 
 impl DayCache {
@@ -93,7 +139,14 @@ pub(super) struct Timeline<'a> {
     hours: Vec<(u32, u32)>,
     /// the calendar can never be open (no hours or no working day at all)
     never_open: bool,
-    cache: Option<DayCache>,
+    cache: Cache<'a>,
+}
+
+/// A timeline's precomputed days: none, its own, or those of a [`super::Prepared`] calendar.
+enum Cache<'a> {
+    None,
+    Own(DayCache),
+    Shared(&'a DayCache),
 }
 
 fn normalize_hours(hours: &[(u32, u32)]) -> Vec<(u32, u32)> {
@@ -122,7 +175,7 @@ impl<'a> Timeline<'a> {
             cal,
             hours,
             never_open,
-            cache: None,
+            cache: Cache::None,
         }
     }
 
@@ -130,50 +183,144 @@ impl<'a> Timeline<'a> {
     pub(super) fn with_cache(cal: &'a Calendar, first: NaiveDate, last: NaiveDate) -> Timeline<'a> {
         let mut tl = Timeline::new(cal);
         if last >= first {
-            tl.cache = tl.build_cache(day_of(first), day_of(last));
+            if let Some(c) = tl.build_cache(day_of(first), day_of(last)) {
+                tl.cache = Cache::Own(c);
+            }
         }
         tl
     }
 
-    fn build_cache(&self, first: Day, last: Day) -> Option<DayCache> {
+    /// A timeline over days precomputed earlier for the same calendar.
+    pub(super) fn with_shared(cal: &'a Calendar, cache: &'a DayCache) -> Timeline<'a> {
+        Timeline {
+            cache: Cache::Shared(cache),
+            ..Timeline::new(cal)
+        }
+    }
+
+    /// Precomputes the dates of `zone` for `cal` (for [`Timeline::with_shared`]).
+    pub(super) fn build(cal: &Calendar, zone: Arc<ZoneDays>) -> Option<DayCache> {
+        Timeline::new(cal).build_on(zone)
+    }
+
+    fn cache(&self) -> Option<&DayCache> {
+        match &self.cache {
+            Cache::None => None,
+            Cache::Own(c) => Some(c),
+            Cache::Shared(c) => Some(c),
+        }
+    }
+
+    /// Whether the dates `first..=last` are all precomputed.
+    pub(super) fn covers(&self, first: Day, last: Day) -> bool {
+        self.cache()
+            .is_some_and(|c| c.index(first).is_some() && c.index(last).is_some())
+    }
+
+    /// What a walk can see of the days `first..=last`, one [`Class`] per day, or `None` when
+    /// some of them are not precomputed. The answer of every query of this timeline (opening,
+    /// schedule, business minutes) that only looks at plain days is plain arithmetic relative to
+    /// their local midnights, given the hours; so two runs of days with equal classes give
+    /// answers that differ by exactly the shift between their midnights (none when a day of the
+    /// run is special: then they are the same dates in the same zone).
+    pub(super) fn day_classes(&self, first: Day, last: Day) -> Option<&[Class]> {
+        let c = self.cache()?;
+        let (a, b) = (c.index(first)?, c.index(last)?);
+        c.class.get(a..=b)
+    }
+
+    /// The classes of the precomputed days from `first` on.
+    pub(super) fn classes_from(&self, first: Day) -> Option<&[Class]> {
+        let c = self.cache()?;
+        c.class.get(c.index(first)?..)
+    }
+
+    /// The instant local date `d` begins, when precomputed.
+    pub(super) fn day_start(&self, d: Day) -> Option<Ns> {
+        let c = self.cache()?;
+        c.starts.get(c.index(d)?).copied()
+    }
+
+    /// The midnights of the local dates `first..=last` in the calendar's zone.
+    pub(super) fn zone_days(&self, first: Day, last: Day) -> Option<ZoneDays> {
         let n = usize::try_from(last.checked_sub(first)?.checked_add(1)?).ok()?;
-        let mut c = DayCache {
+        let mut z = ZoneDays {
             first,
-            working: Vec::with_capacity(n),
-            spans: Vec::with_capacity(n),
-            ivs: Vec::new(),
             starts: Vec::with_capacity(n + 1),
             uniform: Vec::with_capacity(n),
             monotone: true,
         };
-        let mut day_ivs = Vec::new();
         for i in 0..=n {
             let d = first.checked_add(i32::try_from(i).ok()?)?;
             let (start, later) = self.resolve_min_all(d, 0);
             let start = start?;
-            if later.is_some() || c.starts.last().is_some_and(|&prev| prev > start) {
-                c.monotone = false;
+            if later.is_some() || z.starts.last().is_some_and(|&prev| prev > start) {
+                z.monotone = false;
             }
-            c.starts.push(start);
-            if i == n {
-                break;
-            }
-            let date = date_of(d)?;
-            let working = self.cal.is_working_day(date);
+            z.starts.push(start);
+        }
+        let mut offset = self.offset_at(z.starts[0]);
+        for i in 0..n {
+            let (s, e) = (z.starts[i], z.starts[i + 1]);
+            let end_offset = self.offset_at(e - NS_PER_SEC);
+            z.uniform.push(e - s == NS_PER_DAY && offset == end_offset);
+            offset = self.offset_at(e);
+        }
+        Some(z)
+    }
+
+    fn build_cache(&self, first: Day, last: Day) -> Option<DayCache> {
+        let zone = Arc::new(self.zone_days(first, last)?);
+        self.build_on(zone)
+    }
+
+    /// The calendar's days over the dates of `zone` (which must be its time zone's).
+    pub(super) fn build_on(&self, zone: Arc<ZoneDays>) -> Option<DayCache> {
+        let n = zone.uniform.len();
+        let mut c = DayCache {
+            zone,
+            working: Vec::with_capacity(n),
+            spans: Vec::with_capacity(n),
+            ivs: Vec::new(),
+            inline: self.hours.len() <= INLINE_RANGES,
+            class: Vec::with_capacity(n),
+        };
+        let mut day_ivs = Vec::new();
+        for i in 0..n {
+            let d = c.first.checked_add(i32::try_from(i).ok()?)?;
+            let working = self.cal.is_working_day(date_of(d)?);
             c.working.push(working);
             day_ivs.clear();
-            if working && !self.never_open {
-                self.push_day(d, &mut day_ivs);
+            if working && !self.never_open && !(c.inline && c.uniform[i]) {
+                if c.uniform[i] {
+                    // one offset all day: local minute m is m minutes after midnight
+                    let s = c.starts[i];
+                    day_ivs.extend(self.hours.iter().map(|&(a, b)| {
+                        (s + Ns::from(a) * NS_PER_MIN, s + Ns::from(b) * NS_PER_MIN)
+                    }));
+                } else {
+                    self.push_day(d, &mut day_ivs);
+                }
             }
             c.spans.push((c.ivs.len(), day_ivs.len()));
             c.ivs.extend_from_slice(&day_ivs);
         }
-        for i in 0..n {
-            let (s, e) = (c.starts[i], c.starts[i + 1]);
-            c.uniform
-                .push(e - s == NS_PER_DAY && self.offset_at(s) == self.offset_at(e - NS_PER_SEC));
-        }
+        let tz = self.cal.tz;
+        c.class = (0..n)
+            .map(|i| {
+                let w = c.working[i];
+                if c.monotone && c.uniform[i] {
+                    Class::from(w)
+                } else {
+                    special_class(tz, c.first + i as Day, w)
+                }
+            })
+            .collect();
         Some(c)
+    }
+
+    pub(super) fn never_open(&self) -> bool {
+        self.never_open
     }
 
     pub(super) fn hours(&self) -> &[(u32, u32)] {
@@ -181,7 +328,7 @@ impl<'a> Timeline<'a> {
     }
 
     pub(super) fn is_working(&self, d: Day) -> bool {
-        if let Some(c) = &self.cache {
+        if let Some(c) = self.cache() {
             if let Some(i) = c.index(d) {
                 return c.working[i];
             }
@@ -190,17 +337,39 @@ impl<'a> Timeline<'a> {
     }
 
     /// The open intervals of local date `d`.
+    #[inline]
     pub(super) fn day(&self, d: Day) -> DayIvs<'_> {
-        if self.never_open {
-            return DayIvs::Fresh(Vec::new());
+        if let Some(s) = self.cached_day(d) {
+            return s;
         }
-        if let Some(c) = &self.cache {
-            if let Some(i) = c.index(d) {
-                let (off, cnt) = c.spans[i];
-                if let Some(s) = c.ivs.get(off..off + cnt) {
-                    return DayIvs::Cached(s);
+        self.fresh_day(d)
+    }
+
+    /// The open intervals of a precomputed date.
+    #[inline]
+    fn cached_day(&self, d: Day) -> Option<DayIvs<'_>> {
+        let c = self.cache()?;
+        let i = c.index(d)?;
+        if c.inline && c.uniform[i] {
+            let mut ivs = [(0, 0); INLINE_RANGES];
+            let mut n = 0;
+            if c.working[i] && !self.never_open {
+                let s = c.starts[i];
+                for (&(a, b), iv) in self.hours.iter().zip(ivs.iter_mut()) {
+                    *iv = (s + Ns::from(a) * NS_PER_MIN, s + Ns::from(b) * NS_PER_MIN);
+                    n += 1;
                 }
             }
+            return Some(DayIvs::Plain(ivs, n));
+        }
+        let (off, cnt) = c.spans[i];
+        c.ivs.get(off..off + cnt).map(DayIvs::Cached)
+    }
+
+    #[cold]
+    fn fresh_day(&self, d: Day) -> DayIvs<'_> {
+        if self.never_open {
+            return DayIvs::Fresh(Vec::new());
         }
         let mut v = Vec::new();
         if self.is_working(d) {
@@ -240,9 +409,22 @@ impl<'a> Timeline<'a> {
 
     /// The cache index of the local date of `t`, when the cache answers it.
     fn cached_day_index(&self, t: Ns) -> Option<(&DayCache, usize)> {
-        let c = self.cache.as_ref()?;
-        if !c.monotone || t < *c.starts.first()? || t >= *c.starts.last()? {
+        let c = self.cache()?;
+        let (first, last) = (*c.starts.first()?, *c.starts.last()?);
+        if !c.monotone || t < first || t >= last {
             return None;
+        }
+        // days are 24 h but for DST changes: guess by division, then step to the right day
+        let guess = i64::try_from(t - first).ok()? / (NS_PER_DAY as i64);
+        let mut i = usize::try_from(guess).ok()?.min(c.working.len() - 1);
+        for _ in 0..4 {
+            if c.starts[i] > t {
+                i -= 1;
+            } else if c.starts[i + 1] <= t {
+                i += 1;
+            } else {
+                return Some((c, i));
+            }
         }
         let i = c.starts.partition_point(|&s| s <= t).checked_sub(1)?;
         (i < c.working.len()).then_some((c, i))
@@ -276,7 +458,7 @@ impl<'a> Timeline<'a> {
     /// The instant of local date `d` at local clock `clock` (nanoseconds since midnight, less
     /// than a day); earlier if ambiguous, first valid after if in a gap.
     fn resolve_clock(&self, d: Day, clock: Ns) -> Option<Ns> {
-        if let Some(c) = &self.cache {
+        if let Some(c) = self.cache() {
             if let Some(i) = c.index(d) {
                 if c.uniform[i] && (0..NS_PER_DAY).contains(&clock) {
                     return Some(c.starts[i] + clock);
@@ -304,7 +486,7 @@ impl<'a> Timeline<'a> {
         } else {
             (d, minute)
         };
-        if let Some(c) = &self.cache {
+        if let Some(c) = self.cache() {
             if let Some(i) = c.index(d) {
                 if c.uniform[i] {
                     return (Some(c.starts[i] + Ns::from(minute) * NS_PER_MIN), None);
@@ -500,7 +682,7 @@ impl<'a> Timeline<'a> {
 
     /// Whole business minutes in `[a, b)`, rounded down.
     pub(super) fn business_minutes_between(&self, a: Ns, b: Ns) -> u64 {
-        u64::try_from(self.business_ns_between(a, b) / NS_PER_MIN).unwrap_or(u64::MAX)
+        u64::try_from(whole_minutes(self.business_ns_between(a, b))).unwrap_or(u64::MAX)
     }
 
     pub(super) fn add_business_days(&self, t: Ns, n: u32) -> Option<Ns> {

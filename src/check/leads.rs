@@ -236,16 +236,19 @@ impl Checker {
                     .get(&event.name)
                     .map(|ps| ps.iter().copied().filter(|i| self.in_scope(*i)).collect())
                     .unwrap_or_default();
-                let with_stage: Vec<usize> = owners
-                    .iter()
-                    .copied()
-                    .filter(|i| {
-                        self.model.pipelines[*i]
-                            .stages
-                            .iter()
-                            .any(|s| s.name == stage.name)
-                    })
-                    .collect();
+                let has_stage = |i: &usize| {
+                    self.model.pipelines[*i]
+                        .stages
+                        .iter()
+                        .any(|s| s.name == stage.name)
+                };
+                // out of scope (no simulation uses the model) one owner with the stage is enough:
+                // a thousand pipelines declaring the event are not all scanned
+                let with_stage: Vec<usize> = if self.lead_scope.is_some() {
+                    owners.iter().copied().filter(has_stage).collect()
+                } else {
+                    owners.iter().copied().find(has_stage).into_iter().collect()
+                };
                 match (with_stage.is_empty(), owners.first()) {
                     (false, _) if self.lead_scope.is_some() => {
                         for pi in with_stage {

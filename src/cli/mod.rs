@@ -328,7 +328,16 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
 }
 
 fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> Exit {
-    let (runs, io_failed) = check_paths(paths);
+    let (runs, io_failed) = load_and_check(paths);
+    let runs: Vec<(SourceMap, Vec<Diagnostic>)> = runs
+        .into_iter()
+        .map(|r| {
+            // the process ends after the report: freeing a large project's trees and model
+            // one by one costs more than the operating system takes to drop them at once
+            std::mem::forget(r.loaded);
+            (r.map, r.diagnostics)
+        })
+        .collect();
     let errors: usize = runs
         .iter()
         .flat_map(|(_, d)| d)
@@ -436,8 +445,24 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
     }
     let mut exit = Exit::Clean;
     let mut changed = 0usize;
-    for path in &files {
-        let id = match project::read_source(path, &mut map) {
+    let read: Vec<_> = files
+        .iter()
+        .map(|path| project::read_source(path, &mut map))
+        .collect();
+    // files format in parallel; what a run prints and writes follows the files' order
+    let formatted: Vec<Option<Result<String, Vec<Diagnostic>>>> = {
+        use rayon::prelude::*;
+        let map = &map;
+        read.par_iter()
+            .map(|r| {
+                let id = *r.as_ref().ok()?;
+                let text = map.get(id).map(|f| f.text.as_str()).unwrap_or_default();
+                Some(crate::fmt::format_source(id, text))
+            })
+            .collect()
+    };
+    for ((path, r), out) in files.iter().zip(read).zip(formatted) {
+        let id = match r {
             Ok(id) => id,
             Err(project::ReadError::Io(m)) => {
                 io_errors.push(m);
@@ -448,10 +473,10 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
                 continue;
             }
         };
-        let text = map.get(id).map(|f| f.text.clone()).unwrap_or_default();
-        match crate::fmt::format_source(id, &text) {
-            Ok(out) if out == text => {}
-            Ok(out) => {
+        let text = map.get(id).map(|f| f.text.as_str()).unwrap_or_default();
+        match out {
+            Some(Ok(out)) if out == text => {}
+            Some(Ok(out)) => {
                 changed += 1;
                 // a closed or full stdout must not abort the run half-way
                 let mut stdout = std::io::stdout().lock();
@@ -463,7 +488,8 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
                     let _ = writeln!(stdout, "formatted {}", path.display());
                 }
             }
-            Err(d) => diags.extend(d),
+            Some(Err(d)) => diags.extend(d),
+            None => {}
         }
     }
     if !diags.is_empty() {
