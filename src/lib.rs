@@ -37,6 +37,7 @@ pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod diff;
 pub mod fmt;
 pub mod fsio;
 pub mod model;

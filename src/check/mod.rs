@@ -14,7 +14,7 @@ mod runs;
 mod shadowed;
 mod timing;
 
-pub use timing::{entry_gap, run_out_gap, touch_gaps};
+pub use timing::{entry_gap, minutes_text, run_out_gap, touch_gaps};
 
 use std::collections::HashMap;
 

@@ -1,5 +1,6 @@
 //! `cadence compare BASE CANDIDATE`: both versions on the same synthetic leads (keyed random
-//! draws), with paired statistics. `--against PATH` takes BASE from another copy of the project.
+//! draws), with paired statistics. `--against PATH|REF` takes BASE from another copy of the
+//! project or from a git revision of it.
 
 use std::path::PathBuf;
 
@@ -20,9 +21,10 @@ pub struct CompareArgs {
     /// the project (files or folders; default: the current folder)
     #[arg(long = "path", default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// take BASE from this other copy of the project (e.g. the last release checked out)
-    #[arg(long)]
-    pub against: Option<PathBuf>,
+    /// take BASE from another copy of the project (a folder), or from a git revision of this
+    /// one (`main`, `HEAD~1`; read with git, no checkout) when no such folder exists
+    #[arg(long, value_name = "PATH|REF")]
+    pub against: Option<String>,
     /// lead model, when BASE and CANDIDATE are cadences without a simulation
     #[arg(long)]
     pub leads: Option<String>,
@@ -143,7 +145,18 @@ fn differences(
 fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let cand_model = load_model(&a.paths, a.run.format)?;
     let base_model = match &a.against {
-        Some(p) => load_model(std::slice::from_ref(p), a.run.format)?,
+        Some(p) if std::path::Path::new(p).exists() => {
+            load_model(&[PathBuf::from(p)], a.run.format)?
+        }
+        Some(rev) => {
+            let [project] = a.paths.as_slice() else {
+                super::say(
+                    "error: `--against REF` takes the project as one folder (`--path DIR`)\n",
+                );
+                return Err(Exit::Usage);
+            };
+            super::diff::model_at(project, rev, a.run.format)?
+        }
         None => cand_model.clone(),
     };
     let base = side(&base_model, &a.base, a.leads.as_deref()).map_err(usage)?;

@@ -2,6 +2,7 @@
 
 mod build;
 mod compare;
+mod diff;
 mod output;
 mod settings;
 pub(crate) mod simulate;
@@ -115,6 +116,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Paired what-if: two versions on the same synthetic leads
     Compare(compare::CompareArgs),
+    /// What changed since a git revision, in words, and which changes are risky
+    Diff(diff::DiffArgs),
     Explain {
         /// a code such as E0412, or `all` to list every code
         code: String,
@@ -168,6 +171,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Schema => build::cmd_schema(),
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
 
