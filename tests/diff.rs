@@ -492,3 +492,33 @@ fn compare_against_a_git_revision() {
     assert!(pairs["only_candidate_won"].as_u64().unwrap() > 0, "{doc}");
     assert!(pairs["both_won"].as_u64().unwrap() > 0, "{doc}");
 }
+
+/// The repository's own history: the library against HEAD (skipped outside a git checkout).
+#[test]
+fn the_library_against_head_of_this_repository() {
+    use std::process::Command;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let head = Command::new("git")
+        .args([
+            "-C",
+            root,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "HEAD^{commit}",
+        ])
+        .output();
+    if !head.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: not a git checkout");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_cadence"))
+        .current_dir(root)
+        .args(["diff", "cadences", "--against", "HEAD", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["changes"].is_array(), "{doc}");
+}
