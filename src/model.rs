@@ -87,7 +87,8 @@ pub enum StageOutcome {
     Lost,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+/// `Default`: a pipeline with nothing declared (what a cadence without one has).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Pipeline {
     pub name: String,
     pub title: Option<String>,

@@ -2,7 +2,7 @@
 //! worst silence the checker finds.
 
 use super::text::{cond, effects, pipeline_of, timing, trigger};
-use super::{added_removed, Change, Risk};
+use super::{added_removed, reordered, Change, Risk};
 use crate::build::ids::Ids;
 use crate::check::{entry_gap, minutes_text, touch_gaps};
 use crate::model::{BuiltinTrigger, Cadence, Model, Step, Trigger};
@@ -209,14 +209,8 @@ fn steps(
             );
         }
     }
-    let common_old: Vec<&String> = on.iter().filter(|s| nn.contains(s)).collect();
-    let common_new: Vec<&String> = nn.iter().filter(|s| on.contains(s)).collect();
-    if common_old != common_new {
-        let order: Vec<&str> = common_new.iter().map(|s| s.as_str()).collect();
-        out.push(Change::new(
-            object,
-            format!("steps reordered: now {}", order.join(", ")),
-        ));
+    if let Some(order) = reordered(&on, &nn) {
+        out.push(Change::new(object, format!("steps reordered: {order}")));
     }
     for ns in &n.steps {
         if let Some(os) = o.steps.iter().find(|s| s.name == ns.name) {

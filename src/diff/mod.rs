@@ -158,3 +158,13 @@ fn added_removed<'a>(old: &'a [String], new: &'a [String]) -> (Vec<&'a str>, Vec
         .collect();
     (added, removed)
 }
+
+/// `now a, c, b` when the names both versions have come in another order.
+fn reordered(old: &[String], new: &[String]) -> Option<String> {
+    let common_old: Vec<&String> = old.iter().filter(|s| new.contains(s)).collect();
+    let common_new: Vec<&String> = new.iter().filter(|s| old.contains(s)).collect();
+    (common_old != common_new).then(|| {
+        let order: Vec<&str> = common_new.iter().map(|s| s.as_str()).collect();
+        format!("now {}", order.join(", "))
+    })
+}

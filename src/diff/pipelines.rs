@@ -1,7 +1,7 @@
 //! Pipelines: stages, gates (`require`, exits), escalations and the timing rules.
 
 use super::text::{cond, conjuncts, delay, wall_minutes};
-use super::{added_removed, Change, Risk};
+use super::{added_removed, reordered, Change, Risk};
 use crate::check::minutes_text;
 use crate::model::{Cmp, Cond, Model, Operand, Pipeline, Stage, StageExit, Value};
 
@@ -46,14 +46,8 @@ fn pipeline(o: &Pipeline, n: &Pipeline, object: &str, out: &mut Vec<Change>) {
     for s in removed {
         out.push(Change::new(object, format!("stage `{s}` removed")));
     }
-    let common_old: Vec<&String> = on.iter().filter(|s| nn.contains(s)).collect();
-    let common_new: Vec<&String> = nn.iter().filter(|s| on.contains(s)).collect();
-    if common_old != common_new {
-        let order: Vec<&str> = common_new.iter().map(|s| s.as_str()).collect();
-        out.push(Change::new(
-            object,
-            format!("stages reordered: now {}", order.join(", ")),
-        ));
+    if let Some(order) = reordered(&on, &nn) {
+        out.push(Change::new(object, format!("stages reordered: {order}")));
     }
     for ns in &n.stages {
         if let Some(os) = o.stages.iter().find(|s| s.name == ns.name) {

@@ -47,24 +47,7 @@ pub fn wall_minutes(d: &Delay) -> Option<u64> {
 pub fn cond(c: &Cond, p: Option<&Pipeline>) -> String {
     match p {
         Some(p) => crate::simulate::conds::cond_text(c, p),
-        None => crate::simulate::conds::cond_text(c, &empty_pipeline()),
-    }
-}
-
-fn empty_pipeline() -> Pipeline {
-    Pipeline {
-        name: String::new(),
-        title: None,
-        calendar: None,
-        facts: Vec::new(),
-        events: Vec::new(),
-        roles: Vec::new(),
-        max_gap_minutes: None,
-        max_gap_span: Default::default(),
-        no_skip: false,
-        no_backward: None,
-        stages: Vec::new(),
-        span: Default::default(),
+        None => crate::simulate::conds::cond_text(c, &Pipeline::default()),
     }
 }
 
