@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::settings::{self, Settings, Source};
 use super::simulate::{load_model, usage, worker_pool, RunFlags};
-use super::{Exit, Format};
+use super::{Exit, ReportFormat};
 use crate::model::{Model, SimTarget};
 use crate::simulate::{self, compare::Paired, Config, Program};
 
@@ -141,9 +141,9 @@ fn differences(
 }
 
 fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
-    let cand_model = load_model(&a.paths, a.run.format)?;
+    let cand_model = load_model(&a.paths, a.run.format.diagnostics())?;
     let base_model = match &a.against {
-        Some(p) => load_model(std::slice::from_ref(p), a.run.format)?,
+        Some(p) => load_model(std::slice::from_ref(p), a.run.format.diagnostics())?,
         None => cand_model.clone(),
     };
     let base = side(&base_model, &a.base, a.leads.as_deref()).map_err(usage)?;
@@ -189,7 +189,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let n = paired.n();
     use std::fmt::Write as _;
     let text = match a.run.format {
-        Format::Json => {
+        ReportFormat::Json | ReportFormat::Markdown => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({
                 "format_version": simulate::report::SIM_FORMAT_VERSION,
@@ -215,12 +215,16 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
             });
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
+            if a.run.format == ReportFormat::Markdown {
+                super::markdown::comparison(&doc)
+            } else {
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                )
+            }
         }
-        _ => {
+        ReportFormat::Human => {
             let mut t = String::new();
             let _ = writeln!(
                 t,
