@@ -3,6 +3,7 @@
 mod build;
 mod compare;
 mod fmt;
+pub mod init;
 mod markdown;
 mod output;
 mod settings;
@@ -13,7 +14,7 @@ pub(crate) use output::{emit, say};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::check;
 pub use crate::diagnostics::Format;
@@ -132,6 +133,16 @@ pub enum Command {
         /// a code such as E0412, or `all` to list every code
         code: String,
     },
+    /// Start a project: calendar, pipeline, cadences, lead model, simulation, tests, CI workflow
+    Init(init::InitArgs),
+    /// Print a shell completion script, e.g. `cadence completions bash > /etc/bash_completion.d/cadence`
+    Completions {
+        /// the shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cadence man > cadence.1 && man ./cadence.1`
+    Man,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -183,6 +194,30 @@ pub fn run(cli: Cli) -> Exit {
         Command::Schema => build::cmd_schema(),
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cadence", &mut out);
+            emit_bytes(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => emit_bytes(&out),
+                Err(e) => {
+                    say(format_args!("error: cannot render the man page: {e}\n"));
+                    Exit::Usage
+                }
+            }
+        }
+    }
+}
+
+/// Print generated text (completions, the man page) on stdout.
+fn emit_bytes(out: &[u8]) -> Exit {
+    match emit(&String::from_utf8_lossy(out)) {
+        Ok(_) => Exit::Clean,
+        Err(e) => e,
     }
 }
 
