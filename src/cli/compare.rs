@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::settings::{self, Settings, Source};
 use super::simulate::{load_model, usage, worker_pool, RunFlags};
-use super::{Exit, Format};
+use super::{Exit, ReportFormat};
 use crate::model::{Model, SimTarget};
 use crate::simulate::{self, compare::Paired, Config, Program};
 
@@ -143,10 +143,10 @@ fn differences(
 }
 
 fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
-    let cand_model = load_model(&a.paths, a.run.format)?;
+    let cand_model = load_model(&a.paths, a.run.format.diagnostics())?;
     let base_model = match &a.against {
         Some(p) if std::path::Path::new(p).exists() => {
-            load_model(&[PathBuf::from(p)], a.run.format)?
+            load_model(&[PathBuf::from(p)], a.run.format.diagnostics())?
         }
         Some(rev) => {
             let [project] = a.paths.as_slice() else {
@@ -155,7 +155,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 );
                 return Err(Exit::Usage);
             };
-            super::diff::model_at(project, rev, a.run.format)?
+            super::diff::model_at(project, rev, a.run.format.diagnostics())?
         }
         None => cand_model.clone(),
     };
@@ -202,7 +202,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let n = paired.n();
     use std::fmt::Write as _;
     let text = match a.run.format {
-        Format::Json => {
+        ReportFormat::Json | ReportFormat::Markdown => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({
                 "format_version": simulate::report::SIM_FORMAT_VERSION,
@@ -228,12 +228,16 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
             });
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
+            if a.run.format == ReportFormat::Markdown {
+                super::markdown::comparison(&doc)
+            } else {
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                )
+            }
         }
-        _ => {
+        ReportFormat::Human => {
             let mut t = String::new();
             let _ = writeln!(
                 t,

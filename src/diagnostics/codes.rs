@@ -446,4 +446,10 @@ E0906 Error "invalid-ids-file" "the ids file cannot be used"
 `layouts`, at the top level (all targets) or under `[zoho]`, `[salesloft]` or `[hubspot]`. Each
 entry maps a name to a non-empty id (a string or a whole number). docs/targets.md shows an
 example.";
+
+// ───── formatting ─────
+E1001 Error "not-formatted" "a file is not in the canonical layout (`fmt --check`)"
+"`cadence fmt --check` reports each file that `cadence fmt` would rewrite; the span covers the
+first line that differs. Run `cadence fmt` on the file (comments are kept), or look at the change
+first with `cadence fmt --check --diff`.";
 }
