@@ -45,3 +45,4 @@ pub mod selfcheck;
 pub mod simulate;
 pub mod source;
 pub mod syntax;
+pub mod testing;

@@ -5,6 +5,7 @@ mod compare;
 mod output;
 mod settings;
 pub(crate) mod simulate;
+mod test;
 
 pub(crate) use output::{emit, say};
 
@@ -115,6 +116,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Paired what-if: two versions on the same synthetic leads
     Compare(compare::CompareArgs),
+    /// Run the `test` blocks: scripted leads on the simulator's engine, every `expect` checked
+    Test(test::TestArgs),
     Explain {
         /// a code such as E0412, or `all` to list every code
         code: String,
@@ -168,6 +171,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Schema => build::cmd_schema(),
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Test(args) => test::run(args),
     }
 }
 
