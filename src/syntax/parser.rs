@@ -1503,17 +1503,14 @@ impl Builder<'_> {
                 ),
                 Rule::test_enroll => TestItem::Enroll(self.datetime(self.only(c)?)?),
                 Rule::test_when => {
-                    let mut ci = children(c);
-                    let what = self.path(ci.next().ok_or(Bug)?);
-                    let mut next = ci.next().ok_or(Bug)?;
-                    let value = if next.as_rule() == Rule::literal {
-                        let v = self.literal(next)?;
-                        next = ci.next().ok_or(Bug)?;
-                        Some(v)
-                    } else {
-                        None
+                    // path, [literal,] time point
+                    let mut ci: Vec<Pair<'_, Rule>> = children(c).collect();
+                    let at = self.time_point(ci.pop().ok_or(Bug)?)?;
+                    let value = match ci.len() {
+                        2 => Some(self.literal(ci.pop().ok_or(Bug)?)?),
+                        _ => None,
                     };
-                    let at = self.time_point(next)?;
+                    let what = self.path(ci.pop().ok_or(Bug)?);
                     TestItem::When { what, value, at }
                 }
                 Rule::expectation => TestItem::Expect(self.expectation(self.only(c)?)?),
