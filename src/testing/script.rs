@@ -56,7 +56,7 @@ impl Draws for Script {
     fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> [bool; 6] {
         out.clear();
         let mut has = [false; 6];
-        for o in 0..6 {
+        for (o, slot) in has.iter_mut().enumerate() {
             // the earliest line of this step and outcome not given to an earlier touch
             let next = self
                 .outcomes
@@ -65,7 +65,7 @@ impl Draws for Script {
                 .min_by(|a, b| a.at.total_cmp(&b.at));
             if let Some(x) = next {
                 x.used = Some(d.now);
-                has[o] = true;
+                *slot = true;
                 out.push(Happening {
                     after: x.at - d.now,
                     outcome: o,
