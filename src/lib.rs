@@ -46,3 +46,4 @@ pub mod selfcheck;
 pub mod simulate;
 pub mod source;
 pub mod syntax;
+pub mod testing;

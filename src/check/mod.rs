@@ -12,6 +12,7 @@ mod pipelines;
 mod playbook;
 mod runs;
 mod shadowed;
+mod test_blocks;
 mod timing;
 
 pub use timing::{entry_gap, minutes_text, run_out_gap, touch_gaps};

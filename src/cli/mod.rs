@@ -9,6 +9,7 @@ mod markdown;
 mod output;
 mod settings;
 pub(crate) mod simulate;
+mod test;
 
 pub(crate) use output::{emit, say};
 
@@ -131,6 +132,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// What changed since a git revision, in words, and which changes are risky
     Diff(diff::DiffArgs),
+    /// Run the `test` blocks: scripted leads on the simulator's engine, every `expect` checked
+    Test(test::TestArgs),
     /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
     Explain {
         /// a code such as E0412, or `all` to list every code
@@ -198,6 +201,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Test(args) => test::run(args),
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -9,9 +9,11 @@
 pub mod clock;
 pub mod compare;
 pub mod conds;
+pub mod draws;
 pub mod engine;
 pub mod exact;
 pub mod funnel;
+pub mod observe;
 pub mod outcomes;
 pub mod population;
 pub mod program;

@@ -278,6 +278,16 @@ pub fn compile_target(
         .leads
         .get(leads_id)
         .ok_or_else(|| ProgramError("no such lead model".into()))?;
+    compile_for(model, target, leads)
+}
+
+/// A program for `target` over the lead model `leads` (a test passes an empty one: its draws
+/// are scripted).
+pub fn compile_for(
+    model: &Model,
+    target: &SimTarget,
+    leads: &LeadModel,
+) -> Result<Program, ProgramError> {
     let (pipeline_id, cadence_ids, whole_pipeline, start) = match target {
         SimTarget::Cadence(c) => {
             let cad = model

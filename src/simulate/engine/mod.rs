@@ -12,9 +12,10 @@ mod stage;
 mod touch;
 
 use super::clock::SimClock;
+use super::draws::{Draws, Outside, Sampled};
+use super::observe::Observer;
 use super::outcomes::Happening;
 use super::program::{Program, ACTIVE, EXHAUSTED};
-use super::random::{LeadRng, Purpose};
 pub use super::tally::{LeadResult, Tally};
 
 /// Minutes since the Unix epoch.
@@ -37,6 +38,8 @@ pub struct Scratch {
     /// touches per step over the lead's life, the repeat key of outcome draws
     touched: Vec<u32>,
     milestones: Vec<(Time, usize, u32)>,
+    /// what happens from outside the cadences (a test's script), in time order
+    outside: Vec<(Time, Outside)>,
     stage_visits: u32,
     /// per cadence of the program
     runs: Vec<Run>,
@@ -49,11 +52,11 @@ struct Run {
     next_touch: Option<(Time, usize)>,
 }
 
-struct Lead<'p> {
+struct Lead<'p, D: Draws> {
     p: &'p Program,
     /// one per calendar of the program
     clocks: &'p [SimClock],
-    rng: LeadRng,
+    draws: D,
     pop: usize,
     responsiveness: f64,
     enroll: Time,
@@ -110,42 +113,40 @@ pub struct RunCtx<'a> {
     pub arrival_window: f64,
 }
 
-/// Run one lead and count it into `t`.
-pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) -> LeadResult {
+/// Run one lead of a simulation and count it into `t`.
+pub fn run_lead(
+    ctx: &RunCtx<'_>,
+    index: u64,
+    t: &mut impl Observer,
+    s: &mut Scratch,
+) -> LeadResult {
+    run_lead_with(ctx, Sampled::new(ctx.seed, index), t, s)
+}
+
+/// Run one lead on `draws`, telling `t` what it does.
+pub fn run_lead_with<D: Draws>(
+    ctx: &RunCtx<'_>,
+    mut draws: D,
+    t: &mut impl Observer,
+    s: &mut Scratch,
+) -> LeadResult {
     let p = ctx.program;
-    let rng = LeadRng::new(ctx.seed, index);
-    t.leads += 1;
-    let enroll = match p.arrivals_per_day {
-        Some(rate) if rate > 0.0 => {
-            ctx.start + rng.uniform(0, Purpose::Arrival, 0) * ctx.arrival_window
-        }
-        _ => ctx.start,
-    };
-    let u = rng.uniform(0, Purpose::Segment, 0);
-    let pop = p
-        .segment_cum
-        .iter()
-        .position(|c| u < *c)
-        .map(|i| i + 1)
-        .unwrap_or(0);
+    t.lead_started();
+    let enroll = draws.enroll(p, ctx.start, ctx.arrival_window);
+    let pop = draws.population(p);
     let pp = &p.populations[pop];
     s.facts.clear();
-    for (i, d) in pp.facts.iter().enumerate() {
-        let v = match d {
-            Some(d) => rng.sample(d, p.fact_sites[i], Purpose::Fact),
-            None => f64::NAN,
-        };
+    for i in 0..pp.facts.len() {
+        let v = draws.fact(p, pp, i);
         s.facts.push(v);
     }
-    let responsiveness = pp
-        .responsiveness
-        .as_ref()
-        .map(|d| rng.sample(d, 0, Purpose::Responsiveness).max(0.0))
-        .unwrap_or(1.0);
+    let responsiveness = draws.responsiveness(pp);
+    s.outside.clear();
+    draws.outside(enroll, &mut s.outside);
     let mut lead = Lead {
         p,
         clocks: ctx.clocks,
-        rng,
+        draws,
         pop,
         responsiveness,
         enroll,
@@ -183,7 +184,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
             };
         }
     }
-    t.enrolled += 1;
+    t.enrolled(enroll);
     let steps = p.steps.len();
     s.counts.clear();
     s.counts.resize(steps * 6, 0);
@@ -240,6 +241,13 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                 which = i;
             }
         }
+        for (i, o) in s.outside.iter().enumerate() {
+            if o.0 < next {
+                next = o.0;
+                kind = 6;
+                which = i;
+            }
+        }
         let timer = lead.cached_timer(s);
         if let Some(tt) = timer {
             if tt < next {
@@ -248,6 +256,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
             }
         }
         // a cadence's dates end (before a touch due at that very instant)
+        // (kind 6: from outside the cadences)
         for (c, r) in s.runs.iter().enumerate() {
             if let (true, Some((_, close))) = (r.active, p.cadences[c].window) {
                 if close <= next && (kind != 5 || close < next) {
@@ -276,7 +285,11 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
                     lead.set_event(ev, tt, t, s);
                 }
             }
-            4 => {}
+            4 => t.timer(next),
+            6 => {
+                let (tt, what) = s.outside.remove(which);
+                lead.outside(what, tt, t, s);
+            }
             5 => {
                 let reason = p.cadences[which].reason(super::program::WINDOW_CLOSED);
                 lead.end_cadence(which, reason, t, s);
@@ -288,7 +301,12 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
         // — when the stage reads them — touches and idle time
         // (a timer due at this very instant, tied with a touch, counts as a timer)
         let timer_due = timer.is_some_and(|tt| tt <= next);
-        if kind == 3 || kind == 4 || timer_due || lead.p.stages[lead.stage].uses_activity {
+        if kind == 3
+            || kind == 4
+            || kind == 6
+            || timer_due
+            || lead.p.stages[lead.stage].uses_activity
+        {
             lead.gates(next, t, s);
         }
         lead.after_stage_change(next, t, s);
@@ -297,6 +315,7 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
             && !s.runs.iter().any(|r| r.active)
             && s.milestones.is_empty()
             && s.pending.is_empty()
+            && s.outside.is_empty()
             && lead.next_timer(s).is_none()
         {
             break; // nothing more can happen: open at the horizon
@@ -304,16 +323,16 @@ pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut Tally, s: &mut Scratch) ->
     }
     for (c, r) in s.runs.iter().enumerate() {
         if r.active {
-            t.reasons[p.cadences[c].reason_base + ACTIVE] += 1;
+            t.cadence_ended(c, p.cadences[c].reason_base + ACTIVE, lead.now);
         }
     }
     lead.finish(t, s)
 }
 
-impl Lead<'_> {
+impl<D: Draws> Lead<'_, D> {
     /// Cadences with nothing left to do end as exhausted: no touch planned, and no later
     /// outcome that would still apply a rule or raise `reply`.
-    fn end_exhausted(&mut self, t: &mut Tally, s: &mut Scratch) {
+    fn end_exhausted(&mut self, t: &mut impl Observer, s: &mut Scratch) {
         for c in 0..s.runs.len() {
             let r = s.runs[c];
             if r.active
@@ -328,48 +347,23 @@ impl Lead<'_> {
         }
     }
 
-    /// The lead's result: won, lost or open at the horizon, into the tallies.
-    fn finish(&self, t: &mut Tally, s: &Scratch) -> LeadResult {
-        t.final_stage[self.stage] += 1;
-        t.touches += u64::from(self.touches);
-        t.touches_sq_sum += u64::from(self.touches) * u64::from(self.touches);
+    /// The lead's result: won, lost or open at the horizon, told to the observer.
+    fn finish(&self, t: &mut impl Observer, s: &Scratch) -> LeadResult {
+        if self.outcome.is_none() {
+            self.held_back(t, s);
+        }
+        t.finished(self.stage, self.touches, self.outcome, self.enroll);
         match self.outcome {
-            Some((true, at)) => {
-                let cycle = at - self.enroll;
-                t.won += 1;
-                let m = cycle.round().max(0.0) as u128;
-                t.cycle_minutes_sum += m;
-                t.cycle_minutes_sq_sum += m * m;
-                let h = ((cycle / 60.0) as usize).min(t.cycle_hist.len() - 1);
-                t.cycle_hist[h] += 1;
-                for (i, d) in [30.0, 60.0, 90.0, 180.0].iter().enumerate() {
-                    if cycle <= d * MIN_PER_DAY {
-                        t.won_by[i] += 1;
-                    }
-                }
-                LeadResult {
-                    enrolled: true,
-                    won: true,
-                    cycle_minutes: cycle,
-                }
-            }
-            Some((false, _)) => {
-                t.lost += 1;
-                LeadResult {
-                    enrolled: true,
-                    won: false,
-                    cycle_minutes: 0.0,
-                }
-            }
-            None => {
-                t.open += 1;
-                self.held_back(t, s);
-                LeadResult {
-                    enrolled: true,
-                    won: false,
-                    cycle_minutes: 0.0,
-                }
-            }
+            Some((won, at)) => LeadResult {
+                enrolled: true,
+                won,
+                cycle_minutes: if won { at - self.enroll } else { 0.0 },
+            },
+            None => LeadResult {
+                enrolled: true,
+                won: false,
+                cycle_minutes: 0.0,
+            },
         }
     }
 }

@@ -5,10 +5,11 @@ use crate::calendar::{Delay, Timing};
 use crate::model::{Builtin, Cmp};
 
 use super::super::program::{CCond, COperand, STAGE_CHANGED};
-use super::{Lead, Scratch, Tally, Time, MIN_PER_DAY, STAGE_CHANGE};
-use crate::simulate::random::Purpose;
+use super::{Lead, Scratch, Time, MIN_PER_DAY, STAGE_CHANGE};
+use crate::simulate::draws::Draws;
+use crate::simulate::observe::{MovedBy, Observer};
 
-impl Lead<'_> {
+impl<D: Draws> Lead<'_, D> {
     pub(super) fn value(&self, o: COperand, now: Time, s: &Scratch) -> f64 {
         match o {
             COperand::Fact(f) => s.facts.get(f).copied().unwrap_or(f64::NAN),
@@ -159,13 +160,19 @@ impl Lead<'_> {
         }
     }
 
-    pub(super) fn enter_stage(&mut self, stage: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn enter_stage(
+        &mut self,
+        stage: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         self.timer_cache = None;
         self.stage = stage;
         self.stage_entry = now;
         s.stage_visits += 1;
         self.stage_visit = s.stage_visits;
-        t.stage_entries[stage] += 1;
+        t.stage_entered(stage, now);
         s.escalated.clear();
         s.escalated
             .resize(self.p.stages[stage].escalations.len(), false);
@@ -174,12 +181,7 @@ impl Lead<'_> {
             None => {
                 let pp = &self.p.populations[self.pop];
                 for m in pp.milestones.iter().filter(|m| m.stage == stage) {
-                    let repeat = u64::from(self.stage_visit);
-                    if self.rng.uniform(m.site, Purpose::Milestone, repeat) < m.p {
-                        let delay = self
-                            .rng
-                            .sample(&m.delay, m.site ^ repeat, Purpose::MilestoneDelay)
-                            .max(0.0);
+                    if let Some(delay) = self.draws.milestone(m, self.stage_visit) {
                         s.milestones.push((now + delay, m.event, self.stage_visit));
                     }
                 }
@@ -187,19 +189,23 @@ impl Lead<'_> {
         }
     }
 
-    pub(super) fn move_to(&mut self, target: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn move_to(
+        &mut self,
+        target: usize,
+        by: MovedBy,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         if target == self.stage {
             return;
         }
-        let dwell_h = (((now - self.stage_entry) / 60.0).max(0.0) as usize)
-            .min(t.dwell_hist[self.stage].len() - 1);
-        t.dwell_hist[self.stage][dwell_h] += 1;
-        t.stage_exits[self.stage][target] += 1;
+        t.stage_left(self.stage, target, now - self.stage_entry, by, now);
         self.enter_stage(target, now, t, s);
     }
 
     /// Try the current stage's exits in order (and escalations); follow chains at one instant.
-    pub(super) fn gates(&mut self, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn gates(&mut self, now: Time, t: &mut impl Observer, s: &mut Scratch) {
         for _ in 0..16 {
             if self.outcome.is_some() {
                 return;
@@ -208,19 +214,16 @@ impl Lead<'_> {
             for (i, e) in st.escalations.iter().enumerate() {
                 if !s.escalated[i] && self.eval(&e.when, now, s) {
                     s.escalated[i] = true;
-                    t.escalations[self.stage][e.role] += 1;
-                    if e.task {
-                        t.tasks += 1;
-                    }
+                    t.escalated(self.stage, i, e.role, e.task, now);
                 }
             }
             let required = st.require.iter().all(|c| self.eval(c, now, s));
-            let target = st.exits.iter().find_map(|e| {
+            let target = st.exits.iter().enumerate().find_map(|(k, e)| {
                 let terminal = self.p.stages[e.target].terminal.is_some();
-                ((terminal || required) && self.eval(&e.when, now, s)).then_some(e.target)
+                ((terminal || required) && self.eval(&e.when, now, s)).then_some((k, e.target))
             });
             match target {
-                Some(x) if x != self.stage => self.move_to(x, now, t, s),
+                Some((k, x)) if x != self.stage => self.move_to(x, MovedBy::Exit(k), now, t, s),
                 _ => return,
             }
         }
@@ -229,7 +232,7 @@ impl Lead<'_> {
     /// After anything that can move the deal: a cadence works one stage, so leaving it ends the
     /// cadence (its `stage_change` exit first); a closed deal ends every cadence; a stage entered
     /// enrolls that stage's cadences (whole pipeline).
-    pub(super) fn after_stage_change(&mut self, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn after_stage_change(&mut self, now: Time, t: &mut impl Observer, s: &mut Scratch) {
         let p = self.p;
         for c in 0..s.runs.len() {
             if !s.runs[c].active {
@@ -260,7 +263,13 @@ impl Lead<'_> {
 
     /// A cadence enrolls the deal if it is not running it already, its `enroll when` holds and
     /// its dates admit it.
-    pub(super) fn enroll_cadence(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn enroll_cadence(
+        &mut self,
+        c: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         let active = s.runs.get(c).is_some_and(|r| r.active);
         if !active && self.admits(c, now) && self.eval(&self.p.cadences[c].enroll, now, s) {
             self.start_cadence(c, now, t, s);
@@ -277,7 +286,7 @@ impl Lead<'_> {
 
     /// When cadence `c` hands the deal off (it ran out), the target enrolls it if the deal is in
     /// its stage.
-    pub(super) fn hand_off(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn hand_off(&mut self, c: usize, now: Time, t: &mut impl Observer, s: &mut Scratch) {
         let Some(h) = self.p.cadences[c].hand_off else {
             return;
         };
@@ -288,13 +297,19 @@ impl Lead<'_> {
 
     /// Start cadence `c` for the deal: fresh outcome and jump counts, its first step planned
     /// (from the start of its dates when the deal came before them).
-    pub(super) fn start_cadence(&mut self, c: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn start_cadence(
+        &mut self,
+        c: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         let cp = &self.p.cadences[c];
         if let Some(r) = s.runs.get_mut(c) {
             r.active = true;
             r.next_touch = None;
         }
-        t.cadence_enrolled[c] += 1;
+        t.cadence_started(c, now);
         for i in cp.steps.clone() {
             s.counts[i * 6..i * 6 + 6].fill(0);
             s.jumps[i * 8..i * 8 + 8].fill(0);
@@ -306,7 +321,7 @@ impl Lead<'_> {
     }
 
     /// For a lead open at the horizon: which parts of its stage's exits were false.
-    pub(super) fn held_back(&self, t: &mut Tally, s: &Scratch) {
+    pub(super) fn held_back(&self, t: &mut impl Observer, s: &Scratch) {
         let st = &self.p.stages[self.stage];
         for (k, e) in st.exits.iter().enumerate() {
             let parts: Vec<&CCond> = match &e.when {
@@ -315,7 +330,7 @@ impl Lead<'_> {
             };
             for (j, c) in parts.iter().enumerate().take(16) {
                 if !self.eval(c, self.horizon_end, s) {
-                    t.held_back[self.stage][k][j] += 1;
+                    t.held_back(self.stage, k, j);
                 }
             }
         }

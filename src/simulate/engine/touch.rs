@@ -4,15 +4,22 @@
 use crate::calendar::{Delay, Timing};
 use crate::model::{Channel, Effects, Flow};
 
-use super::super::outcomes::{draw, read_by_lead, waking, Delays, Happening};
+use super::super::outcomes::{read_by_lead, waking, Delays, Happening};
 use super::super::program::Kind;
-use super::{Lead, Pending, Scratch, Tally, Time, BOUNCE, MEETING_BOOKED, REPLY, UNSUBSCRIBE};
-use crate::simulate::random::Purpose;
+use super::{Lead, Pending, Scratch, Time, BOUNCE, MEETING_BOOKED, REPLY, UNSUBSCRIBE};
+use crate::simulate::draws::{Draws, Outside, TouchDraw};
+use crate::simulate::observe::{MovedBy, Observer};
 
-impl Lead<'_> {
+impl<D: Draws> Lead<'_, D> {
     /// End cadence `c` with end reason `reason` (a global index into `Program::reasons`): its
     /// planned touch and its later outcomes go, except meetings, which take place anyway.
-    pub(super) fn end_cadence(&mut self, c: usize, reason: usize, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn end_cadence(
+        &mut self,
+        c: usize,
+        reason: usize,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         if let Some(r) = s.runs.get_mut(c) {
             r.active = false;
             r.next_touch = None;
@@ -20,7 +27,7 @@ impl Lead<'_> {
         let steps = &self.p.steps;
         s.pending
             .retain(|e| e.outlives_cadence || steps[e.step].cadence != c);
-        t.reasons[reason] += 1;
+        t.cadence_ended(c, reason, self.now);
     }
 
     /// A cadence-wide exit of cadence `c`: end the cadence with its reason, apply its effects.
@@ -29,7 +36,7 @@ impl Lead<'_> {
         c: usize,
         exit: Option<usize>,
         now: Time,
-        t: &mut Tally,
+        t: &mut impl Observer,
         s: &mut Scratch,
     ) -> bool {
         if !s.runs.get(c).is_some_and(|r| r.active) {
@@ -46,10 +53,17 @@ impl Lead<'_> {
 
     /// An event happens (a rule's `set`, a milestone): every running cadence listening for it
     /// exits.
-    pub(super) fn set_event(&mut self, ev: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn set_event(
+        &mut self,
+        ev: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         if let Some(slot) = s.events.get_mut(ev) {
             if !*slot {
                 *slot = true;
+                t.event(ev, now);
                 self.last_activity = self.last_activity.max(now);
                 for c in 0..s.runs.len() {
                     let exit = self.p.cadences[c].event_exit.get(ev).copied().flatten();
@@ -67,14 +81,16 @@ impl Lead<'_> {
         e: &Effects,
         from_step: Option<(usize, usize)>,
         now: Time,
-        t: &mut Tally,
+        t: &mut impl Observer,
         s: &mut Scratch,
     ) {
         let p = self.p;
         for ev in &e.set {
             self.set_event(*ev, now, t, s);
         }
-        t.tasks += e.tasks.len() as u64;
+        if !e.tasks.is_empty() {
+            t.tasks(e.tasks.len(), now);
+        }
         let active = |s: &Scratch| s.runs.get(c).is_some_and(|r| r.active);
         if let Flow::Exit(r) = &e.flow {
             if active(s) {
@@ -82,7 +98,7 @@ impl Lead<'_> {
             }
         }
         if let Some(st) = e.stage {
-            self.move_to(st, now, t, s);
+            self.move_to(st, MovedBy::Effect(c), now, t, s);
         }
         self.gates(now, t, s);
         if !active(s) {
@@ -100,9 +116,15 @@ impl Lead<'_> {
         }
     }
 
-    /// Whether a pending outcome raises the cadence-wide `reply` while the cadence runs.
+    /// Whether a pending outcome raises the cadence-wide `reply` (or another event a cadence
+    /// exit listens for) while the cadence runs.
     pub(super) fn raises_reply(&self, e: &Pending) -> bool {
-        self.p.steps[e.step].kinds[e.outcome] == Kind::Reply
+        let sp = &self.p.steps[e.step];
+        let kind = sp.kinds[e.outcome];
+        kind == Kind::Reply
+            || (kind != Kind::Engaged
+                && kind != Kind::Other
+                && self.exit_for(sp.cadence, kind).is_some())
     }
 
     /// The exit of cadence `c` that listens for what an outcome raises (bounce, unsubscribe,
@@ -133,14 +155,14 @@ impl Lead<'_> {
     /// A touch: draw what happens and when, decide which `on` rule each happening applies
     /// (at most one rule per instant, each rule at most once per touch; `otherwise` when none
     /// will), react to what happens now, keep the rest for later, move on.
-    pub(super) fn touch(&mut self, step: usize, now: Time, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn touch(&mut self, step: usize, now: Time, t: &mut impl Observer, s: &mut Scratch) {
         let p = self.p;
         let sp = &p.steps[step];
         let c = sp.cadence;
         // an elastic or dated step due now may be passed over: no touch, on to the next step
         let outside = sp.window.is_some_and(|(a, b)| now < a || now >= b);
         if outside || sp.skip.as_ref().is_some_and(|x| self.eval(x, now, s)) {
-            t.step_skipped[step] += 1;
+            t.skipped(step, now);
             if let Some(n) = sp.next_in_track {
                 self.schedule_step(n, now, s);
             }
@@ -148,18 +170,13 @@ impl Lead<'_> {
         }
         self.touches += 1;
         self.last_activity = now;
-        t.touches_by_channel[sp.channel as usize] += 1;
-        t.step_reached[step] += 1;
+        t.touched(step, sp.channel, now);
         let visit = u64::from(s.touched[step]);
         s.touched[step] += 1;
         let variant = if sp.variant_cum.is_empty() {
             0
         } else {
-            let u = self.rng.uniform(sp.site, Purpose::Variant, 0);
-            sp.variant_cum
-                .iter()
-                .position(|c| u < *c)
-                .unwrap_or(sp.variant_cum.len() - 1)
+            self.draws.variant(sp)
         };
         let pp = &p.populations[self.pop];
         let rates = pp.rates[step].get(variant).copied().unwrap_or([0.0; 6]);
@@ -177,21 +194,19 @@ impl Lead<'_> {
         let mut happen = std::mem::take(&mut s.happen);
         let gains = pp.gains[step].get(variant).copied().unwrap_or([1.0; 6]);
         let mult = gains.map(|g| g * mult);
-        let has = draw(
-            sp.channel,
-            &rates,
-            &mult,
-            &delays,
-            &self.rng,
-            sp.site,
-            visit,
+        let has = self.draws.touch(
+            &TouchDraw {
+                step,
+                sp,
+                rates: &rates,
+                mult: &mult,
+                delays: &delays,
+                visit,
+                now,
+            },
             &mut happen,
         );
-        for (i, h) in has.iter().enumerate() {
-            if *h {
-                t.step_outcomes[step][i] += 1;
-            }
-        }
+        t.outcomes(step, &has);
         // leads open and reply in their waking hours
         if let Some(tz) = p.lead_tz {
             for h in happen
@@ -281,6 +296,7 @@ impl Lead<'_> {
                 continue;
             }
             s.counts[step * 6 + h.outcome] += 1;
+            t.happened(step, h.outcome, now);
             if let Some(x) = self.exit_for(c, sp.kinds[h.outcome]) {
                 fired |= self.fire_exit(c, Some(x), now, t, s);
             }
@@ -294,9 +310,11 @@ impl Lead<'_> {
             return;
         }
         if let Some(k) = rule_now {
+            t.rule(step, Some(k), now);
             self.apply(c, &sp.rules[k].effects, Some((step, k)), now, t, s);
         } else if !any_rule {
             if let Some(o) = &sp.otherwise {
+                t.rule(step, None, now);
                 self.apply(c, o, Some((step, 7)), now, t, s);
             }
         }
@@ -312,7 +330,7 @@ impl Lead<'_> {
     /// A later outcome of a touch happens: a reply raises `reply` (its cadence exit wins), then
     /// the rule decided at the touch applies. A meeting's rule applies even after the cadence
     /// ended, without its flow (a jump or exit has no cadence left to act on).
-    pub(super) fn happen(&mut self, ev: Pending, t: &mut Tally, s: &mut Scratch) {
+    pub(super) fn happen(&mut self, ev: Pending, t: &mut impl Observer, s: &mut Scratch) {
         let p = self.p;
         let sp = &p.steps[ev.step];
         let c = sp.cadence;
@@ -322,6 +340,7 @@ impl Lead<'_> {
         if let Some(c) = s.counts.get_mut(ev.step * 6 + ev.outcome) {
             *c += 1;
         }
+        t.happened(ev.step, ev.outcome, now);
         if kind == Kind::Reply {
             if !active(s) {
                 return;
@@ -330,9 +349,17 @@ impl Lead<'_> {
             if self.fire_exit(c, p.cadences[c].builtin_exit[REPLY], now, t, s) {
                 return;
             }
+        } else if let Some(x) = self.exit_for(c, kind) {
+            // a bounce, unsubscribe or booking after its touch (only a test scripts one later)
+            if self.fire_exit(c, Some(x), now, t, s) {
+                return;
+            }
         }
         let Some(k) = ev.rule else { return };
         let effects = &sp.rules[k].effects;
+        if active(s) || ev.outlives_cadence {
+            t.rule(ev.step, Some(k), now);
+        }
         if active(s) {
             // a jump replaces the touch already planned; `continue` (or a refused jump) keeps it
             let planned = s.runs[c].next_touch.take();
@@ -346,6 +373,34 @@ impl Lead<'_> {
                 ..effects.clone()
             };
             self.apply(c, &without_flow, None, now, t, s);
+        }
+    }
+
+    /// Something from outside the cadences happens (a test's script): an event is set, a
+    /// built-in trigger reaches every running cadence's exit for it, a fact changes.
+    pub(super) fn outside(
+        &mut self,
+        what: Outside,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
+        t.outside(what, now);
+        match what {
+            Outside::Event(ev) => self.set_event(ev, now, t, s),
+            Outside::Trigger(i) => {
+                self.last_activity = self.last_activity.max(now);
+                for c in 0..s.runs.len() {
+                    let exit = self.p.cadences[c].builtin_exit.get(i).copied().flatten();
+                    self.fire_exit(c, exit, now, t, s);
+                }
+            }
+            Outside::Fact(f, v) => {
+                if let Some(x) = s.facts.get_mut(f) {
+                    *x = v;
+                }
+                self.timer_cache = None;
+            }
         }
     }
 }
