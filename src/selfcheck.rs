@@ -21,7 +21,8 @@ use crate::check::{self, Checked};
 use crate::cli::simulate::{self as sim_cli, Plan, RunFlags, SimulateArgs};
 use crate::cli::ReportFormat;
 use crate::diagnostics::{
-    render_github, render_human, render_json, render_sarif, ColorChoice, Diagnostic, JSON_FORMAT_VERSION,
+    render_github, render_human, render_json, render_sarif, ColorChoice, Diagnostic,
+    JSON_FORMAT_VERSION,
 };
 use crate::fmt::{canonical_step_attrs, format_source, scan_comments};
 use crate::project::Project;
@@ -135,12 +136,19 @@ fn renders(map: &SourceMap, diags: &[Diagnostic]) -> Result<(), Violation> {
     let run = &v["runs"][0];
     let results = run["results"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     if results.len() != diags.len() {
-        return fail(format!("{} diagnostics, SARIF lists {}", diags.len(), results.len()));
+        return fail(format!(
+            "{} diagnostics, SARIF lists {}",
+            diags.len(),
+            results.len()
+        ));
     }
     for r in results {
-        let rule = &run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize];
+        let rule =
+            &run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize];
         if rule["id"] != r["ruleId"] {
-            return fail(format!("a SARIF result's ruleIndex names another rule: {r}"));
+            return fail(format!(
+                "a SARIF result's ruleIndex names another rule: {r}"
+            ));
         }
     }
     Ok(())

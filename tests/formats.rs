@@ -77,14 +77,20 @@ fn check_prints_each_format() {
     for f in ["json", "github", "sarif"] {
         let run = snapshot(&format!("check_{f}"), &["check", "--format", f, bad]);
         assert_eq!(run.code, 1, "{f}");
-        assert!(run.stderr.is_empty(), "{f}: machine formats print only stdout");
+        assert!(
+            run.stderr.is_empty(),
+            "{f}: machine formats print only stdout"
+        );
     }
 }
 
 #[test]
 fn fmt_check_reports_unformatted_files_in_each_format() {
     let file = "tests/formats/unformatted.cadence";
-    assert_eq!(snapshot("fmt_check_human", &["fmt", "--check", file]).code, 1);
+    assert_eq!(
+        snapshot("fmt_check_human", &["fmt", "--check", file]).code,
+        1
+    );
     for f in ["json", "github", "sarif"] {
         let run = snapshot(
             &format!("fmt_check_{f}"),
@@ -104,15 +110,29 @@ fn fmt_check_reports_unformatted_files_in_each_format() {
         .map(|l| &l[1..])
         .collect();
     for l in &plus {
-        assert!(formatted.lines().any(|f| f == *l), "`{l}` not in the formatted text");
+        assert!(
+            formatted.lines().any(|f| f == *l),
+            "`{l}` not in the formatted text"
+        );
     }
     // a formatted file is no finding, in any format (check findings are not fmt's)
     for f in ["human", "json", "github", "sarif"] {
         let run = cadence(&["fmt", "--check", "--format", f, "tests/formats/bad.cadence"]);
         assert_eq!(run.code, 0, "{f}: {}", run.stderr);
     }
-    let clean = cadence(&["fmt", "--check", "--format", "github", "tests/formats/lossy"]);
-    assert_eq!((clean.code, clean.stdout.as_str()), (0, ""), "{}", clean.stderr);
+    let clean = cadence(&[
+        "fmt",
+        "--check",
+        "--format",
+        "github",
+        "tests/formats/lossy",
+    ]);
+    assert_eq!(
+        (clean.code, clean.stdout.as_str()),
+        (0, ""),
+        "{}",
+        clean.stderr
+    );
     // --diff is text: with a machine format it is a usage error
     let run = cadence(&["fmt", "--check", "--diff", "--format", "json", file]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -127,7 +147,15 @@ fn build_prints_its_findings_in_each_format() {
     let project = "tests/formats/lossy";
     let args = |f: &'static str| {
         vec![
-            "build", project, "--target", "salesloft", "--allow-lossy", "-o", dir, "--format", f,
+            "build",
+            project,
+            "--target",
+            "salesloft",
+            "--allow-lossy",
+            "-o",
+            dir,
+            "--format",
+            f,
         ]
     };
     for f in ["json", "github", "sarif"] {
@@ -138,7 +166,14 @@ fn build_prints_its_findings_in_each_format() {
     }
     // without --allow-lossy the losses are errors, nothing is written
     let run = cadence(&[
-        "build", project, "--target", "salesloft", "-o", dir, "--format", "github",
+        "build",
+        project,
+        "--target",
+        "salesloft",
+        "-o",
+        dir,
+        "--format",
+        "github",
     ]);
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout.matches("::error ").count(), 2, "{}", run.stdout);
@@ -153,15 +188,40 @@ fn build_prints_its_findings_in_each_format() {
 fn formats_a_command_does_not_take_are_usage_errors() {
     for args in [
         vec!["check", "--format", "markdown", "tests/formats/bad.cadence"],
-        vec!["fmt", "--check", "--format", "markdown", "tests/formats/bad.cadence"],
+        vec![
+            "fmt",
+            "--check",
+            "--format",
+            "markdown",
+            "tests/formats/bad.cadence",
+        ],
         vec!["simulate", "tests/sim/whatif", "--format", "sarif"],
         vec!["simulate", "tests/sim/whatif", "--format", "github"],
-        vec!["compare", "base_sim", "call_sim", "--path", "tests/sim/whatif", "--format", "sarif"],
-        vec!["build", "tests/formats/lossy", "--target", "json", "--format", "markdown"],
+        vec![
+            "compare",
+            "base_sim",
+            "call_sim",
+            "--path",
+            "tests/sim/whatif",
+            "--format",
+            "sarif",
+        ],
+        vec![
+            "build",
+            "tests/formats/lossy",
+            "--target",
+            "json",
+            "--format",
+            "markdown",
+        ],
     ] {
         let run = cadence(&args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
-        assert!(run.stderr.contains("invalid value"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("invalid value"),
+            "{args:?}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -169,23 +229,61 @@ fn formats_a_command_does_not_take_are_usage_errors() {
 fn simulate_and_compare_print_markdown() {
     let sim = snapshot(
         "simulate_markdown",
-        &["simulate", "tests/sim/whatif", "--simulation", "base_sim", "--count", "2000", "--format", "markdown"],
+        &[
+            "simulate",
+            "tests/sim/whatif",
+            "--simulation",
+            "base_sim",
+            "--count",
+            "2000",
+            "--format",
+            "markdown",
+        ],
     );
     assert_eq!(sim.code, 0);
     // the figures are the JSON report's, written for people
     let json = cadence(&[
-        "simulate", "tests/sim/whatif", "--simulation", "base_sim", "--count", "2000", "--format", "json",
+        "simulate",
+        "tests/sim/whatif",
+        "--simulation",
+        "base_sim",
+        "--count",
+        "2000",
+        "--format",
+        "json",
     ]);
     let v: Value = serde_json::from_str(&json.stdout).unwrap();
     let rate = v["runs"][0]["conversion"]["rate"].as_f64().unwrap();
-    assert!(sim.stdout.contains(&format!("**{:.2}%**", 100.0 * rate)), "{}", sim.stdout);
+    assert!(
+        sim.stdout.contains(&format!("**{:.2}%**", 100.0 * rate)),
+        "{}",
+        sim.stdout
+    );
     let cmp = snapshot(
         "compare_markdown",
-        &["compare", "base_sim", "call_sim", "--path", "tests/sim/whatif", "--count", "2000", "--format", "markdown"],
+        &[
+            "compare",
+            "base_sim",
+            "call_sim",
+            "--path",
+            "tests/sim/whatif",
+            "--count",
+            "2000",
+            "--format",
+            "markdown",
+        ],
     );
     assert_eq!(cmp.code, 0);
     let json = cadence(&[
-        "compare", "base_sim", "call_sim", "--path", "tests/sim/whatif", "--count", "2000", "--format", "json",
+        "compare",
+        "base_sim",
+        "call_sim",
+        "--path",
+        "tests/sim/whatif",
+        "--count",
+        "2000",
+        "--format",
+        "json",
     ]);
     let v: Value = serde_json::from_str(&json.stdout).unwrap();
     let c = &v["conversion"];
@@ -211,13 +309,27 @@ fn sarif_validates_against_the_official_schema() {
     docs.push(cadence(&["check", "--format", "sarif", "tests/cases/no_such_dir"]).stdout);
     docs.push(cadence(&["check", "--format", "sarif", "tests/cases/good"]).stdout);
     docs.push(
-        cadence(&["fmt", "--check", "--format", "sarif", "tests/formats/unformatted.cadence"]).stdout,
+        cadence(&[
+            "fmt",
+            "--check",
+            "--format",
+            "sarif",
+            "tests/formats/unformatted.cadence",
+        ])
+        .stdout,
     );
     let out = tempfile::tempdir().unwrap();
     docs.push(
         cadence(&[
-            "build", "tests/formats/lossy", "--target", "zoho", "--allow-lossy", "-o",
-            out.path().to_str().unwrap(), "--format", "sarif",
+            "build",
+            "tests/formats/lossy",
+            "--target",
+            "zoho",
+            "--allow-lossy",
+            "-o",
+            out.path().to_str().unwrap(),
+            "--format",
+            "sarif",
         ])
         .stdout,
     );
@@ -268,7 +380,8 @@ fn rule_help_anchors_are_headings_of_the_docs() {
 #[test]
 fn sarif_columns_count_code_points_and_end_past_the_span() {
     let file = "tests/cases/bad/columns_cjk.cadence";
-    let log: Value = serde_json::from_str(&cadence(&["check", "--format", "sarif", file]).stdout).unwrap();
+    let log: Value =
+        serde_json::from_str(&cadence(&["check", "--format", "sarif", file]).stdout).unwrap();
     let run = &log["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
     let region = &run["results"][0]["locations"][0]["physicalLocation"]["region"];
@@ -277,7 +390,10 @@ fn sarif_columns_count_code_points_and_end_past_the_span() {
     let line = text.lines().nth(1).unwrap();
     let before = &line[..line.find("nowhere").unwrap()];
     let col = before.chars().count() + 1;
-    assert!(before.len() > col, "the line has multi-byte characters before the span");
+    assert!(
+        before.len() > col,
+        "the line has multi-byte characters before the span"
+    );
     assert_eq!(region["startLine"], 2);
     assert_eq!(region["startColumn"], col);
     assert_eq!(region["endLine"], 2);
@@ -295,8 +411,13 @@ fn fingerprints(log: &Value) -> Vec<(String, String, u64)> {
         .map(|r| {
             (
                 r["ruleId"].as_str().unwrap().to_string(),
-                r["partialFingerprints"]["cadenceFinding/v1"].as_str().unwrap().to_string(),
-                r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap(),
+                r["partialFingerprints"]["cadenceFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
             )
         })
         .collect()
@@ -320,7 +441,11 @@ fn fingerprints_survive_lines_moving_and_change_with_the_finding() {
         assert_eq!(m.2, b.2 + 2, "the line did move");
     }
     // another finding on the same line is another fingerprint
-    let renamed = run_on(&text.replace("events met", "events booked").replace("when met", "when booked"));
+    let renamed = run_on(
+        &text
+            .replace("events met", "events booked")
+            .replace("when met", "when booked"),
+    );
     let w = |v: &[(String, String, u64)]| v.iter().find(|f| f.0 == "W0410").unwrap().1.clone();
     assert_ne!(w(&before), w(&renamed));
     // and two identical findings in one file stay apart
@@ -328,7 +453,11 @@ fn fingerprints_survive_lines_moving_and_change_with_the_finding() {
         "  stage won { outcome won }\n}",
         "  stage won { outcome won }\n  stage won { outcome won }\n}",
     ));
-    let dups: Vec<&String> = twice.iter().filter(|f| f.0 == "E0201").map(|f| &f.1).collect();
+    let dups: Vec<&String> = twice
+        .iter()
+        .filter(|f| f.0 == "E0201")
+        .map(|f| &f.1)
+        .collect();
     assert_eq!(dups.len(), 2);
     assert_ne!(dups[0], dups[1]);
 }

@@ -39,7 +39,10 @@ fn every_command_has_its_own_help() {
     }
     // each command's own help starts with its summary
     let explain = help(&["explain", "--help"]);
-    assert!(explain.starts_with("Print the documentation of a diagnostic code"), "{explain}");
+    assert!(
+        explain.starts_with("Print the documentation of a diagnostic code"),
+        "{explain}"
+    );
     let simulate = help(&["simulate", "--help"]);
     assert!(simulate.starts_with("Monte Carlo simulation"), "{simulate}");
 }
@@ -75,7 +78,9 @@ fn docs_do_not_call_existing_commands_planned() {
     let mut wrong = Vec::new();
     for (file, sentence) in planned_claims() {
         for n in &names {
-            if sentence.contains(&format!("`cadence {n}`")) || sentence.contains(&format!("`cadence {n} ")) {
+            if sentence.contains(&format!("`cadence {n}`"))
+                || sentence.contains(&format!("`cadence {n} "))
+            {
                 wrong.push(format!("{file}: `cadence {n}` exists: {sentence}"));
             }
         }
@@ -83,5 +88,7 @@ fn docs_do_not_call_existing_commands_planned() {
     assert!(wrong.is_empty(), "{wrong:#?}");
     // the check sees a claim when there is one
     let probe = "Planned: `cadence check` for everything";
-    assert!(names.iter().any(|n| probe.contains(&format!("`cadence {n}`"))));
+    assert!(names
+        .iter()
+        .any(|n| probe.contains(&format!("`cadence {n}`"))));
 }

@@ -36,7 +36,11 @@ fn init_writes_a_project_that_checks_and_never_overwrites() {
     let (code, _, err) = cadence_in(here(), &["init", d]);
     assert_eq!(code, 0, "{err}");
     for (rel, text) in cadence::cli::init::FILES {
-        assert_eq!(std::fs::read_to_string(dir.join(rel)).unwrap(), *text, "{rel}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(rel)).unwrap(),
+            *text,
+            "{rel}"
+        );
     }
     let project = dir.join("cadences");
     let p = project.to_str().unwrap();
@@ -81,7 +85,11 @@ fn completions_and_the_man_page_come_from_the_cli() {
     let (code, bash, _) = cadence_in(here(), &["completions", "bash"]);
     assert_eq!(code, 0);
     for sub in Cli::command().get_subcommands() {
-        assert!(bash.contains(sub.get_name()), "bash completes `{}`", sub.get_name());
+        assert!(
+            bash.contains(sub.get_name()),
+            "bash completes `{}`",
+            sub.get_name()
+        );
     }
     assert!(bash.contains("--deny-warnings"));
     for shell in ["zsh", "fish", "elvish", "powershell"] {
@@ -196,7 +204,9 @@ fn the_ci_workflow_parses_and_runs_real_commands() {
         .iter()
         .filter_map(|s| s["uses"].as_str())
         .collect();
-    assert!(uses.iter().any(|u| u.starts_with("github/codeql-action/upload-sarif@")));
+    assert!(uses
+        .iter()
+        .any(|u| u.starts_with("github/codeql-action/upload-sarif@")));
     // the what-if runs on the starter project's own simulation
     let leads = cadence::cli::init::FILES
         .iter()
@@ -225,10 +235,21 @@ fn docs_ci_shows_the_workflow_and_a_generic_script() {
     };
     let yaml = block("yaml");
     assert_eq!(yaml.len(), 1, "one workflow in docs/ci.md");
-    assert_eq!(yaml[0], cadence::cli::init::WORKFLOW, "docs/ci.md shows the init workflow");
+    assert_eq!(
+        yaml[0],
+        cadence::cli::init::WORKFLOW,
+        "docs/ci.md shows the init workflow"
+    );
     let sh = block("sh").join("\n");
     assert!(assert_real_commands("docs/ci.md", &sh) >= 5);
-    for needle in ["check", "fmt --check", "build", "compare", "--format sarif", "--format markdown"] {
+    for needle in [
+        "check",
+        "fmt --check",
+        "build",
+        "compare",
+        "--format sarif",
+        "--format markdown",
+    ] {
         assert!(sh.contains(needle), "the generic script runs `{needle}`");
     }
 }

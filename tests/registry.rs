@@ -9,12 +9,14 @@ use cadence::project::Project;
 
 /// Codes with no case yet. Remove a code when it gets one (a test below insists); never add.
 const UNTESTED: &[&str] = &[
-    "E0002", "E0003", "E0004", "E0005", "E0100", "E0103", "E0104", "E0105", "E0305",
-    "E0416", "E0705", "E0903", "E0905", "E0906",
+    "E0002", "E0003", "E0004", "E0005", "E0100", "E0103", "E0104", "E0105", "E0305", "E0416",
+    "E0705", "E0903", "E0905", "E0906",
 ];
 
 fn files_under(dir: &str, ext: &str, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -59,10 +61,19 @@ fn every_code_has_a_test_case_or_is_listed() {
         .map(|c| c.code)
         .filter(|c| !tested.contains(c) && !UNTESTED.contains(c))
         .collect();
-    assert!(missing.is_empty(), "codes with no case in tests/cases or a snapshot: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes with no case in tests/cases or a snapshot: {missing:?}"
+    );
     let stale: Vec<&&str> = UNTESTED.iter().filter(|c| tested.contains(**c)).collect();
-    assert!(stale.is_empty(), "these codes have a case now: take them off UNTESTED: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "these codes have a case now: take them off UNTESTED: {stale:?}"
+    );
     for c in UNTESTED {
-        assert!(codes::lookup(c).is_some(), "`{c}` on UNTESTED is not a code");
+        assert!(
+            codes::lookup(c).is_some(),
+            "`{c}` on UNTESTED is not a code"
+        );
     }
 }

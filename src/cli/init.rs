@@ -8,12 +8,24 @@ use super::{say, Exit};
 /// The starter's files, relative to DIR. The workflow is the one docs/ci.md shows (a test keeps
 /// them equal).
 pub const FILES: &[(&str, &str)] = &[
-    ("cadences/calendar.cadence", include_str!("init/calendar.cadence")),
-    ("cadences/pipeline.cadence", include_str!("init/pipeline.cadence")),
-    ("cadences/outbound.cadence", include_str!("init/outbound.cadence")),
+    (
+        "cadences/calendar.cadence",
+        include_str!("init/calendar.cadence"),
+    ),
+    (
+        "cadences/pipeline.cadence",
+        include_str!("init/pipeline.cadence"),
+    ),
+    (
+        "cadences/outbound.cadence",
+        include_str!("init/outbound.cadence"),
+    ),
     ("cadences/leads.cadence", include_str!("init/leads.cadence")),
     ("cadences/tests.cadence", include_str!("init/tests.cadence")),
-    (".github/workflows/cadence.yml", include_str!("init/cadence.yml")),
+    (
+        ".github/workflows/cadence.yml",
+        include_str!("init/cadence.yml"),
+    ),
 ];
 
 /// The workflow `init` writes and docs/ci.md shows.
@@ -48,7 +60,10 @@ pub fn run(a: InitArgs) -> Exit {
     for (rel, text) in FILES {
         let path = dir.join(rel);
         if let Err(e) = crate::fsio::create_new(&path, text.as_bytes()) {
-            say(format_args!("error: cannot write `{}`: {e}\n", path.display()));
+            say(format_args!(
+                "error: cannot write `{}`: {e}\n",
+                path.display()
+            ));
             return Exit::Usage;
         }
     }

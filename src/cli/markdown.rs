@@ -24,7 +24,8 @@ fn percent(v: &Value) -> String {
 }
 
 fn days(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "–".into(), |x| format!("{x:.1}d"))
+    v.as_f64()
+        .map_or_else(|| "–".into(), |x| format!("{x:.1}d"))
 }
 
 /// A count, or a share of the enrolled leads in an exact report (where counts are expectations).
@@ -170,8 +171,12 @@ pub fn comparison(c: &Value) -> String {
     }
     let (lo, hi) = (ci[0].as_f64(), ci[1].as_f64());
     let verdict = match (lo, hi) {
-        (Some(lo), _) if lo > 0.0 => "The candidate converts more: the whole interval is above zero.",
-        (_, Some(hi)) if hi < 0.0 => "The candidate converts less: the whole interval is below zero.",
+        (Some(lo), _) if lo > 0.0 => {
+            "The candidate converts more: the whole interval is above zero."
+        }
+        (_, Some(hi)) if hi < 0.0 => {
+            "The candidate converts less: the whole interval is below zero."
+        }
         _ => "No difference in conversion shown: the interval includes zero.",
     };
     let pairs = &c["pairs"];

@@ -127,7 +127,9 @@ fn normalised(text: &str) -> String {
     let is_place = |w: &str| {
         let mut parts = w.trim_end_matches([',', ')', ';']).rsplitn(3, ':');
         let (c, l) = (parts.next(), parts.next());
-        let digits = |s: Option<&str>| s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        let digits = |s: Option<&str>| {
+            s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        };
         digits(c) && digits(l) && parts.next().is_some()
     };
     text.split_whitespace()
@@ -142,7 +144,11 @@ pub fn fingerprint(map: &SourceMap, d: &Diagnostic, uri: &str) -> String {
     let line_text = map
         .get(d.span.file)
         .and_then(|f| {
-            let start = f.text.get(..d.span.start as usize)?.rfind('\n').map_or(0, |i| i + 1);
+            let start = f
+                .text
+                .get(..d.span.start as usize)?
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
             let rest = f.text.get(start..)?;
             Some(rest.lines().next().unwrap_or(""))
         })
