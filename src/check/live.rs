@@ -12,8 +12,9 @@ use chrono::{DateTime, Duration, Utc};
 use super::cadences::CadenceFlow;
 use super::timing::{
     gap_rule, gap_rule_across, leg_wait, minutes_text, skipped_text, touch_gaps_with, window,
-    CadenceClock, GapRule, TimingCache,
+    CadenceClock, GapRule,
 };
+use super::timing_cache::TimingCache;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::graph::{End, Leg, To, Via};
@@ -127,7 +128,7 @@ fn tail(
     stage: usize,
     elapsed: u64,
     clock: &CadenceClock,
-    cache: &mut TimingCache,
+    cache: &TimingCache,
 ) -> Gap {
     let cal: &Calendar = &clock.cal;
     let first_day = clock.dates.map_or(window(cal).0, |w| w.from);
@@ -180,12 +181,40 @@ fn tail(
     })
 }
 
-/// The findings already made once per project: stage exits (pipeline, stage, exit) and stages
-/// whose cadences all have dates (pipeline, stage).
+/// A finding made once per project, for the first cadence in source order that makes it: a
+/// stage exit's E0419 (pipeline, stage, exit); and what a deal entering a stage outside the
+/// dates of all its cadences meets (pipeline, stage), which the first cadence with dates decides,
+/// with a finding or without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Once {
+    Exit(usize, usize, usize),
+    Outside(usize, usize),
+}
+
+/// The findings of one cadence's timing analyses, in the order they are reported; cadences are
+/// analysed apart (in parallel) and merged in source order.
 #[derive(Default)]
-pub(super) struct Seen {
-    exits: HashSet<(usize, usize, usize)>,
-    outside: HashSet<(usize, usize)>,
+pub(super) struct Found {
+    list: Vec<(Option<Once>, Option<Diagnostic>)>,
+}
+
+impl Found {
+    pub(super) fn push(&mut self, d: Diagnostic) {
+        self.list.push((None, Some(d)));
+    }
+
+    fn once(&mut self, key: Once, d: Option<Diagnostic>) {
+        self.list.push((Some(key), d));
+    }
+
+    /// Appends the findings to `out`, but a [`Once`] already in `seen`.
+    pub(super) fn merge_into(self, seen: &mut HashSet<Once>, out: &mut Vec<Diagnostic>) {
+        for (key, d) in self.list {
+            if key.is_none_or(|k| seen.insert(k)) {
+                out.extend(d);
+            }
+        }
+    }
 }
 
 /// How a cadence can end, seen from its last touch: the leg that gets there, the effects that
@@ -211,7 +240,7 @@ fn long_text(m: u64) -> String {
 /// The worst wait from the start of a cadence (a stage entry at `starts`) to its first touch,
 /// past skipped steps: (wait, the leg).
 fn first_touch<'g>(
-    cache: &mut TimingCache,
+    cache: &TimingCache,
     clock: &CadenceClock,
     c: &Cadence,
     legs: &'g [Leg<'g>],
@@ -237,7 +266,7 @@ fn takers(
     pi: usize,
     stage: usize,
     starts: Starts,
-    cache: &mut TimingCache,
+    cache: &TimingCache,
 ) -> Takers {
     let mut wait: Option<(u64, String)> = None;
     let mut any = false;
@@ -287,9 +316,8 @@ impl super::Checker {
         flows: &[CadenceFlow],
         flow: &CadenceFlow,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
-        seen: &mut Seen,
-        out: &mut Vec<Diagnostic>,
+        cache: &TimingCache,
+        out: &mut Found,
     ) {
         let m: &Model = &self.model;
         let Some(c) = m.cadences.get(flow.cadence) else {
@@ -338,8 +366,9 @@ impl super::Checker {
         // E0417: outside the dates of every cadence working the stage, nothing touches the deal
         if let (Some(r), Some(w)) = (&rule, c.window) {
             let who = takers(m, flows, pi, stage, Starts::AnyMoment, cache);
-            if who.all_dated && seen.outside.insert((pi, stage)) {
+            if who.all_dated {
                 let g = tail(p, stage, 0, clock, cache);
+                let mut finding = None;
                 if g.minutes > r.minutes {
                     let what = if c.defer {
                         format!(
@@ -366,8 +395,9 @@ impl super::Checker {
                     if let Some((span, text)) = g.related {
                         d = d.with_related(span, text);
                     }
-                    out.push(note(d, r));
+                    finding = Some(note(d, r));
                 }
+                out.once(Once::Outside(pi, stage), finding);
             }
         }
         self.endings(flows, flow, clock, cache, &legs, rule.as_ref(), out);
@@ -381,10 +411,7 @@ impl super::Checker {
             .unwrap_or(0);
         for (xi, x) in st.exits.iter().enumerate() {
             let t = x.target;
-            if seen.exits.contains(&(pi, stage, xi))
-                || t == stage
-                || p.stages.get(t).is_none_or(|s| s.outcome.is_some())
-            {
+            if t == stage || p.stages.get(t).is_none_or(|s| s.outcome.is_some()) {
                 continue;
             }
             let Some(r) = gap_rule_across(p, stage, t) else {
@@ -395,13 +422,12 @@ impl super::Checker {
             if gap <= r.minutes {
                 continue;
             }
-            seen.exits.insert((pi, stage, xi));
             let long = if wait == u64::MAX {
                 "forever".into()
             } else {
                 minutes_text(gap)
             };
-            out.push(note(
+            out.once(Once::Exit(pi, stage, xi), Some(note(
                 Diagnostic::new(
                     &codes::E0419,
                     x.span,
@@ -419,7 +445,7 @@ impl super::Checker {
                 ))
                 .with_help(format!("declare a cadence with `pipeline {} stage {}` that starts `immediately`", p.name, p.stages[t].name)),
                 &r,
-            ));
+            )));
         }
     }
 
@@ -431,7 +457,7 @@ impl super::Checker {
         pi: usize,
         t: usize,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
     ) -> (u64, String) {
         let Some(p) = self.model.pipelines.get(pi) else {
             return (0, String::new());
@@ -459,10 +485,10 @@ impl super::Checker {
         flows: &[CadenceFlow],
         flow: &CadenceFlow,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
         legs: &[Leg<'_>],
         rule: Option<&GapRule>,
-        out: &mut Vec<Diagnostic>,
+        out: &mut Found,
     ) {
         let m: &Model = &self.model;
         let Some(c) = m.cadences.get(flow.cadence) else {
@@ -629,7 +655,9 @@ impl super::Checker {
             }
             worst = Some((gap.minutes, d.with_related(r.span, r.text.clone())));
         }
-        out.extend(worst.map(|w| w.1));
+        if let Some((_, d)) = worst {
+            out.push(d);
+        }
     }
 
     /// The wait after a cadence runs out `after` minutes past its last touch and hands the deal
@@ -646,7 +674,7 @@ impl super::Checker {
         stage: usize,
         elapsed: u64,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
     ) -> Gap {
         let m = &self.model;
         let Some((hc, hf)) = m.cadences.get(h).zip(flows.iter().find(|f| f.cadence == h)) else {

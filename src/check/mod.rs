@@ -13,6 +13,7 @@ mod playbook;
 mod runs;
 mod shadowed;
 mod timing;
+mod timing_cache;
 
 pub use timing::{entry_gap, run_out_gap, touch_gaps};
 
