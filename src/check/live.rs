@@ -5,7 +5,7 @@
 //! (`active`: a cadence that closes runs out, a deal entering outside its dates is not touched)
 //! enter each of them; every stage is judged by its own `max_gap`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -252,6 +252,48 @@ fn first_touch<'g>(
         .max_by_key(|(w, _)| w.minutes)
 }
 
+/// The cadences' flows, with the ones working each (pipeline, stage) in source order and the
+/// flow of each cadence: what the analyses of one cadence look up about the others.
+pub(super) struct Flows<'f> {
+    all: &'f [CadenceFlow],
+    by_stage: HashMap<(usize, usize), Vec<usize>>,
+    by_cadence: HashMap<usize, usize>,
+}
+
+impl<'f> Flows<'f> {
+    pub(super) fn new(m: &Model, all: &'f [CadenceFlow]) -> Flows<'f> {
+        let mut by_stage: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        let mut by_cadence = HashMap::new();
+        for (i, f) in all.iter().enumerate() {
+            by_cadence.entry(f.cadence).or_insert(i);
+            if let Some((Some(p), Some(s))) =
+                m.cadences.get(f.cadence).map(|c| (c.pipeline, c.stage))
+            {
+                by_stage.entry((p, s)).or_default().push(i);
+            }
+        }
+        Flows {
+            all,
+            by_stage,
+            by_cadence,
+        }
+    }
+
+    /// The flows of the cadences that work stage `stage` of pipeline `pi`, in source order.
+    fn working(&self, pi: usize, stage: usize) -> impl Iterator<Item = &'f CadenceFlow> + '_ {
+        self.by_stage
+            .get(&(pi, stage))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.all.get(i))
+    }
+
+    /// The flow of cadence `c`.
+    fn of(&self, c: usize) -> Option<&'f CadenceFlow> {
+        self.by_cadence.get(&c).and_then(|&i| self.all.get(i))
+    }
+}
+
 /// Who takes a deal that enters a stage, and how soon: the worst first touch over the cadences
 /// working it (text names it), and whether a deal can find none of them enrolling (all of them
 /// run only on some dates).
@@ -262,7 +304,7 @@ struct Takers {
 
 fn takers(
     m: &Model,
-    flows: &[CadenceFlow],
+    flows: &Flows<'_>,
     pi: usize,
     stage: usize,
     starts: Starts,
@@ -272,17 +314,10 @@ fn takers(
     let mut any = false;
     let mut all_dated = true;
     // the cadences that take a deal entering the stage (not the ones waiting for a hand-off)
-    let working: Vec<usize> = flows
-        .iter()
-        .map(|f| f.cadence)
-        .filter(|&c| {
-            m.cadences
-                .get(c)
-                .is_some_and(|c2| c2.pipeline == Some(pi) && c2.stage == Some(stage))
-        })
-        .collect();
-    let entry = crate::model::entry_cadences(m, &working);
-    for f in flows {
+    let working: Vec<&CadenceFlow> = flows.working(pi, stage).collect();
+    let ids: Vec<usize> = working.iter().map(|f| f.cadence).collect();
+    let entry = crate::model::entry_cadences(m, &ids);
+    for f in working {
         let Some(c2) = m.cadences.get(f.cadence) else {
             continue;
         };
@@ -313,7 +348,7 @@ impl super::Checker {
     /// E0417, E0418, E0419 for one cadence working a stage of a pipeline.
     pub(super) fn live_deal(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         flow: &CadenceFlow,
         clock: &CadenceClock,
         cache: &TimingCache,
@@ -403,7 +438,7 @@ impl super::Checker {
         self.endings(flows, flow, clock, cache, &legs, rule.as_ref(), out);
         // E0419: a pipeline exit moves the deal mid-cadence: the wait in progress, then the next
         // stage's first touch (or its timer, when no cadence works it)
-        let in_progress = touch_gaps_with(m, flow.cadence, cache)
+        let in_progress = touch_gaps_with(clock, c, &flow.graph, cache)
             .iter()
             .map(|g| g.2)
             .chain(own.as_ref().map(|(w, _)| w.minutes))
@@ -453,7 +488,7 @@ impl super::Checker {
     /// stage's timer when no cadence (or only cadences with dates) may take it.
     fn next_stage_wait(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         pi: usize,
         t: usize,
         clock: &CadenceClock,
@@ -482,7 +517,7 @@ impl super::Checker {
     #[allow(clippy::too_many_arguments)]
     fn endings(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         flow: &CadenceFlow,
         clock: &CadenceClock,
         cache: &TimingCache,
@@ -666,7 +701,7 @@ impl super::Checker {
     #[allow(clippy::too_many_arguments)]
     fn hand_off_gap(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         h: usize,
         pi: usize,
         after: u64,
@@ -677,7 +712,7 @@ impl super::Checker {
         cache: &TimingCache,
     ) -> Gap {
         let m = &self.model;
-        let Some((hc, hf)) = m.cadences.get(h).zip(flows.iter().find(|f| f.cadence == h)) else {
+        let Some((hc, hf)) = m.cadences.get(h).zip(flows.of(h)) else {
             return tail(p, stage, elapsed, clock, cache);
         };
         // a target on another pipeline or stage never takes the deal (E0426)

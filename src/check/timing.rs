@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::live::Found;
+use super::live::{Flows, Found};
 use super::timing_cache::TimingCache;
 use super::Checker;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing, WorstCase};
@@ -230,19 +230,19 @@ pub(super) fn gap_rule_across(p: &Pipeline, a: usize, b: usize) -> Option<GapRul
 /// each leg of its step graph from a touch to a touch, (from, to, minutes). Read-only, for tests
 /// and tools.
 pub fn touch_gaps(model: &Model, cadence: usize) -> Vec<(usize, usize, u64)> {
-    touch_gaps_with(model, cadence, &TimingCache::new(model))
-}
-
-pub(super) fn touch_gaps_with(
-    model: &Model,
-    cadence: usize,
-    cache: &TimingCache,
-) -> Vec<(usize, usize, u64)> {
     let Some(c) = model.cadences.get(cadence) else {
         return Vec::new();
     };
     let clock = CadenceClock::of(model, c);
-    let graph = StepGraph::new(c);
+    touch_gaps_with(&clock, c, &StepGraph::new(c), &TimingCache::new(model))
+}
+
+pub(super) fn touch_gaps_with(
+    clock: &CadenceClock,
+    c: &model::Cadence,
+    graph: &StepGraph,
+    cache: &TimingCache,
+) -> Vec<(usize, usize, u64)> {
     graph
         .legs()
         .iter()
@@ -250,7 +250,7 @@ pub(super) fn touch_gaps_with(
             let (Some(from), To::Step(to)) = (leg.from(), &leg.to) else {
                 return None;
             };
-            let w = leg_wait(cache, &clock, c, leg, Starts::OpenMoments, Measure::Wall)?;
+            let w = leg_wait(cache, clock, c, leg, Starts::OpenMoments, Measure::Wall)?;
             Some((from, *to, w.minutes))
         })
         .collect()
@@ -338,9 +338,10 @@ impl Checker {
         let cache = TimingCache::new(&self.model);
         let flows = std::mem::take(&mut self.flows);
         // cadences are analysed in parallel; their findings are merged in source order
+        let index = Flows::new(&self.model, &flows);
         let done: Vec<(Option<(usize, usize)>, Found)> = flows
             .par_iter()
-            .map(|flow| self.flow_timing(&flows, flow, &cache))
+            .map(|flow| self.flow_timing(&index, flow, &cache))
             .collect();
         let mut sla_covered = std::collections::HashSet::new();
         let mut seen = std::collections::HashSet::new();
@@ -373,7 +374,7 @@ impl Checker {
     /// `respond within` it covers.
     fn flow_timing(
         &self,
-        flows: &[super::cadences::CadenceFlow],
+        flows: &Flows<'_>,
         flow: &super::cadences::CadenceFlow,
         cache: &TimingCache,
     ) -> (Option<(usize, usize)>, Found) {
