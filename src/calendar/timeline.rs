@@ -15,6 +15,7 @@ use chrono::{
     Timelike, Utc,
 };
 
+use super::day_ivs::DayIvs;
 use super::{Calendar, Delay, Timing, MAX_WALK_DAYS, MINUTES_PER_DAY, SEARCH_DAYS};
 
 /// An instant: nanoseconds since 1970-01-01 00:00 UTC.
@@ -57,63 +58,9 @@ pub(super) fn date_of(d: Day) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(d)
 }
 
-/// The open intervals of one local date, in time order.
-pub(super) enum DayIvs<'t> {
-    Cached(&'t [Iv]),
-    Fresh(Vec<Iv>),
-    /// a plain day's intervals, computed from its midnight and the hours while iterating (none
-    /// stored, none copied)
-    Plain(Ns, &'t [(u32, u32)]),
-}
-
 /// A plain day's intervals are computed, not stored, when the hours have at most this many
 /// ranges (a thousand calendars precomputed over two years stay small).
 const INLINE_RANGES: usize = 4;
-
-impl DayIvs<'_> {
-    pub(super) fn iter(&self) -> DayIter<'_> {
-        match self {
-            DayIvs::Cached(s) => DayIter::Slice(s.iter()),
-            DayIvs::Fresh(v) => DayIter::Slice(v.iter()),
-            DayIvs::Plain(start, hours) => DayIter::Plain(*start, hours.iter()),
-        }
-    }
-}
-
-/// The intervals of a [`DayIvs`], by value.
-pub(super) enum DayIter<'t> {
-    Slice(std::slice::Iter<'t, Iv>),
-    Plain(Ns, std::slice::Iter<'t, (u32, u32)>),
-}
-
-#[inline]
-fn plain_iv(start: Ns, (a, b): (u32, u32)) -> Iv {
-    (
-        start + Ns::from(a) * NS_PER_MIN,
-        start + Ns::from(b) * NS_PER_MIN,
-    )
-}
-
-impl Iterator for DayIter<'_> {
-    type Item = Iv;
-    #[inline]
-    fn next(&mut self) -> Option<Iv> {
-        match self {
-            DayIter::Slice(i) => i.next().copied(),
-            DayIter::Plain(s, h) => h.next().map(|&r| plain_iv(*s, r)),
-        }
-    }
-}
-
-impl DoubleEndedIterator for DayIter<'_> {
-    #[inline]
-    fn next_back(&mut self) -> Option<Iv> {
-        match self {
-            DayIter::Slice(i) => i.next_back().copied(),
-            DayIter::Plain(s, h) => h.next_back().map(|&r| plain_iv(*s, r)),
-        }
-    }
-}
 
 /// The days of a time zone from `first` on: what every calendar in the zone shares.
 pub(super) struct ZoneDays {
