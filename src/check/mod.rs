@@ -14,6 +14,7 @@ mod runs;
 mod shadowed;
 mod test_blocks;
 mod timing;
+mod timing_cache;
 
 pub use timing::{entry_gap, minutes_text, run_out_gap, touch_gaps};
 
