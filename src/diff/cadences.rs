@@ -127,7 +127,7 @@ fn exits(om: &Model, o: &Cadence, nm: &Model, n: &Cadence, object: &str, out: &m
             let kept = n
                 .exits
                 .iter()
-                .any(|e| e.trigger_text(np) == x.trigger_text(op));
+                .any(|e| trigger(&e.trigger, np) == trigger(&x.trigger, op));
             out.push(if compliance(x) && !kept {
                 c.risky(Risk::ComplianceExitRemoved)
             } else {
@@ -149,12 +149,6 @@ fn exit_text(e: &crate::model::CadenceExit, m: &Model, c: &Cadence) -> String {
         s.push_str(&format!(" -> {then}"));
     }
     s
-}
-
-impl crate::model::CadenceExit {
-    fn trigger_text(&self, p: Option<&crate::model::Pipeline>) -> String {
-        trigger(&self.trigger, p)
-    }
 }
 
 fn step_names(c: &Cadence) -> Vec<String> {

@@ -132,9 +132,9 @@ fn blobs(top: &Path, entries: Vec<(String, String)>) -> Result<Vec<(String, Vec<
     let mut files = Vec::new();
     let mut at = 0usize;
     for (name, _) in entries {
-        let header_end = out[at..]
-            .iter()
-            .position(|b| *b == b'\n')
+        let header_end = out
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
             .map(|p| at + p)
             .ok_or("git cat-file: truncated answer")?;
         let header = String::from_utf8_lossy(&out[at..header_end]).to_string();
