@@ -333,6 +333,7 @@ fn sarif_validates_against_the_official_schema() {
         ])
         .stdout,
     );
+    docs.push(cadence(&["test", "--format", "sarif", "tests/testrun/failing.cadence"]).stdout);
     let mut results = 0;
     for doc in &docs {
         let log = assert_valid_sarif(&v, doc);

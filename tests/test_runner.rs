@@ -51,6 +51,51 @@ fn a_failing_run_in_each_format() {
     }
 }
 
+/// SARIF carries the same failures as the GitHub annotations: one result per failed
+/// expectation, at the expectation's own line and columns.
+#[test]
+fn a_failing_run_as_sarif_has_the_annotations_results() {
+    let args = ["test", "tests/testrun/failing.cadence", "--format"];
+    let (code, sarif, err) = cli(&[&args[..], &["sarif"]].concat());
+    assert_eq!(code, 1, "{err}");
+    let (_, github, _) = cli(&[&args[..], &["github"]].concat());
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let from_sarif: Vec<(String, String)> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let at = &r["locations"][0]["physicalLocation"];
+            let reg = &at["region"];
+            let text = r["message"]["text"].as_str().unwrap();
+            // the trace of the lead travels with the failure, as in the human output
+            assert!(text.contains("\nnote: "), "{text}");
+            let headline = text.lines().next().unwrap();
+            (
+                format!(
+                    "::error file={},line={},col={},endLine={},endColumn={},title={}::",
+                    at["artifactLocation"]["uri"].as_str().unwrap(),
+                    reg["startLine"],
+                    reg["startColumn"],
+                    reg["endLine"],
+                    reg["endColumn"],
+                    r["ruleId"].as_str().unwrap(),
+                ),
+                headline.to_string(),
+            )
+        })
+        .collect();
+    let from_github: Vec<&str> = github.lines().collect();
+    assert_eq!(from_sarif.len(), 3, "{sarif}");
+    assert_eq!(from_sarif.len(), from_github.len());
+    for ((place, headline), line) in from_sarif.iter().zip(&from_github) {
+        let message = line
+            .strip_prefix(place.as_str())
+            .unwrap_or_else(|| panic!("{place} vs {line}"));
+        assert!(headline.starts_with(message), "{headline} vs {message}");
+    }
+}
+
 #[test]
 fn filter_and_usage() {
     let (code, out, _) = cli(&[

@@ -1,5 +1,5 @@
 //! `cadence test`: check each project, run its `test` blocks (`crate::testing`), report the
-//! results as text, JSON, JUnit XML or GitHub annotations, with `--coverage` what no test
+//! results as text, JSON, JUnit XML, GitHub annotations or SARIF, with `--coverage` what no test
 //! exercised. Exit 0 all pass, 1 a failure (or errors in the project), 2 usage or I/O.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::{color_choice, emit, load_and_check, plural, render_failure, Color, Exit, Format};
-use crate::diagnostics::{render_github, render_human, to_json_value, Diagnostic};
+use crate::diagnostics::{render_document, render_human, to_json_value, Diagnostic};
 use crate::model::Model;
 use crate::source::{SourceMap, Span};
 use crate::testing::{self, coverage, TestResult};
@@ -18,6 +18,8 @@ pub enum TestFormat {
     Json,
     /// GitHub Actions annotations for the failures
     Github,
+    /// a SARIF 2.1.0 log of the failures, for code scanning
+    Sarif,
     /// JUnit XML: one testcase per test block
     Junit,
 }
@@ -58,6 +60,7 @@ pub fn run(args: TestArgs) -> Exit {
         let format = match args.format {
             TestFormat::Json => Format::Json,
             TestFormat::Github => Format::Github,
+            TestFormat::Sarif => Format::Sarif,
             TestFormat::Human | TestFormat::Junit => Format::Human,
         };
         return match render_failure(&broken, format) {
@@ -86,13 +89,28 @@ pub fn run(args: TestArgs) -> Exit {
     let text = match args.format {
         TestFormat::Human => human(&ran, args.coverage, args.color),
         TestFormat::Json => json_report(&ran, args.coverage),
-        TestFormat::Github => ran
-            .iter()
-            .map(|r| render_github(&r.map, &failures(r)))
-            .collect(),
+        TestFormat::Github | TestFormat::Sarif => {
+            let found: Vec<Vec<Diagnostic>> = ran.iter().map(failures).collect();
+            let docs: Vec<(&SourceMap, &[Diagnostic])> = ran
+                .iter()
+                .zip(&found)
+                .map(|(r, d)| (&r.map, d.as_slice()))
+                .collect();
+            let format = if args.format == TestFormat::Sarif {
+                Format::Sarif
+            } else {
+                Format::Github
+            };
+            render_document(format, &docs).unwrap_or_default()
+        }
         TestFormat::Junit => junit(&ran),
     };
-    if args.coverage && matches!(args.format, TestFormat::Junit | TestFormat::Github) {
+    if args.coverage
+        && matches!(
+            args.format,
+            TestFormat::Junit | TestFormat::Github | TestFormat::Sarif
+        )
+    {
         super::say(coverage_text(&ran));
     }
     match emit(&text) {
