@@ -34,6 +34,7 @@
 //! ```
 pub mod build;
 pub mod calendar;
+pub mod calibrate;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;

@@ -407,7 +407,25 @@ impl Checker {
             ast::Expectation::Path { steps, at } => {
                 let mut ids = Vec::new();
                 for s in steps {
-                    let (ci, si, _) = self.test_step(target, None, &s.name, s.span)?;
+                    let (cadence, step) = match s.text.split_once('.') {
+                        Some((c, st)) if !st.contains('.') => (Some(c), st),
+                        Some(_) => {
+                            self.push(
+                                Diagnostic::new(
+                                    &codes::E0205,
+                                    s.span,
+                                    format!(
+                                        "`{}` is not a step: write STEP or CADENCE.STEP",
+                                        s.text
+                                    ),
+                                )
+                                .with_label("one dot at most"),
+                            );
+                            return None;
+                        }
+                        None => (None, s.text.as_str()),
+                    };
+                    let (ci, si, _) = self.test_step(target, cadence, step, s.span)?;
                     ids.push((ci, si));
                 }
                 (Expect::Path(ids), at_of(self, at))

@@ -1,6 +1,7 @@
 //! The command line: small verbs over the library. Exit codes live in [`Exit`].
 
 mod build;
+mod calibrate;
 mod compare;
 mod diff;
 mod fmt;
@@ -134,6 +135,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Run the `test` blocks: scripted leads on the simulator's engine, every `expect` checked
     Test(test::TestArgs),
+    /// Fit a `leads` block to a CRM export (contact summaries, stage histories, deal snapshots)
+    Calibrate(calibrate::CalibrateArgs),
     /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
     Explain {
         /// a code such as E0412, or `all` to list every code
@@ -202,6 +205,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Compare(args) => compare::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Test(args) => test::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -631,7 +631,7 @@ pub fn test_item(item: &TestItem, span: Span) -> Shape {
                 line(format!("expect touches {}{}", count.raw, at(t)))
             }
             Expectation::Path { steps, at: t } => {
-                let mut parts = ident_parts(steps);
+                let mut parts = list(steps, |p| p.text.clone(), |p| p.span);
                 if let (Some(last), Some(_)) = (parts.last_mut(), t) {
                     last.text.push_str(&at(t));
                 }

@@ -613,8 +613,9 @@ pub enum Expectation {
         count: Integer,
         at: Option<TimePoint>,
     },
+    /// steps, each `STEP` or `CADENCE.STEP`
     Path {
-        steps: Vec<Ident>,
+        steps: Vec<Path>,
         at: Option<TimePoint>,
     },
     Escalation {

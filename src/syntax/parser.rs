@@ -1554,7 +1554,7 @@ impl Builder<'_> {
                     if x.as_rule() == Rule::expect_at {
                         at = self.expect_at(Some(x))?;
                     } else {
-                        steps.push(self.ident(x));
+                        steps.push(self.path(x));
                     }
                 }
                 Expectation::Path { steps, at }
