@@ -143,6 +143,8 @@ pub struct PopulationP {
     pub facts: Vec<Option<Dist>>,
     pub responsiveness: Option<Dist>,
     pub fatigue: f64,
+    /// `fatigue.powi(k)` for the first touches (k = 0, 1, ...): no power per touch
+    pub fatigue_pow: Vec<f64>,
     pub reply_after: Option<Dist>,
     pub open_after: Option<Dist>,
     pub meeting_after: Option<Dist>,

@@ -71,6 +71,8 @@ struct Lead<'p, D: Draws> {
     now: Time,
     /// the next timer of this stage visit, while nothing it depends on has changed
     timer_cache: Option<Option<Time>>,
+    /// `last_activity` when the cached timer was computed: only `idle` timers read it
+    timer_activity: Time,
     /// touches of every cadence (fatigue and `touches` count them all)
     touches: u32,
     outcome: Option<(bool, Time)>,
@@ -153,6 +155,7 @@ pub fn run_lead_with<D: Draws>(
         last_activity: enroll,
         now: enroll,
         timer_cache: None,
+        timer_activity: enroll,
         touches: 0,
         outcome: None,
     };

@@ -85,7 +85,9 @@ impl<D: Draws> Lead<'_, D> {
         }
     }
 
-    /// `next_timer`, computed once per stage visit unless the stage reads idle time.
+    /// `next_timer`, computed once per stage visit and again when the lead's last activity
+    /// moved (a timer's instant reads only the stage entry, the enrolment, facts and the last
+    /// activity; a fact that changes clears the cache).
     pub(super) fn cached_timer(&mut self, s: &Scratch) -> Option<Time> {
         if let Some(Some(at)) = self.timer_cache {
             if at <= self.now {
@@ -93,10 +95,16 @@ impl<D: Draws> Lead<'_, D> {
             }
         }
         match self.timer_cache {
-            Some(t) if !self.p.stages[self.stage].uses_activity => t,
+            Some(t)
+                if !self.p.stages[self.stage].uses_activity
+                    || self.timer_activity == self.last_activity =>
+            {
+                t
+            }
             _ => {
                 let t = self.next_timer(s);
                 self.timer_cache = Some(t);
+                self.timer_activity = self.last_activity;
                 t
             }
         }

@@ -172,7 +172,12 @@ impl<D: Draws> Lead<'_, D> {
         let mult = if sp.channel == Channel::Meeting || pp.fatigue == 1.0 {
             self.responsiveness
         } else {
-            self.responsiveness * pp.fatigue.powi(self.touches as i32 - 1)
+            let k = self.touches as i32 - 1;
+            let f = usize::try_from(k)
+                .ok()
+                .and_then(|k| pp.fatigue_pow.get(k))
+                .map_or_else(|| pp.fatigue.powi(k), |f| *f);
+            self.responsiveness * f
         };
         let delays = Delays {
             reply: pp.reply_after.as_ref(),
