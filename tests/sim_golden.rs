@@ -19,14 +19,22 @@ fn assert_same(args: &[&str], name: &str) {
         a.extend(["--format", "json", "--threads", threads]);
         let (code, out, err) = cli(&a);
         assert_eq!(code, 0, "{a:?}: {err}");
-        assert!(out == want, "{a:?} differs from tests/sim/golden/{name}.json");
+        assert!(
+            out == want,
+            "{a:?} differs from tests/sim/golden/{name}.json"
+        );
     }
 }
 
 #[test]
 fn seven_emails_output_is_the_golden_bytes() {
     assert_same(
-        &["simulate", "tests/sim/seven_emails.cadence", "--count", "20000"],
+        &[
+            "simulate",
+            "tests/sim/seven_emails.cadence",
+            "--count",
+            "20000",
+        ],
         "seven_emails",
     );
 }
@@ -34,7 +42,14 @@ fn seven_emails_output_is_the_golden_bytes() {
 #[test]
 fn b2b_inbound_output_is_the_golden_bytes() {
     assert_same(
-        &["simulate", "cadences", "--simulation", "inbound_2026q2", "--count", "4000"],
+        &[
+            "simulate",
+            "cadences",
+            "--simulation",
+            "inbound_2026q2",
+            "--count",
+            "4000",
+        ],
         "inbound_2026q2",
     );
 }
