@@ -131,6 +131,17 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// Create `path` (and its folders) with `bytes`; a file already there is an error and is kept
+/// (`create_new`, so one appearing meanwhile is never overwritten either).
+pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// Why a build's output folder was not replaced.
 #[derive(Debug)]
 pub struct SwapError(pub String);

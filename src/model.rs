@@ -87,7 +87,8 @@ pub enum StageOutcome {
     Lost,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+/// `Default`: a pipeline with nothing declared (what a cadence without one has).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Pipeline {
     pub name: String,
     pub title: Option<String>,
@@ -688,18 +689,39 @@ pub enum SimTarget {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Test {
     pub name: String,
-    pub cadence: CadenceId,
+    /// one cadence from its stage, or a whole pipeline (from a stage) with every cadence that
+    /// works it
+    pub target: SimTarget,
     pub facts: Vec<(String, Value)>,
     pub enroll_at: Option<String>,
     pub events: Vec<TestEvent>,
     pub expectations: Vec<TestExpectation>,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct TestEvent {
-    /// `step.outcome` or an event name
-    pub what: String,
+    pub what: TestWhat,
     pub at: TimeRef,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// What a test's `when` makes happen.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TestWhat {
+    /// `when STEP.OUTCOME`: the touch of a step gets an outcome
+    Outcome {
+        cadence: CadenceId,
+        step: StepId,
+        outcome: String,
+    },
+    /// `when EVENT`: a pipeline event or a built-in trigger (`reply`, `bounce`, ...)
+    Event(String),
+    /// `when FACT = VALUE`: a fact of the deal changes
+    Fact { fact: String, value: Value },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -710,11 +732,22 @@ pub enum TimeRef {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct TestExpectation {
+    pub what: Expect,
+    /// the instant the expectation speaks of (default: the end of the run)
+    pub at: Option<TimeRef>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum TestExpectation {
-    Exit { reason: String, at: Option<TimeRef> },
-    Stage { stage: StageId, at: Option<TimeRef> },
+pub enum Expect {
+    /// a cadence ended with this reason
+    Exit(String),
+    Stage(StageId),
     Touches(u64),
-    Path(Vec<StepId>),
-    Escalation { role: RoleId, at: Option<TimeRef> },
+    /// the steps touched, in order: (cadence, step)
+    Path(Vec<(CadenceId, StepId)>),
+    Escalation(RoleId),
 }

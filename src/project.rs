@@ -254,6 +254,25 @@ impl Project {
         project
     }
 
+    /// Files read from elsewhere (a git revision) as one project, named as given (relative to
+    /// the project root), through the same guards and parser as files on disk.
+    pub fn from_blobs(files: Vec<(String, Vec<u8>)>) -> Project {
+        let mut project = Project::default();
+        let mut ids = Vec::new();
+        for (name, bytes) in files {
+            match add_source(&name, bytes, &mut project.sources) {
+                Ok(id) => {
+                    project.relative.insert(id, name);
+                    ids.push(id);
+                }
+                Err(ReadError::Io(m)) => project.io_errors.push(m),
+                Err(ReadError::Finding(d)) => project.diagnostics.push(d),
+            }
+        }
+        project.parse(&ids);
+        project
+    }
+
     /// Parse the loaded files `ids` (in parallel), keeping the trees that parse.
     fn parse(&mut self, ids: &[FileId]) {
         use rayon::prelude::*;

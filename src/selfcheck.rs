@@ -19,9 +19,10 @@ use std::sync::OnceLock;
 use crate::build::{self, Options, Target};
 use crate::check::{self, Checked};
 use crate::cli::simulate::{self as sim_cli, Plan, RunFlags, SimulateArgs};
-use crate::cli::Format;
+use crate::cli::ReportFormat;
 use crate::diagnostics::{
-    render_github, render_human, render_json, ColorChoice, Diagnostic, JSON_FORMAT_VERSION,
+    render_github, render_human, render_json, render_sarif, ColorChoice, Diagnostic,
+    JSON_FORMAT_VERSION,
 };
 use crate::fmt::{canonical_step_attrs, format_source, scan_comments};
 use crate::project::Project;
@@ -124,6 +125,30 @@ fn renders(map: &SourceMap, diags: &[Diagnostic]) -> Result<(), Violation> {
     for d in v["diagnostics"].as_array().into_iter().flatten() {
         if d["span"].is_null() {
             return fail(format!("a JSON diagnostic without a place: {d}"));
+        }
+    }
+    // SARIF: one result per diagnostic, each pointing at the rule of its own code
+    let sarif = render_sarif(&[(map, diags)], None);
+    let v: serde_json::Value = match serde_json::from_str(&sarif) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("the SARIF log does not parse ({e}):\n{sarif}")),
+    };
+    let run = &v["runs"][0];
+    let results = run["results"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if results.len() != diags.len() {
+        return fail(format!(
+            "{} diagnostics, SARIF lists {}",
+            diags.len(),
+            results.len()
+        ));
+    }
+    for r in results {
+        let rule =
+            &run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize];
+        if rule["id"] != r["ruleId"] {
+            return fail(format!(
+                "a SARIF result's ruleIndex names another rule: {r}"
+            ));
         }
     }
     Ok(())
@@ -334,7 +359,7 @@ fn simulations(model: &crate::model::Model) -> Result<usize, Violation> {
             seed: None,
             horizon: None,
             threads: Some(1),
-            format: Format::Json,
+            format: ReportFormat::Json,
         },
     };
     if model.simulations.is_empty() {

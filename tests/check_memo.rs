@@ -92,3 +92,39 @@ fn findings_do_not_depend_on_the_thread_count() {
     assert!(!one.is_empty());
     assert_eq!(run(4), one);
 }
+
+/// `cadence check DIR` on `threads` threads: (exit code, stdout, stderr) as bytes.
+fn check_cli(
+    dir: &std::path::Path,
+    format: &str,
+    threads: &str,
+) -> (Option<i32>, Vec<u8>, Vec<u8>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cadence"))
+        .args(["check", "--format", format])
+        .arg(dir)
+        .env("RAYON_NUM_THREADS", threads)
+        .env("NO_COLOR", "1")
+        .env_remove("CADENCE_FORMAT")
+        .output()
+        .unwrap();
+    (out.status.code(), out.stdout, out.stderr)
+}
+
+#[test]
+fn check_output_bytes_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in tree_with_findings(30, 7) {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    for format in ["human", "json", "github"] {
+        let one = check_cli(dir.path(), format, "1");
+        assert_eq!(one.0, Some(1), "{format}: findings exit 1");
+        let all: Vec<u8> = [one.1.as_slice(), one.2.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all);
+        for code in ["E0412", "E0413", "E0419"] {
+            assert!(text.contains(code), "{format}: {code} missing");
+        }
+        assert_eq!(check_cli(dir.path(), format, "2"), one, "{format}");
+        assert_eq!(check_cli(dir.path(), format, "3"), one, "{format}");
+    }
+}

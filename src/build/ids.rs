@@ -210,6 +210,25 @@ impl Ids {
             .map(String::as_str)
     }
 
+    /// The action keys (any target) that name step `step` of `cadence`: `CADENCE.STEP` and its
+    /// `CADENCE.STEP.OUTCOME` / `.otherwise` forms.
+    pub fn step_keys(&self, cadence: &str, step: &str) -> Vec<&str> {
+        let exact = format!("{cadence}.{step}");
+        let prefix = format!("{exact}.");
+        let mut keys: Vec<&str> = self
+            .global
+            .iter()
+            .chain(self.per_target.iter().map(|((_, k), t)| (k, t)))
+            .filter(|(k, _)| **k == Kind::Action)
+            .flat_map(|(_, t)| t.keys())
+            .filter(|k| **k == exact || k.starts_with(&prefix))
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Add one entry (for tests and programmatic use); `target: None` is a shared entry.
     pub fn insert(&mut self, target: Option<Target>, kind: Kind, key: &str, id: &str) {
         let t = match target {

@@ -3,7 +3,7 @@
 //! per kind) and renumber the references between them, so the bytes depend only on the
 //! declarations.
 
-use crate::model::{Model, RespondTarget, SimTarget};
+use crate::model::{Expect, Model, RespondTarget, SimTarget, TestWhat};
 
 /// The positions of `names` sorted by name: `order[new] = old`, and its inverse `remap[old] = new`.
 fn by_name<'a>(names: impl Iterator<Item = &'a str>) -> (Vec<usize>, Vec<usize>) {
@@ -65,24 +65,37 @@ pub fn canonical(m: &Model) -> Model {
             }
         }
     }
-    for s in &mut out.simulations {
-        match &mut s.target {
-            SimTarget::Cadence(c) => *c = re(&cad, *c),
-            SimTarget::Pipeline {
-                pipeline, cadences, ..
-            } => {
-                *pipeline = re(&pipe, *pipeline);
-                for c in cadences.iter_mut() {
-                    *c = re(&cad, *c);
-                }
-                // new indices follow names, so this keeps the list in name order
-                cadences.sort_unstable();
+    let target = |t: &mut SimTarget| match t {
+        SimTarget::Cadence(c) => *c = re(&cad, *c),
+        SimTarget::Pipeline {
+            pipeline, cadences, ..
+        } => {
+            *pipeline = re(&pipe, *pipeline);
+            for c in cadences.iter_mut() {
+                *c = re(&cad, *c);
             }
+            // new indices follow names, so this keeps the list in name order
+            cadences.sort_unstable();
         }
+    };
+    for s in &mut out.simulations {
+        target(&mut s.target);
         s.leads = re(&lead, s.leads);
     }
     for t in &mut out.tests {
-        t.cadence = re(&cad, t.cadence);
+        target(&mut t.target);
+        for e in &mut t.events {
+            if let TestWhat::Outcome { cadence, .. } = &mut e.what {
+                *cadence = re(&cad, *cadence);
+            }
+        }
+        for x in &mut t.expectations {
+            if let Expect::Path(steps) = &mut x.what {
+                for (c, _) in steps.iter_mut() {
+                    *c = re(&cad, *c);
+                }
+            }
+        }
     }
     out
 }

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
+mod day_ivs;
 mod fold;
 #[cfg(test)]
 mod fold_tests;

@@ -15,6 +15,7 @@ use chrono::{
     Timelike, Utc,
 };
 
+use super::day_ivs::DayIvs;
 use super::{Calendar, Delay, Timing, MAX_WALK_DAYS, MINUTES_PER_DAY, SEARCH_DAYS};
 
 /// An instant: nanoseconds since 1970-01-01 00:00 UTC.
@@ -57,28 +58,9 @@ pub(super) fn date_of(d: Day) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(d)
 }
 
-/// The open intervals of one local date, in time order.
-pub(super) enum DayIvs<'t> {
-    Cached(&'t [Iv]),
-    Fresh(Vec<Iv>),
-    /// a plain day's intervals, computed from its midnight (the first `.1` of them)
-    Plain([Iv; INLINE_RANGES], usize),
-}
-
 /// A plain day's intervals are computed, not stored, when the hours have at most this many
 /// ranges (a thousand calendars precomputed over two years stay small).
 const INLINE_RANGES: usize = 4;
-
-impl Deref for DayIvs<'_> {
-    type Target = [Iv];
-    fn deref(&self) -> &[Iv] {
-        match self {
-            DayIvs::Cached(s) => s,
-            DayIvs::Fresh(v) => v,
-            DayIvs::Plain(a, n) => &a[..*n],
-        }
-    }
-}
 
 /// The days of a time zone from `first` on: what every calendar in the zone shares.
 pub(super) struct ZoneDays {
@@ -351,16 +333,12 @@ impl<'a> Timeline<'a> {
         let c = self.cache()?;
         let i = c.index(d)?;
         if c.inline && c.uniform[i] {
-            let mut ivs = [(0, 0); INLINE_RANGES];
-            let mut n = 0;
-            if c.working[i] && !self.never_open {
-                let s = c.starts[i];
-                for (&(a, b), iv) in self.hours.iter().zip(ivs.iter_mut()) {
-                    *iv = (s + Ns::from(a) * NS_PER_MIN, s + Ns::from(b) * NS_PER_MIN);
-                    n += 1;
-                }
-            }
-            return Some(DayIvs::Plain(ivs, n));
+            let hours: &[(u32, u32)] = if c.working[i] && !self.never_open {
+                &self.hours
+            } else {
+                &[]
+            };
+            return Some(DayIvs::Plain(c.starts[i], hours));
         }
         let (off, cnt) = c.spans[i];
         c.ivs.get(off..off + cnt).map(DayIvs::Cached)
@@ -570,7 +548,7 @@ impl<'a> Timeline<'a> {
             return false;
         };
         (d.saturating_sub(1)..=d.saturating_add(1))
-            .any(|d| self.day(d).iter().any(|&(s, e)| s <= t && t < e))
+            .any(|d| self.day(d).iter().any(|(s, e)| s <= t && t < e))
     }
 
     pub(super) fn next_opening(&self, t: Ns) -> Option<Ns> {
@@ -579,7 +557,7 @@ impl<'a> Timeline<'a> {
         }
         let mut d = self.local_day(t)?.checked_sub(1)?;
         for _ in 0..SEARCH_DAYS + 3 {
-            for &(s, e) in self.day(d).iter() {
+            for (s, e) in self.day(d).iter() {
                 if e > t {
                     return Some(s.max(t));
                 }
@@ -602,7 +580,7 @@ impl<'a> Timeline<'a> {
         let mut idle_days = 0;
         for _ in 0..MAX_WALK_DAYS {
             let mut used = false;
-            for &(s, e) in self.day(d).iter() {
+            for (s, e) in self.day(d).iter() {
                 if e <= cur {
                     continue;
                 }
@@ -638,7 +616,7 @@ impl<'a> Timeline<'a> {
         let mut idle_days = 0;
         for _ in 0..MAX_WALK_DAYS {
             let mut used = false;
-            for &(s, e) in self.day(d).iter().rev() {
+            for (s, e) in self.day(d).iter().rev() {
                 if s >= cur {
                     continue;
                 }
@@ -670,7 +648,7 @@ impl<'a> Timeline<'a> {
         };
         let mut total: Ns = 0;
         for d in first.saturating_sub(1)..=last.saturating_add(1) {
-            for &(s, e) in self.day(d).iter() {
+            for (s, e) in self.day(d).iter() {
                 let (s, e) = (s.max(a), e.min(b));
                 if s < e {
                     total += e - s;

@@ -253,7 +253,7 @@ pub(super) fn worst_case(
         let mut targets: Vec<Ns> = Vec::new();
         for d in d0.checked_sub(1)?..=last_target {
             targets.clear();
-            for &(s, e) in tl.day(d).iter() {
+            for (s, e) in tl.day(d).iter() {
                 targets.push(s);
                 targets.push(e);
             }

@@ -5,15 +5,16 @@
 //! (`active`: a cadence that closes runs out, a deal entering outside its dates is not touched)
 //! enter each of them; every stage is judged by its own `max_gap`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::cadences::CadenceFlow;
 use super::timing::{
     gap_rule, gap_rule_across, leg_wait, minutes_text, skipped_text, touch_gaps_with, window,
-    CadenceClock, GapRule, TimingCache,
+    CadenceClock, GapRule,
 };
+use super::timing_cache::TimingCache;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::model::graph::{End, Leg, To, Via};
@@ -127,7 +128,7 @@ fn tail(
     stage: usize,
     elapsed: u64,
     clock: &CadenceClock,
-    cache: &mut TimingCache,
+    cache: &TimingCache,
 ) -> Gap {
     let cal: &Calendar = &clock.cal;
     let first_day = clock.dates.map_or(window(cal).0, |w| w.from);
@@ -180,12 +181,40 @@ fn tail(
     })
 }
 
-/// The findings already made once per project: stage exits (pipeline, stage, exit) and stages
-/// whose cadences all have dates (pipeline, stage).
+/// A finding made once per project, for the first cadence in source order that makes it: a
+/// stage exit's E0419 (pipeline, stage, exit); and what a deal entering a stage outside the
+/// dates of all its cadences meets (pipeline, stage), which the first cadence with dates decides,
+/// with a finding or without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Once {
+    Exit(usize, usize, usize),
+    Outside(usize, usize),
+}
+
+/// The findings of one cadence's timing analyses, in the order they are reported; cadences are
+/// analysed apart (in parallel) and merged in source order.
 #[derive(Default)]
-pub(super) struct Seen {
-    exits: HashSet<(usize, usize, usize)>,
-    outside: HashSet<(usize, usize)>,
+pub(super) struct Found {
+    list: Vec<(Option<Once>, Option<Diagnostic>)>,
+}
+
+impl Found {
+    pub(super) fn push(&mut self, d: Diagnostic) {
+        self.list.push((None, Some(d)));
+    }
+
+    fn once(&mut self, key: Once, d: Option<Diagnostic>) {
+        self.list.push((Some(key), d));
+    }
+
+    /// Appends the findings to `out`, but a [`Once`] already in `seen`.
+    pub(super) fn merge_into(self, seen: &mut HashSet<Once>, out: &mut Vec<Diagnostic>) {
+        for (key, d) in self.list {
+            if key.is_none_or(|k| seen.insert(k)) {
+                out.extend(d);
+            }
+        }
+    }
 }
 
 /// How a cadence can end, seen from its last touch: the leg that gets there, the effects that
@@ -211,7 +240,7 @@ fn long_text(m: u64) -> String {
 /// The worst wait from the start of a cadence (a stage entry at `starts`) to its first touch,
 /// past skipped steps: (wait, the leg).
 fn first_touch<'g>(
-    cache: &mut TimingCache,
+    cache: &TimingCache,
     clock: &CadenceClock,
     c: &Cadence,
     legs: &'g [Leg<'g>],
@@ -221,6 +250,48 @@ fn first_touch<'g>(
         .filter(|l| l.edge.is_none() && matches!(l.to, To::Step(_)))
         .filter_map(|l| leg_wait(cache, clock, c, l, starts, Measure::Wall).map(|w| (w, l)))
         .max_by_key(|(w, _)| w.minutes)
+}
+
+/// The cadences' flows, with the ones working each (pipeline, stage) in source order and the
+/// flow of each cadence: what the analyses of one cadence look up about the others.
+pub(super) struct Flows<'f> {
+    all: &'f [CadenceFlow],
+    by_stage: HashMap<(usize, usize), Vec<usize>>,
+    by_cadence: HashMap<usize, usize>,
+}
+
+impl<'f> Flows<'f> {
+    pub(super) fn new(m: &Model, all: &'f [CadenceFlow]) -> Flows<'f> {
+        let mut by_stage: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        let mut by_cadence = HashMap::new();
+        for (i, f) in all.iter().enumerate() {
+            by_cadence.entry(f.cadence).or_insert(i);
+            if let Some((Some(p), Some(s))) =
+                m.cadences.get(f.cadence).map(|c| (c.pipeline, c.stage))
+            {
+                by_stage.entry((p, s)).or_default().push(i);
+            }
+        }
+        Flows {
+            all,
+            by_stage,
+            by_cadence,
+        }
+    }
+
+    /// The flows of the cadences that work stage `stage` of pipeline `pi`, in source order.
+    fn working(&self, pi: usize, stage: usize) -> impl Iterator<Item = &'f CadenceFlow> + '_ {
+        self.by_stage
+            .get(&(pi, stage))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.all.get(i))
+    }
+
+    /// The flow of cadence `c`.
+    fn of(&self, c: usize) -> Option<&'f CadenceFlow> {
+        self.by_cadence.get(&c).and_then(|&i| self.all.get(i))
+    }
 }
 
 /// Who takes a deal that enters a stage, and how soon: the worst first touch over the cadences
@@ -233,27 +304,20 @@ struct Takers {
 
 fn takers(
     m: &Model,
-    flows: &[CadenceFlow],
+    flows: &Flows<'_>,
     pi: usize,
     stage: usize,
     starts: Starts,
-    cache: &mut TimingCache,
+    cache: &TimingCache,
 ) -> Takers {
     let mut wait: Option<(u64, String)> = None;
     let mut any = false;
     let mut all_dated = true;
     // the cadences that take a deal entering the stage (not the ones waiting for a hand-off)
-    let working: Vec<usize> = flows
-        .iter()
-        .map(|f| f.cadence)
-        .filter(|&c| {
-            m.cadences
-                .get(c)
-                .is_some_and(|c2| c2.pipeline == Some(pi) && c2.stage == Some(stage))
-        })
-        .collect();
-    let entry = crate::model::entry_cadences(m, &working);
-    for f in flows {
+    let working: Vec<&CadenceFlow> = flows.working(pi, stage).collect();
+    let ids: Vec<usize> = working.iter().map(|f| f.cadence).collect();
+    let entry = crate::model::entry_cadences(m, &ids);
+    for f in working {
         let Some(c2) = m.cadences.get(f.cadence) else {
             continue;
         };
@@ -284,12 +348,11 @@ impl super::Checker {
     /// E0417, E0418, E0419 for one cadence working a stage of a pipeline.
     pub(super) fn live_deal(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         flow: &CadenceFlow,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
-        seen: &mut Seen,
-        out: &mut Vec<Diagnostic>,
+        cache: &TimingCache,
+        out: &mut Found,
     ) {
         let m: &Model = &self.model;
         let Some(c) = m.cadences.get(flow.cadence) else {
@@ -338,8 +401,9 @@ impl super::Checker {
         // E0417: outside the dates of every cadence working the stage, nothing touches the deal
         if let (Some(r), Some(w)) = (&rule, c.window) {
             let who = takers(m, flows, pi, stage, Starts::AnyMoment, cache);
-            if who.all_dated && seen.outside.insert((pi, stage)) {
+            if who.all_dated {
                 let g = tail(p, stage, 0, clock, cache);
+                let mut finding = None;
                 if g.minutes > r.minutes {
                     let what = if c.defer {
                         format!(
@@ -366,14 +430,15 @@ impl super::Checker {
                     if let Some((span, text)) = g.related {
                         d = d.with_related(span, text);
                     }
-                    out.push(note(d, r));
+                    finding = Some(note(d, r));
                 }
+                out.once(Once::Outside(pi, stage), finding);
             }
         }
         self.endings(flows, flow, clock, cache, &legs, rule.as_ref(), out);
         // E0419: a pipeline exit moves the deal mid-cadence: the wait in progress, then the next
         // stage's first touch (or its timer, when no cadence works it)
-        let in_progress = touch_gaps_with(m, flow.cadence, cache)
+        let in_progress = touch_gaps_with(clock, c, &flow.graph, cache)
             .iter()
             .map(|g| g.2)
             .chain(own.as_ref().map(|(w, _)| w.minutes))
@@ -381,10 +446,7 @@ impl super::Checker {
             .unwrap_or(0);
         for (xi, x) in st.exits.iter().enumerate() {
             let t = x.target;
-            if seen.exits.contains(&(pi, stage, xi))
-                || t == stage
-                || p.stages.get(t).is_none_or(|s| s.outcome.is_some())
-            {
+            if t == stage || p.stages.get(t).is_none_or(|s| s.outcome.is_some()) {
                 continue;
             }
             let Some(r) = gap_rule_across(p, stage, t) else {
@@ -395,13 +457,12 @@ impl super::Checker {
             if gap <= r.minutes {
                 continue;
             }
-            seen.exits.insert((pi, stage, xi));
             let long = if wait == u64::MAX {
                 "forever".into()
             } else {
                 minutes_text(gap)
             };
-            out.push(note(
+            out.once(Once::Exit(pi, stage, xi), Some(note(
                 Diagnostic::new(
                     &codes::E0419,
                     x.span,
@@ -419,7 +480,7 @@ impl super::Checker {
                 ))
                 .with_help(format!("declare a cadence with `pipeline {} stage {}` that starts `immediately`", p.name, p.stages[t].name)),
                 &r,
-            ));
+            )));
         }
     }
 
@@ -427,11 +488,11 @@ impl super::Checker {
     /// stage's timer when no cadence (or only cadences with dates) may take it.
     fn next_stage_wait(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         pi: usize,
         t: usize,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
     ) -> (u64, String) {
         let Some(p) = self.model.pipelines.get(pi) else {
             return (0, String::new());
@@ -456,13 +517,13 @@ impl super::Checker {
     #[allow(clippy::too_many_arguments)]
     fn endings(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         flow: &CadenceFlow,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
         legs: &[Leg<'_>],
         rule: Option<&GapRule>,
-        out: &mut Vec<Diagnostic>,
+        out: &mut Found,
     ) {
         let m: &Model = &self.model;
         let Some(c) = m.cadences.get(flow.cadence) else {
@@ -629,7 +690,9 @@ impl super::Checker {
             }
             worst = Some((gap.minutes, d.with_related(r.span, r.text.clone())));
         }
-        out.extend(worst.map(|w| w.1));
+        if let Some((_, d)) = worst {
+            out.push(d);
+        }
     }
 
     /// The wait after a cadence runs out `after` minutes past its last touch and hands the deal
@@ -638,7 +701,7 @@ impl super::Checker {
     #[allow(clippy::too_many_arguments)]
     fn hand_off_gap(
         &self,
-        flows: &[CadenceFlow],
+        flows: &Flows<'_>,
         h: usize,
         pi: usize,
         after: u64,
@@ -646,10 +709,10 @@ impl super::Checker {
         stage: usize,
         elapsed: u64,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
     ) -> Gap {
         let m = &self.model;
-        let Some((hc, hf)) = m.cadences.get(h).zip(flows.iter().find(|f| f.cadence == h)) else {
+        let Some((hc, hf)) = m.cadences.get(h).zip(flows.of(h)) else {
             return tail(p, stage, elapsed, clock, cache);
         };
         // a target on another pipeline or stage never takes the deal (E0426)

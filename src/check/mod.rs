@@ -12,9 +12,11 @@ mod pipelines;
 mod playbook;
 mod runs;
 mod shadowed;
+mod test_blocks;
 mod timing;
+mod timing_cache;
 
-pub use timing::{entry_gap, run_out_gap, touch_gaps};
+pub use timing::{entry_gap, minutes_text, run_out_gap, touch_gaps};
 
 use std::collections::HashMap;
 

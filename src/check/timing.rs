@@ -2,10 +2,10 @@
 //! as worst cases over real dates of the calendar (weekends, holidays, make-up days, DST), or
 //! over the cadence's own dates when it is `active` only on some.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, NaiveDate};
 
+use super::live::{Flows, Found};
+use super::timing_cache::TimingCache;
 use super::Checker;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing, WorstCase};
 use crate::diagnostics::{codes, Diagnostic};
@@ -48,55 +48,6 @@ pub fn minutes_text(m: u64) -> String {
     parts.join(" ")
 }
 
-type CacheKey = (usize, Option<DateWindow>, Timing, bool, bool);
-
-/// Worst cases are costly; identical (calendar, dates, timing, starts, measure) questions are
-/// asked once.
-#[derive(Default)]
-pub struct TimingCache {
-    map: HashMap<CacheKey, Option<WorstCase>>,
-}
-
-impl TimingCache {
-    fn worst(
-        &mut self,
-        clock: &CadenceClock,
-        t: Timing,
-        starts: Starts,
-        m: Measure,
-    ) -> Option<WorstCase> {
-        let key = (
-            clock.key,
-            clock.dates,
-            t,
-            starts == Starts::AnyMoment,
-            m == Measure::Business,
-        );
-        self.map
-            .entry(key)
-            .or_insert_with(|| match clock.dates {
-                None => worst_in_years(&clock.cal, t, starts, m),
-                Some(w) => clock.cal.worst_case(t, starts, m, (w.from, w.to)),
-            })
-            .clone()
-    }
-}
-
-/// The worst case over [`window`], dated within the calendar's years whenever one as bad is:
-/// the month before them counts only when a start there is strictly worse (a gap that runs into
-/// the first listed holidays), so ties never pick a date the calendar says nothing about.
-fn worst_in_years(cal: &Calendar, t: Timing, starts: Starts, m: Measure) -> Option<WorstCase> {
-    let (from, to) = window(cal);
-    let years = NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)?;
-    let inside = cal.worst_case(t, starts, m, (years, to))?;
-    let lead_in = cal.worst_case(t, starts, m, (from, years.pred_opt()?))?;
-    Some(if lead_in.minutes > inside.minutes {
-        lead_in
-    } else {
-        inside
-    })
-}
-
 /// The calendar a cadence's timing runs on (its own, else its pipeline's, else always open in
 /// UTC) with the key the cache knows it by, and the dates analysed: the cadence's `active`
 /// window, else the calendar's years.
@@ -128,12 +79,12 @@ impl CadenceClock {
     /// The worst case of one timing over the analysed dates.
     pub(super) fn worst(
         &self,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
         t: Timing,
         starts: Starts,
         m: Measure,
     ) -> Option<WorstCase> {
-        cache.worst(self, t, starts, m)
+        cache.worst(self.key, self.dates, t, starts, m)
     }
 
     /// `computed over calendar `x`, 2025-12-01 to 2026-12-31`, when there is a calendar.
@@ -150,7 +101,7 @@ impl CadenceClock {
 
 /// Minutes a `within D` adds to a wait: the longest wall-clock time D can span after a touch
 /// (business durations on the calendar, so a weekend or a holiday inside counts).
-fn within_minutes(cache: &mut TimingCache, clock: &CadenceClock, w: Option<Delay>) -> u64 {
+fn within_minutes(cache: &TimingCache, clock: &CadenceClock, w: Option<Delay>) -> u64 {
     match w {
         None | Some(Delay::Zero) => 0,
         Some(Delay::Wall { minutes }) => minutes,
@@ -208,7 +159,7 @@ impl Wait {
 /// The worst wait of a leg, measured per `m`; `first` is where the first piece may start (any
 /// moment for a stage entry, an open moment for a touch).
 pub(super) fn leg_wait(
-    cache: &mut TimingCache,
+    cache: &TimingCache,
     clock: &CadenceClock,
     c: &model::Cadence,
     leg: &Leg<'_>,
@@ -279,19 +230,19 @@ pub(super) fn gap_rule_across(p: &Pipeline, a: usize, b: usize) -> Option<GapRul
 /// each leg of its step graph from a touch to a touch, (from, to, minutes). Read-only, for tests
 /// and tools.
 pub fn touch_gaps(model: &Model, cadence: usize) -> Vec<(usize, usize, u64)> {
-    touch_gaps_with(model, cadence, &mut TimingCache::default())
-}
-
-pub(super) fn touch_gaps_with(
-    model: &Model,
-    cadence: usize,
-    cache: &mut TimingCache,
-) -> Vec<(usize, usize, u64)> {
     let Some(c) = model.cadences.get(cadence) else {
         return Vec::new();
     };
     let clock = CadenceClock::of(model, c);
-    let graph = StepGraph::new(c);
+    touch_gaps_with(&clock, c, &StepGraph::new(c), &TimingCache::new(model))
+}
+
+pub(super) fn touch_gaps_with(
+    clock: &CadenceClock,
+    c: &model::Cadence,
+    graph: &StepGraph,
+    cache: &TimingCache,
+) -> Vec<(usize, usize, u64)> {
     graph
         .legs()
         .iter()
@@ -299,7 +250,7 @@ pub(super) fn touch_gaps_with(
             let (Some(from), To::Step(to)) = (leg.from(), &leg.to) else {
                 return None;
             };
-            let w = leg_wait(cache, &clock, c, leg, Starts::OpenMoments, Measure::Wall)?;
+            let w = leg_wait(cache, clock, c, leg, Starts::OpenMoments, Measure::Wall)?;
             Some((from, *to, w.minutes))
         })
         .collect()
@@ -310,12 +261,12 @@ pub(super) fn touch_gaps_with(
 pub fn entry_gap(model: &Model, cadence: usize) -> Option<u64> {
     let c = model.cadences.get(cadence)?;
     let clock = CadenceClock::of(model, c);
-    let mut cache = TimingCache::default();
+    let cache = TimingCache::new(model);
     StepGraph::new(c)
         .legs()
         .iter()
         .filter(|l| l.edge.is_none() && matches!(l.to, To::Step(_)))
-        .filter_map(|l| leg_wait(&mut cache, &clock, c, l, Starts::AnyMoment, Measure::Wall))
+        .filter_map(|l| leg_wait(&cache, &clock, c, l, Starts::AnyMoment, Measure::Wall))
         .map(|w| w.minutes)
         .max()
 }
@@ -343,7 +294,7 @@ pub fn run_out_gap(model: &Model, cadence: usize) -> Option<u64> {
     use crate::model::graph::End;
     let c = model.cadences.get(cadence)?;
     let clock = CadenceClock::of(model, c);
-    let mut cache = TimingCache::default();
+    let cache = TimingCache::new(model);
     let graph = StepGraph::new(c);
     let reach = graph.reachable();
     graph
@@ -361,7 +312,7 @@ pub fn run_out_gap(model: &Model, cadence: usize) -> Option<u64> {
             } else {
                 Starts::OpenMoments
             };
-            leg_wait(&mut cache, &clock, c, l, first, Measure::Wall).map(|w| w.minutes)
+            leg_wait(&cache, &clock, c, l, first, Measure::Wall).map(|w| w.minutes)
         })
         .max()
 }
@@ -383,102 +334,20 @@ pub(super) fn skipped_text(c: &model::Cadence, skipped: &[StepId]) -> String {
 
 impl Checker {
     pub(super) fn timing_analyses(&mut self) {
-        let mut cache = TimingCache::default();
+        use rayon::prelude::*;
+        let cache = TimingCache::new(&self.model);
         let flows = std::mem::take(&mut self.flows);
+        // cadences are analysed in parallel; their findings are merged in source order
+        let index = Flows::new(&self.model, &flows);
+        let done: Vec<(Option<(usize, usize)>, Found)> = flows
+            .par_iter()
+            .map(|flow| self.flow_timing(&index, flow, &cache))
+            .collect();
         let mut sla_covered = std::collections::HashSet::new();
-        let mut seen = super::live::Seen::default();
-        for flow in &flows {
-            let Some(c) = self.model.cadences.get(flow.cadence) else {
-                continue;
-            };
-            let Some(pi) = c.pipeline else { continue };
-            if let Some(si) = c.stage {
-                sla_covered.insert((pi, si));
-            }
-            let Some(p) = self.model.pipelines.get(pi) else {
-                continue;
-            };
-            let clock = CadenceClock::of(&self.model, c);
-            if clock
-                .name
-                .as_ref()
-                .is_some_and(|n| self.closed_calendars.contains(n))
-            {
-                continue;
-            }
-            let mut found: Vec<Diagnostic> = Vec::new();
-            // max_gap: every leg of the step graph from a touch to a touch is a wait between two
-            // touches.
-            if let Some(rule) = gap_rule(p, c.stage) {
-                let limit = rule.minutes;
-                let mut reported = std::collections::HashSet::new();
-                for leg in flow.graph.legs() {
-                    let (Some(from), To::Step(to_id)) = (leg.from(), &leg.to) else {
-                        continue;
-                    };
-                    let to_id = *to_id;
-                    let Some(w) = leg_wait(
-                        &mut cache,
-                        &clock,
-                        c,
-                        &leg,
-                        Starts::OpenMoments,
-                        Measure::Wall,
-                    ) else {
-                        continue;
-                    };
-                    if w.minutes <= limit || !reported.insert(to_id) {
-                        continue;
-                    }
-                    let to = &c.steps[to_id];
-                    let path = path_with_skips(&flow.graph, c, &leg);
-                    let via = if w.within > 0 {
-                        format!(
-                            " (the outcome may come {} after the touch)",
-                            minutes_text(w.within)
-                        )
-                    } else {
-                        String::new()
-                    };
-                    let skipped = skipped_text(c, &leg.skipped);
-                    let mut d = Diagnostic::new(
-                        &codes::E0412,
-                        flow.timing_spans[to_id],
-                        format!(
-                            "step `{}` can come {} after step `{}`{skipped}, more than `max_gap {}`",
-                            to.name,
-                            minutes_text(w.minutes),
-                            c.steps[from].name,
-                            minutes_text(limit)
-                        ),
-                    )
-                    .with_label(format!(
-                        "{}{via}",
-                        w.label(c, &clock, |one| format!(
-                            "worst case: touch on {}, next touch on {}",
-                            clock.cal.local_label(one.from),
-                            clock.cal.local_label(one.to)
-                        ))
-                    ))
-                    .with_help(format!(
-                        "path: {path}; shorten the wait or add a touch in between"
-                    ));
-                    if let Some(n) = clock.note() {
-                        d = d.with_note(n);
-                    }
-                    d = d.with_related(rule.span, rule.text.clone());
-                    found.push(d);
-                }
-            }
-            self.live_deal(&flows, flow, &clock, &mut cache, &mut seen, &mut found);
-            // respond within: the first touch after a deal enters the stage this cadence works.
-            if let Some(si) = c.stage {
-                if let Some(sla) = p.stages.get(si).and_then(|s| s.respond_within) {
-                    sla_covered.insert((pi, si));
-                    self.respond_within(flow, &clock, &mut cache, p, si, sla, &mut found);
-                }
-            }
-            self.diags.extend(found);
+        let mut seen = std::collections::HashSet::new();
+        for (covers, found) in done {
+            sla_covered.extend(covers);
+            found.merge_into(&mut seen, &mut self.diags);
         }
         for (pi, p) in self.model.pipelines.iter().enumerate() {
             for (si, s) in p.stages.iter().enumerate() {
@@ -501,17 +370,111 @@ impl Checker {
         self.flows = flows;
     }
 
+    /// `max_gap` and `respond within` for one cadence: its findings, and the stage whose
+    /// `respond within` it covers.
+    fn flow_timing(
+        &self,
+        flows: &Flows<'_>,
+        flow: &super::cadences::CadenceFlow,
+        cache: &TimingCache,
+    ) -> (Option<(usize, usize)>, Found) {
+        let mut found = Found::default();
+        let Some(c) = self.model.cadences.get(flow.cadence) else {
+            return (None, found);
+        };
+        let Some(pi) = c.pipeline else {
+            return (None, found);
+        };
+        let covers = c.stage.map(|si| (pi, si));
+        let Some(p) = self.model.pipelines.get(pi) else {
+            return (covers, found);
+        };
+        let clock = CadenceClock::of(&self.model, c);
+        if clock
+            .name
+            .as_ref()
+            .is_some_and(|n| self.closed_calendars.contains(n))
+        {
+            return (covers, found);
+        }
+        // max_gap: every leg of the step graph from a touch to a touch is a wait between two
+        // touches.
+        if let Some(rule) = gap_rule(p, c.stage) {
+            let limit = rule.minutes;
+            let mut reported = std::collections::HashSet::new();
+            for leg in flow.graph.legs() {
+                let (Some(from), To::Step(to_id)) = (leg.from(), &leg.to) else {
+                    continue;
+                };
+                let to_id = *to_id;
+                let Some(w) = leg_wait(cache, &clock, c, &leg, Starts::OpenMoments, Measure::Wall)
+                else {
+                    continue;
+                };
+                if w.minutes <= limit || !reported.insert(to_id) {
+                    continue;
+                }
+                let to = &c.steps[to_id];
+                let path = path_with_skips(&flow.graph, c, &leg);
+                let via = if w.within > 0 {
+                    format!(
+                        " (the outcome may come {} after the touch)",
+                        minutes_text(w.within)
+                    )
+                } else {
+                    String::new()
+                };
+                let skipped = skipped_text(c, &leg.skipped);
+                let mut d = Diagnostic::new(
+                    &codes::E0412,
+                    flow.timing_spans[to_id],
+                    format!(
+                        "step `{}` can come {} after step `{}`{skipped}, more than `max_gap {}`",
+                        to.name,
+                        minutes_text(w.minutes),
+                        c.steps[from].name,
+                        minutes_text(limit)
+                    ),
+                )
+                .with_label(format!(
+                    "{}{via}",
+                    w.label(c, &clock, |one| format!(
+                        "worst case: touch on {}, next touch on {}",
+                        clock.cal.local_label(one.from),
+                        clock.cal.local_label(one.to)
+                    ))
+                ))
+                .with_help(format!(
+                    "path: {path}; shorten the wait or add a touch in between"
+                ));
+                if let Some(n) = clock.note() {
+                    d = d.with_note(n);
+                }
+                d = d.with_related(rule.span, rule.text.clone());
+                found.push(d);
+            }
+        }
+        self.live_deal(flows, flow, &clock, cache, &mut found);
+        // respond within: the first touch after a deal enters the stage this cadence works.
+        if let Some(si) = c.stage {
+            if let Some(sla) = p.stages.get(si).and_then(|s| s.respond_within) {
+                self.respond_within(flow, &clock, cache, p, si, sla, &mut found);
+            }
+        }
+        (covers, found)
+    }
+
     /// E0413: the worst time from entering stage `si` to the first touch, in the SLA's measure.
     #[allow(clippy::too_many_arguments)]
     fn respond_within(
         &self,
         flow: &super::cadences::CadenceFlow,
         clock: &CadenceClock,
-        cache: &mut TimingCache,
+        cache: &TimingCache,
         p: &Pipeline,
         si: usize,
         sla: Delay,
-        found: &mut Vec<Diagnostic>,
+        found: &mut Found,
     ) {
         let Some(c) = self.model.cadences.get(flow.cadence) else {
             return;

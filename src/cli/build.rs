@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::{color_choice, load_and_check, plural, Color, Exit};
+use super::{color_choice, load_and_check, plural, Color, Exit, Format};
 use crate::build::{self, Ids, Options, Target};
 use crate::diagnostics::{self, codes, render_human, Diagnostic};
 use crate::fsio;
@@ -46,12 +46,23 @@ pub struct BuildArgs {
     pub allow_lossy: bool,
     pub ids: Option<PathBuf>,
     pub strict: bool,
+    pub format: Format,
     pub color: Color,
+}
+
+/// Print findings that stop a build before it starts (the ids file), in the build's format.
+fn show(format: Format, color: Color, map: &SourceMap, diags: &[Diagnostic]) {
+    match diagnostics::render_document(format, &[(map, diags)]) {
+        Some(doc) => {
+            let _ = super::emit(&doc);
+        }
+        None => super::say(render_human(map, diags, color_choice(color))),
+    }
 }
 
 /// Read and parse the ids file. Like a source: only a regular file within the size limit;
 /// bytes that are not UTF-8 are E0003 and a parse error is E0906 (findings, exit 1).
-fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
+fn load_ids(path: &Path, format: Format, color: Color) -> Result<Ids, Exit> {
     let bytes = match fsio::read_regular(path, MAX_FILE_BYTES as u64) {
         Ok(b) => b,
         Err(fsio::ReadFail::Io(m)) => {
@@ -73,7 +84,7 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
         Err(e) => {
             let id = map.add(SourceFile::new(name.clone(), String::new()));
             let d = crate::project::not_utf8(id, &name, e.utf8_error().valid_up_to());
-            super::say(render_human(&map, &[d], color_choice(color)));
+            show(format, color, &map, &[d]);
             return Err(Exit::Findings);
         }
     };
@@ -88,7 +99,7 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
                 format!("invalid ids file: {}", e.message),
             )
             .with_help("see `cadence explain E0906` and docs/targets.md for the format");
-            super::say(render_human(&map, &[d], color_choice(color)));
+            show(format, color, &map, &[d]);
             Err(Exit::Findings)
         }
     }
@@ -96,11 +107,18 @@ fn load_ids(path: &Path, color: Color) -> Result<Ids, Exit> {
 
 pub fn cmd_build(args: BuildArgs) -> Exit {
     let target: Target = args.target.into();
+    if args.format != Format::Human && args.out.is_none() {
+        super::say(format_args!(
+            "error: `--format {}` prints the findings on stdout; write the build to a folder with `-o DIR`\n",
+            format!("{:?}", args.format).to_lowercase()
+        ));
+        return Exit::Usage;
+    }
     let mut opts = Options::new(target);
     opts.allow_lossy = args.allow_lossy;
     opts.strict = args.strict;
     if let Some(p) = &args.ids {
-        match load_ids(p, args.color) {
+        match load_ids(p, args.format, args.color) {
             Ok(ids) => opts.ids = ids,
             Err(exit) => return exit,
         }
@@ -113,6 +131,8 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     let mut clash = None;
     let (runs, failed) = load_and_check(&args.paths);
     io_failed |= failed;
+    // the findings of every project, for a machine format's one document
+    let mut found: Vec<(SourceMap, Vec<Diagnostic>)> = Vec::new();
     for run in runs {
         let (map, mut diags) = (run.map, run.diagnostics);
         let clean = !diags.iter().any(Diagnostic::is_error);
@@ -126,12 +146,22 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         }
         errors += diags.iter().filter(|d| d.is_error()).count();
         warnings += diags.iter().filter(|d| !d.is_error()).count();
-        let _ = write!(err, "{}", render_human(&map, &diags, choice));
+        if args.format == Format::Human {
+            let _ = write!(err, "{}", render_human(&map, &diags, choice));
+        }
         for o in built.map(|b| b.outputs).unwrap_or_default() {
             if outputs.contains_key(&o.file_name) {
                 clash = Some(o.file_name.clone());
             }
             outputs.insert(o.file_name.clone(), o);
+        }
+        found.push((map, diags));
+    }
+    let view: Vec<(&SourceMap, &[Diagnostic])> =
+        found.iter().map(|(m, d)| (m, d.as_slice())).collect();
+    if let Some(doc) = diagnostics::render_document(args.format, &view) {
+        if super::emit(&doc).is_err() {
+            return Exit::Usage;
         }
     }
     if let Some(f) = clash {

@@ -1,5 +1,6 @@
 //! `cadence compare BASE CANDIDATE`: both versions on the same synthetic leads (keyed random
-//! draws), with paired statistics. `--against PATH` takes BASE from another copy of the project.
+//! draws), with paired statistics. `--against PATH|REF` takes BASE from another copy of the
+//! project or from a git revision of it.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use super::settings::{self, Settings, Source};
 use super::simulate::{load_model, usage, worker_pool, RunFlags};
-use super::{Exit, Format};
+use super::{Exit, ReportFormat};
 use crate::model::{Model, SimTarget};
 use crate::simulate::{self, compare::Paired, Config, Program};
 
@@ -20,9 +21,10 @@ pub struct CompareArgs {
     /// the project (files or folders; default: the current folder)
     #[arg(long = "path", default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// take BASE from this other copy of the project (e.g. the last release checked out)
-    #[arg(long)]
-    pub against: Option<PathBuf>,
+    /// take BASE from another copy of the project (a folder), or from a git revision of this
+    /// one (`main`, `HEAD~1`; read with git, no checkout) when no such folder exists
+    #[arg(long, value_name = "PATH|REF")]
+    pub against: Option<String>,
     /// lead model, when BASE and CANDIDATE are cadences without a simulation
     #[arg(long)]
     pub leads: Option<String>,
@@ -141,9 +143,20 @@ fn differences(
 }
 
 fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
-    let cand_model = load_model(&a.paths, a.run.format)?;
+    let cand_model = load_model(&a.paths, a.run.format.diagnostics())?;
     let base_model = match &a.against {
-        Some(p) => load_model(std::slice::from_ref(p), a.run.format)?,
+        Some(p) if std::path::Path::new(p).exists() => {
+            load_model(&[PathBuf::from(p)], a.run.format.diagnostics())?
+        }
+        Some(rev) => {
+            let [project] = a.paths.as_slice() else {
+                super::say(
+                    "error: `--against REF` takes the project as one folder (`--path DIR`)\n",
+                );
+                return Err(Exit::Usage);
+            };
+            super::diff::model_at(project, rev, a.run.format.diagnostics())?
+        }
         None => cand_model.clone(),
     };
     let base = side(&base_model, &a.base, a.leads.as_deref()).map_err(usage)?;
@@ -189,7 +202,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let n = paired.n();
     use std::fmt::Write as _;
     let text = match a.run.format {
-        Format::Json => {
+        ReportFormat::Json | ReportFormat::Markdown => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({
                 "format_version": simulate::report::SIM_FORMAT_VERSION,
@@ -215,12 +228,16 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
             });
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
+            if a.run.format == ReportFormat::Markdown {
+                super::markdown::comparison(&doc)
+            } else {
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                )
+            }
         }
-        _ => {
+        ReportFormat::Human => {
             let mut t = String::new();
             let _ = writeln!(
                 t,

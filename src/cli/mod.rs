@@ -2,19 +2,25 @@
 
 mod build;
 mod compare;
+mod diff;
+mod fmt;
+pub mod init;
+mod markdown;
 mod output;
 mod settings;
 pub(crate) mod simulate;
+mod test;
 
 pub(crate) use output::{emit, say};
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::check;
-use crate::diagnostics::{self, codes, render_human, render_json, ColorChoice, Diagnostic};
+pub use crate::diagnostics::Format;
+use crate::diagnostics::{self, codes, render_human, ColorChoice, Diagnostic};
 use crate::project::{self, Project};
 use crate::source::{SourceFile, SourceMap, Span};
 
@@ -46,12 +52,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How `simulate` and `compare` print their reports.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Format {
+pub enum ReportFormat {
+    /// text for people
     Human,
+    /// one JSON document (docs/simulation.md)
     Json,
-    /// GitHub Actions annotations
-    Github,
+    /// the headline figures as Markdown, for a pull-request comment or a job summary
+    Markdown,
+}
+
+impl ReportFormat {
+    /// The format of the diagnostics a report cannot start for.
+    pub fn diagnostics(self) -> Format {
+        match self {
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Human | ReportFormat::Markdown => Format::Human,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -78,13 +97,7 @@ pub enum Command {
         color: Color,
     },
     /// Rewrite files in the canonical layout (comments are kept)
-    Fmt {
-        /// files or folders (default: the current folder)
-        paths: Vec<PathBuf>,
-        /// do not write; exit 1 when a file would change
-        #[arg(long)]
-        check: bool,
-    },
+    Fmt(fmt::FmtArgs),
     /// Compile a checked project to neutral JSON or CRM request bodies (see docs/targets.md)
     Build {
         /// files or folders (default: the current folder)
@@ -104,21 +117,38 @@ pub enum Command {
         /// a CRM id missing from the ids file is an error (default: a marked placeholder)
         #[arg(long)]
         strict: bool,
+        /// output format for findings (machine formats need `-o`: stdout holds the findings)
+        #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
+        format: Format,
         /// colour in human output
         #[arg(long, value_enum, default_value = "auto")]
         color: Color,
     },
     /// Print the JSON Schema of the neutral JSON format (`build --target json`)
     Schema,
-    /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
     /// Monte Carlo simulation of a cadence over a lead model
     Simulate(simulate::SimulateArgs),
     /// Paired what-if: two versions on the same synthetic leads
     Compare(compare::CompareArgs),
+    /// What changed since a git revision, in words, and which changes are risky
+    Diff(diff::DiffArgs),
+    /// Run the `test` blocks: scripted leads on the simulator's engine, every `expect` checked
+    Test(test::TestArgs),
+    /// Print the documentation of a diagnostic code, e.g. `cadence explain E0412`
     Explain {
         /// a code such as E0412, or `all` to list every code
         code: String,
     },
+    /// Start a project: calendar, pipeline, cadences, lead model, simulation, tests, CI workflow
+    Init(init::InitArgs),
+    /// Print a shell completion script, e.g. `cadence completions bash > /etc/bash_completion.d/cadence`
+    Completions {
+        /// the shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cadence man > cadence.1 && man ./cadence.1`
+    Man,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -146,7 +176,7 @@ pub fn run(cli: Cli) -> Exit {
             deny_warnings,
             color,
         } => cmd_check(&paths, format, deny_warnings, color),
-        Command::Fmt { paths, check } => cmd_fmt(&paths, check),
+        Command::Fmt(args) => fmt::run(args),
         Command::Explain { code } => cmd_explain(&code),
         Command::Build {
             paths,
@@ -155,6 +185,7 @@ pub fn run(cli: Cli) -> Exit {
             allow_lossy,
             ids,
             strict,
+            format,
             color,
         } => build::cmd_build(build::BuildArgs {
             paths,
@@ -163,11 +194,38 @@ pub fn run(cli: Cli) -> Exit {
             allow_lossy,
             ids,
             strict,
+            format,
             color,
         }),
         Command::Schema => build::cmd_schema(),
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cadence", &mut out);
+            emit_bytes(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => emit_bytes(&out),
+                Err(e) => {
+                    say(format_args!("error: cannot render the man page: {e}\n"));
+                    Exit::Usage
+                }
+            }
+        }
+    }
+}
+
+/// Print generated text (completions, the man page) on stdout.
+fn emit_bytes(out: &[u8]) -> Exit {
+    match emit(&String::from_utf8_lossy(out)) {
+        Ok(_) => Exit::Clean,
+        Err(e) => e,
     }
 }
 
@@ -349,20 +407,11 @@ fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Colo
         .filter(|d| !d.is_error())
         .count();
     let files: usize = runs.iter().map(|(m, _)| m.file_count()).sum();
-    let written = match format {
-        Format::Json => {
-            let view: Vec<(&SourceMap, &[Diagnostic])> =
-                runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
-            emit(&render_json(&view))
-        }
-        Format::Github => {
-            let text: String = runs
-                .iter()
-                .map(|(map, diags)| diagnostics::render_github(map, diags))
-                .collect();
-            emit(&text)
-        }
-        Format::Human => {
+    let view: Vec<(&SourceMap, &[Diagnostic])> =
+        runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
+    let written = match diagnostics::render_document(format, &view) {
+        Some(doc) => emit(&doc),
+        None => {
             let choice = color_choice(color);
             let mut err = std::io::stderr().lock();
             for (map, diags) in &runs {
@@ -424,114 +473,6 @@ pub(crate) fn plural(n: usize) -> &'static str {
     }
 }
 
-fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> Exit {
-    // a folder without sources is a usage problem, as for `check`
-    let mut nothing_to_format = false;
-    let mut files = Vec::new();
-    let mut io_errors = Vec::new();
-    let mut map = SourceMap::new();
-    let mut diags = Vec::new();
-    for g in group_paths(paths) {
-        match g {
-            Group::Project(_, f) => files.extend(f),
-            Group::Unreadable(p, e) => {
-                io_errors.push(format!("cannot read `{}`: {e}", p.display()))
-            }
-            Group::Empty(p) => {
-                nothing_to_format = true;
-                diags.push(no_sources(&mut map, &p))
-            }
-        }
-    }
-    let mut exit = Exit::Clean;
-    let mut changed = 0usize;
-    let read: Vec<_> = files
-        .iter()
-        .map(|path| project::read_source(path, &mut map))
-        .collect();
-    // files format in parallel; what a run prints and writes follows the files' order
-    let formatted: Vec<Option<Result<String, Vec<Diagnostic>>>> = {
-        use rayon::prelude::*;
-        let map = &map;
-        read.par_iter()
-            .map(|r| {
-                let id = *r.as_ref().ok()?;
-                let text = map.get(id).map(|f| f.text.as_str()).unwrap_or_default();
-                Some(crate::fmt::format_source(id, text))
-            })
-            .collect()
-    };
-    for ((path, r), out) in files.iter().zip(read).zip(formatted) {
-        let id = match r {
-            Ok(id) => id,
-            Err(project::ReadError::Io(m)) => {
-                io_errors.push(m);
-                continue;
-            }
-            Err(project::ReadError::Finding(d)) => {
-                diags.push(d);
-                continue;
-            }
-        };
-        let text = map.get(id).map(|f| f.text.as_str()).unwrap_or_default();
-        match out {
-            Some(Ok(out)) if out == text => {}
-            Some(Ok(out)) => {
-                changed += 1;
-                // a closed or full stdout must not abort the run half-way
-                let mut stdout = std::io::stdout().lock();
-                if check_only {
-                    let _ = writeln!(stdout, "would reformat {}", path.display());
-                } else if let Err(e) = write_formatted(path, &out) {
-                    io_errors.push(e);
-                } else {
-                    let _ = writeln!(stdout, "formatted {}", path.display());
-                }
-            }
-            Some(Err(d)) => diags.extend(d),
-            None => {}
-        }
-    }
-    if !diags.is_empty() {
-        diagnostics::sort(&mut diags);
-        say(render_human(&map, &diags, color_choice(Color::Auto)));
-        exit = Exit::Findings;
-    }
-    if check_only && changed > 0 {
-        exit = Exit::Findings;
-    }
-    for e in &io_errors {
-        say(format_args!("error: {e}\n"));
-    }
-    if !io_errors.is_empty() || nothing_to_format {
-        exit = Exit::Usage;
-    }
-    exit
-}
-
-/// Replace a source with its formatted text, atomically; a symlink is never written through
-/// (the file it points at may lie outside the project).
-fn write_formatted(path: &std::path::Path, text: &str) -> Result<(), String> {
-    let is_link = std::fs::symlink_metadata(path)
-        .map(|m| m.file_type().is_symlink())
-        .unwrap_or(false);
-    if is_link {
-        let target = std::fs::canonicalize(path)
-            .map(|t| format!(" (format `{}` itself)", t.display()))
-            .unwrap_or_default();
-        return Err(format!(
-            "`{}` is a symbolic link; fmt does not write through links{target}",
-            path.display()
-        ));
-    }
-    crate::fsio::replace(path, text.as_bytes()).map_err(|e| {
-        format!(
-            "cannot write `{}`: {e}; the file is unchanged",
-            path.display()
-        )
-    })
-}
-
 fn cmd_explain(code: &str) -> Exit {
     let text = if code.eq_ignore_ascii_case("all") {
         codes::ALL
@@ -576,20 +517,11 @@ pub(crate) fn render_failure(
     runs: &[(SourceMap, Vec<Diagnostic>)],
     format: Format,
 ) -> Result<(), Exit> {
-    match format {
-        Format::Json => {
-            let view: Vec<(&SourceMap, &[Diagnostic])> =
-                runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
-            emit(&render_json(&view)).map(|_| ())
-        }
-        Format::Github => {
-            let text: String = runs
-                .iter()
-                .map(|(map, diags)| diagnostics::render_github(map, diags))
-                .collect();
-            emit(&text).map(|_| ())
-        }
-        Format::Human => {
+    let view: Vec<(&SourceMap, &[Diagnostic])> =
+        runs.iter().map(|(m, d)| (m, d.as_slice())).collect();
+    match diagnostics::render_document(format, &view) {
+        Some(doc) => emit(&doc).map(|_| ()),
+        None => {
             let choice = color_choice(Color::Auto);
             for (map, diags) in runs {
                 say(render_human(map, diags, choice));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{Datelike, NaiveDateTime, TimeZone};
 
 use super::settings::{self, Settings, Source};
-use super::{render_failure, Exit, Format};
+use super::{render_failure, Exit, Format, ReportFormat};
 use crate::diagnostics::Diagnostic;
 use crate::model::{Model, SimTarget};
 use crate::simulate::{self, report, Program};
@@ -52,8 +52,9 @@ pub struct RunFlags {
     /// worker threads (default: all cores); results do not depend on it
     #[arg(long)]
     pub threads: Option<usize>,
-    #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
-    pub format: Format,
+    /// output format of the report
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ReportFormat,
 }
 
 /// One run to do: which cadence and lead model, with its settings.
@@ -281,10 +282,10 @@ pub fn run(a: SimulateArgs) -> Exit {
 }
 
 fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
-    let model = load_model(&a.paths, a.run.format)?;
+    let model = load_model(&a.paths, a.run.format.diagnostics())?;
     let plans = plans(&model, &a).map_err(usage)?;
     let pool = worker_pool(a.run.threads)?;
-    let show_progress = a.run.format == Format::Human && std::io::stderr().is_terminal();
+    let show_progress = a.run.format == ReportFormat::Human && std::io::stderr().is_terminal();
     let mut json_reports = Vec::new();
     for plan in plans {
         if a.exact {
@@ -293,8 +294,8 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
             let cfg = plan.settings.config(&program).map_err(usage)?;
             let r = exact_report(&model, &program, &plan, &cfg)?;
             match a.run.format {
-                Format::Json => json_reports.push(r.to_json()),
-                _ => {
+                ReportFormat::Json | ReportFormat::Markdown => json_reports.push(r.to_json()),
+                ReportFormat::Human => {
                     if !super::emit(&format!("{}\n", r.to_text()))? {
                         return Ok(Exit::Clean);
                     }
@@ -325,17 +326,23 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
             super::say(format_args!("warning: {w}\n"));
         }
         match a.run.format {
-            Format::Json => json_reports.push(ran.json),
+            ReportFormat::Json | ReportFormat::Markdown => json_reports.push(ran.json),
             // the reader went away (`| head`): the later runs would go unread
-            _ => {
+            ReportFormat::Human => {
                 if !super::emit(&format!("{}\n", ran.text))? {
                     return Ok(Exit::Clean);
                 }
             }
         }
     }
-    if a.run.format == Format::Json {
-        super::emit(&json_document(json_reports))?;
+    match a.run.format {
+        ReportFormat::Json => {
+            super::emit(&json_document(json_reports))?;
+        }
+        ReportFormat::Markdown => {
+            super::emit(&super::markdown::simulations(&json_reports))?;
+        }
+        ReportFormat::Human => {}
     }
     Ok(Exit::Clean)
 }

@@ -415,6 +415,19 @@ E0802 Error "cadence-not-in-pipeline" "a simulation mixes parts that do not fit"
 "A simulation runs one cadence (`cadence NAME`) or a whole pipeline (`pipeline NAME`), not
 both; `cadences A, B` lists the cadences of a pipeline simulation, and each must work that
 pipeline (its header says `pipeline NAME stage STAGE`).";
+E0803 Error "test-target-conflict" "a test names both a cadence and a pipeline"
+"A test runs one cadence (`cadence NAME`, from the cadence's stage) or a whole pipeline
+(`pipeline NAME [stage STAGE]`, with every cadence that works it), not both. Keep one.";
+E0804 Error "ambiguous-test-step" "a pipeline test names a step that several cadences have"
+"In a pipeline test, `when STEP.OUTCOME` and `expect path` look for the step in every cadence
+that works the pipeline. When two of them have a step of that name, write
+`when CADENCE.STEP.OUTCOME`, or test the cadence on its own (`cadence NAME`).";
+E0805 Error "test-failed" "a test's expectation does not hold"
+"`cadence test` ran the test's scripted lead on the simulator's engine and an `expect` did not
+hold. The message says what was expected and what happened instead; the notes are the trace of
+the lead: each touch, outcome, rule, stage change, timer and cadence end with its time, and
+which rule or exit decided. Fix the cadence or the test. A `when` that never applied (its
+step was not touched by then) fails the test too.";
 
 // ───── build ─────
 E0901 Error "not-expressible" "the build target cannot express part of the project"
@@ -446,4 +459,10 @@ E0906 Error "invalid-ids-file" "the ids file cannot be used"
 `layouts`, at the top level (all targets) or under `[zoho]`, `[salesloft]` or `[hubspot]`. Each
 entry maps a name to a non-empty id (a string or a whole number). docs/targets.md shows an
 example.";
+
+// ───── formatting ─────
+E1001 Error "not-formatted" "a file is not in the canonical layout (`fmt --check`)"
+"`cadence fmt --check` reports each file that `cadence fmt` would rewrite; the span covers the
+first line that differs. Run `cadence fmt` on the file (comments are kept), or look at the change
+first with `cadence fmt --check --diff`.";
 }

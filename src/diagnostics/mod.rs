@@ -2,13 +2,42 @@
 
 pub mod codes;
 mod render;
+pub mod sarif;
 
 pub use codes::{CodeInfo, Severity};
 pub use render::{
     render_github, render_human, render_json, to_json_value, ColorChoice, JSON_FORMAT_VERSION,
 };
+pub use sarif::render_sarif;
 
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
+
+/// How a command that reports findings prints them (`check`, `build`, `fmt --check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// text for people, on stderr
+    Human,
+    /// one JSON document on stdout (docs/diagnostics.md)
+    Json,
+    /// GitHub Actions annotations on stdout
+    Github,
+    /// a SARIF 2.1.0 log on stdout, for code scanning
+    Sarif,
+}
+
+/// The stdout document of a machine format over one or more projects; `None` for human text,
+/// which each command prints on stderr with its own summary line.
+pub fn render_document(format: Format, runs: &[(&SourceMap, &[Diagnostic])]) -> Option<String> {
+    match format {
+        Format::Human => None,
+        Format::Json => Some(render_json(runs)),
+        Format::Github => Some(runs.iter().map(|(m, d)| render_github(m, d)).collect()),
+        Format::Sarif => {
+            let cwd = std::env::current_dir().ok();
+            Some(render_sarif(runs, cwd.as_deref()))
+        }
+    }
+}
 
 /// One finding: a code, a primary span with a label, more labelled places, and help.
 #[derive(Debug, Clone)]

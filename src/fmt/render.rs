@@ -602,6 +602,10 @@ pub fn test_item(item: &TestItem, span: Span) -> Shape {
     let line = Shape::Line;
     match item {
         TestItem::Cadence(i) => line(format!("cadence {}", i.name)),
+        TestItem::Pipeline(p, stage) => line(match stage {
+            Some(s) => format!("pipeline {} stage {}", p.name, s.name),
+            None => format!("pipeline {}", p.name),
+        }),
         TestItem::Lead(facts) => Shape::Braces {
             head: "lead".to_string(),
             parts: list(
@@ -612,7 +616,10 @@ pub fn test_item(item: &TestItem, span: Span) -> Shape {
             open_after: span.start as usize + "lead".len(),
         },
         TestItem::Enroll(d) => line(format!("enroll at {}", datetime(d))),
-        TestItem::When { what, at } => line(format!("when {} at {}", what.text, time_point(at))),
+        TestItem::When { what, value, at } => line(match value {
+            Some(v) => format!("when {} = {} at {}", what.text, literal(v), time_point(at)),
+            None => format!("when {} at {}", what.text, time_point(at)),
+        }),
         TestItem::Expect(x) => match x {
             Expectation::Exit { reason, at: t } => {
                 line(format!("expect exit {}{}", reason.name, at(t)))
@@ -620,11 +627,19 @@ pub fn test_item(item: &TestItem, span: Span) -> Shape {
             Expectation::Stage { stage, at: t } => {
                 line(format!("expect stage {}{}", stage.name, at(t)))
             }
-            Expectation::Touches(n) => line(format!("expect touches {}", n.raw)),
-            Expectation::Path(list) => Shape::Wrap {
-                head: "expect path".to_string(),
-                parts: ident_parts(list),
-            },
+            Expectation::Touches { count, at: t } => {
+                line(format!("expect touches {}{}", count.raw, at(t)))
+            }
+            Expectation::Path { steps, at: t } => {
+                let mut parts = ident_parts(steps);
+                if let (Some(last), Some(_)) = (parts.last_mut(), t) {
+                    last.text.push_str(&at(t));
+                }
+                Shape::Wrap {
+                    head: "expect path".to_string(),
+                    parts,
+                }
+            }
             Expectation::Escalation { role, at: t } => {
                 line(format!("expect escalation {}{}", role.name, at(t)))
             }

@@ -107,8 +107,7 @@ impl Observer for Tally {
 
     #[inline]
     fn stage_left(&mut self, from: usize, to: usize, dwell: f64, _by: MovedBy, _at: Time) {
-        let dwell_h =
-            ((dwell / 60.0).max(0.0) as usize).min(self.dwell_hist[from].len() - 1);
+        let dwell_h = ((dwell / 60.0).max(0.0) as usize).min(self.dwell_hist[from].len() - 1);
         self.dwell_hist[from][dwell_h] += 1;
         self.stage_exits[from][to] += 1;
     }
@@ -126,7 +125,13 @@ impl Observer for Tally {
         self.held_back[stage][exit][part] += 1;
     }
 
-    fn finished(&mut self, stage: usize, touches: u32, outcome: Option<(bool, Time)>, enroll: Time) {
+    fn finished(
+        &mut self,
+        stage: usize,
+        touches: u32,
+        outcome: Option<(bool, Time)>,
+        enroll: Time,
+    ) {
         self.final_stage[stage] += 1;
         self.touches += u64::from(touches);
         self.touches_sq_sum += u64::from(touches) * u64::from(touches);

@@ -257,18 +257,8 @@ pub fn compile(model: &Model, cadence_id: usize, leads_id: usize) -> Result<Prog
 
 fn empty_pipeline() -> Pipeline {
     Pipeline {
-        name: String::new(),
-        title: None,
-        calendar: None,
-        facts: Vec::new(),
-        events: Vec::new(),
         roles: vec!["owner".into()],
-        max_gap_minutes: None,
-        max_gap_span: Default::default(),
-        no_skip: false,
-        no_backward: None,
-        stages: Vec::new(),
-        span: Default::default(),
+        ..Pipeline::default()
     }
 }
 

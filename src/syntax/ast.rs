@@ -572,9 +572,16 @@ pub struct TestDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestItem {
     Cadence(Ident),
+    /// `pipeline NAME [stage NAME]`: the whole pipeline with every cadence that works it
+    Pipeline(Ident, Option<Ident>),
     Lead(Vec<FactValue>),
     Enroll(DateTime),
-    When { what: Path, at: TimePoint },
+    /// `when STEP.OUTCOME at T`, `when EVENT at T`, `when FACT = VALUE at T`
+    When {
+        what: Path,
+        value: Option<Literal>,
+        at: TimePoint,
+    },
     Expect(Expectation),
 }
 
@@ -602,8 +609,14 @@ pub enum Expectation {
         stage: Ident,
         at: Option<TimePoint>,
     },
-    Touches(Integer),
-    Path(Vec<Ident>),
+    Touches {
+        count: Integer,
+        at: Option<TimePoint>,
+    },
+    Path {
+        steps: Vec<Ident>,
+        at: Option<TimePoint>,
+    },
     Escalation {
         role: Ident,
         at: Option<TimePoint>,

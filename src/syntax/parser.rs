@@ -1485,6 +1485,11 @@ impl Builder<'_> {
             let s = self.span(&c);
             let node = match c.as_rule() {
                 Rule::sim_cadence => TestItem::Cadence(self.ident(self.only(c)?)),
+                Rule::sim_pipeline => {
+                    let mut names = children(c);
+                    let pipeline = self.ident(names.next().ok_or(Bug)?);
+                    TestItem::Pipeline(pipeline, names.next().map(|x| self.ident(x)))
+                }
                 Rule::test_lead => TestItem::Lead(
                     children(c)
                         .map(|f| {
@@ -1498,10 +1503,15 @@ impl Builder<'_> {
                 ),
                 Rule::test_enroll => TestItem::Enroll(self.datetime(self.only(c)?)?),
                 Rule::test_when => {
-                    let mut ci = children(c);
-                    let what = self.path(ci.next().ok_or(Bug)?);
-                    let at = self.time_point(ci.next().ok_or(Bug)?)?;
-                    TestItem::When { what, at }
+                    // path, [literal,] time point
+                    let mut ci: Vec<Pair<'_, Rule>> = children(c).collect();
+                    let at = self.time_point(ci.pop().ok_or(Bug)?)?;
+                    let value = match ci.len() {
+                        2 => Some(self.literal(ci.pop().ok_or(Bug)?)?),
+                        _ => None,
+                    };
+                    let what = self.path(ci.pop().ok_or(Bug)?);
+                    TestItem::When { what, value, at }
                 }
                 Rule::expectation => TestItem::Expect(self.expectation(self.only(c)?)?),
                 _ => return Err(Bug),
@@ -1532,8 +1542,23 @@ impl Builder<'_> {
                 let at = self.expect_at(it.next())?;
                 Expectation::Stage { stage, at }
             }
-            Rule::expect_touches => Expectation::Touches(self.integer(it.next().ok_or(Bug)?)),
-            Rule::expect_path => Expectation::Path(it.map(|x| self.ident(x)).collect()),
+            Rule::expect_touches => {
+                let count = self.integer(it.next().ok_or(Bug)?);
+                let at = self.expect_at(it.next())?;
+                Expectation::Touches { count, at }
+            }
+            Rule::expect_path => {
+                let mut steps = Vec::new();
+                let mut at = None;
+                for x in it {
+                    if x.as_rule() == Rule::expect_at {
+                        at = self.expect_at(Some(x))?;
+                    } else {
+                        steps.push(self.ident(x));
+                    }
+                }
+                Expectation::Path { steps, at }
+            }
             Rule::expect_escalation => {
                 let role = self.ident(it.next().ok_or(Bug)?);
                 let at = self.expect_at(it.next())?;

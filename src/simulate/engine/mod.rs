@@ -116,7 +116,12 @@ pub struct RunCtx<'a> {
 }
 
 /// Run one lead of a simulation and count it into `t`.
-pub fn run_lead(ctx: &RunCtx<'_>, index: u64, t: &mut impl Observer, s: &mut Scratch) -> LeadResult {
+pub fn run_lead(
+    ctx: &RunCtx<'_>,
+    index: u64,
+    t: &mut impl Observer,
+    s: &mut Scratch,
+) -> LeadResult {
     run_lead_with(ctx, Sampled::new(ctx.seed, index), t, s)
 }
 
@@ -299,7 +304,12 @@ pub fn run_lead_with<D: Draws>(
         // — when the stage reads them — touches and idle time
         // (a timer due at this very instant, tied with a touch, counts as a timer)
         let timer_due = timer.is_some_and(|tt| tt <= next);
-        if kind == 3 || kind == 4 || kind == 6 || timer_due || lead.p.stages[lead.stage].uses_activity {
+        if kind == 3
+            || kind == 4
+            || kind == 6
+            || timer_due
+            || lead.p.stages[lead.stage].uses_activity
+        {
             lead.gates(next, t, s);
         }
         lead.after_stage_change(next, t, s);

@@ -168,7 +168,13 @@ impl<D: Draws> Lead<'_, D> {
         }
     }
 
-    pub(super) fn enter_stage(&mut self, stage: usize, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+    pub(super) fn enter_stage(
+        &mut self,
+        stage: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         self.timer_cache = None;
         self.stage = stage;
         self.stage_entry = now;
@@ -265,7 +271,13 @@ impl<D: Draws> Lead<'_, D> {
 
     /// A cadence enrolls the deal if it is not running it already, its `enroll when` holds and
     /// its dates admit it.
-    pub(super) fn enroll_cadence(&mut self, c: usize, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+    pub(super) fn enroll_cadence(
+        &mut self,
+        c: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         let active = s.runs.get(c).is_some_and(|r| r.active);
         if !active && self.admits(c, now) && self.eval(&self.p.cadences[c].enroll, now, s) {
             self.start_cadence(c, now, t, s);
@@ -293,7 +305,13 @@ impl<D: Draws> Lead<'_, D> {
 
     /// Start cadence `c` for the deal: fresh outcome and jump counts, its first step planned
     /// (from the start of its dates when the deal came before them).
-    pub(super) fn start_cadence(&mut self, c: usize, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+    pub(super) fn start_cadence(
+        &mut self,
+        c: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         let cp = &self.p.cadences[c];
         if let Some(r) = s.runs.get_mut(c) {
             r.active = true;

@@ -13,7 +13,13 @@ use crate::simulate::observe::{MovedBy, Observer};
 impl<D: Draws> Lead<'_, D> {
     /// End cadence `c` with end reason `reason` (a global index into `Program::reasons`): its
     /// planned touch and its later outcomes go, except meetings, which take place anyway.
-    pub(super) fn end_cadence(&mut self, c: usize, reason: usize, t: &mut impl Observer, s: &mut Scratch) {
+    pub(super) fn end_cadence(
+        &mut self,
+        c: usize,
+        reason: usize,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         if let Some(r) = s.runs.get_mut(c) {
             r.active = false;
             r.next_touch = None;
@@ -47,7 +53,13 @@ impl<D: Draws> Lead<'_, D> {
 
     /// An event happens (a rule's `set`, a milestone): every running cadence listening for it
     /// exits.
-    pub(super) fn set_event(&mut self, ev: usize, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+    pub(super) fn set_event(
+        &mut self,
+        ev: usize,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         if let Some(slot) = s.events.get_mut(ev) {
             if !*slot {
                 *slot = true;
@@ -371,7 +383,13 @@ impl<D: Draws> Lead<'_, D> {
 
     /// Something from outside the cadences happens (a test's script): an event is set, a
     /// built-in trigger reaches every running cadence's exit for it, a fact changes.
-    pub(super) fn outside(&mut self, what: Outside, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+    pub(super) fn outside(
+        &mut self,
+        what: Outside,
+        now: Time,
+        t: &mut impl Observer,
+        s: &mut Scratch,
+    ) {
         t.outside(what, now);
         match what {
             Outside::Event(ev) => self.set_event(ev, now, t, s),

@@ -1,0 +1,111 @@
+//! Parts of a checked model as text, so that two versions (whose indices differ) compare by what
+//! they say.
+
+use crate::calendar::{Delay, Timing};
+use crate::check::minutes_text;
+use crate::model::{Cadence, Cond, Effects, Flow, Model, Pipeline, Trigger};
+
+/// A wait: `immediately`, `after 2 business days at 10:00`, `after 3d on tue, fri at 09:00`.
+pub fn timing(t: &Timing) -> String {
+    let mut s = delay(&t.delay);
+    if t.is_anchor() {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let days: Vec<&str> = (0..7)
+            .filter(|i| t.weekdays & (1 << i) != 0)
+            .map(|i| DAYS[i])
+            .collect();
+        s.push_str(&format!(" on {}", days.join(", ")));
+    }
+    if let Some(m) = t.at_clock {
+        s.push_str(&format!(" at {:02}:{:02}", m / 60, m % 60));
+    }
+    s
+}
+
+pub fn delay(d: &Delay) -> String {
+    match d {
+        Delay::Zero => "immediately".into(),
+        Delay::Wall { minutes } => format!("after {}", minutes_text(*minutes)),
+        Delay::BusinessDays(1) => "after 1 business day".into(),
+        Delay::BusinessDays(n) => format!("after {n} business days"),
+        Delay::BusinessMinutes(60) => "after 1 business hour".into(),
+        Delay::BusinessMinutes(m) if m % 60 == 0 => format!("after {} business hours", m / 60),
+        Delay::BusinessMinutes(m) => format!("after {m} business minutes"),
+    }
+}
+
+/// The length of a delay in wall minutes where it has one (business delays do not).
+pub fn wall_minutes(d: &Delay) -> Option<u64> {
+    match d {
+        Delay::Zero => Some(0),
+        Delay::Wall { minutes } => Some(*minutes),
+        _ => None,
+    }
+}
+
+/// A condition in the words of its pipeline (a cadence without one has no facts or events).
+pub fn cond(c: &Cond, p: Option<&Pipeline>) -> String {
+    match p {
+        Some(p) => crate::simulate::conds::cond_text(c, p),
+        None => crate::simulate::conds::cond_text(c, &Pipeline::default()),
+    }
+}
+
+/// The top-level conjuncts of a condition, as texts.
+pub fn conjuncts(c: &Cond, p: Option<&Pipeline>) -> Vec<String> {
+    crate::simulate::conds::conjuncts(c)
+        .into_iter()
+        .map(|x| cond(x, p))
+        .collect()
+}
+
+pub fn pipeline_of<'m>(m: &'m Model, c: &Cadence) -> Option<&'m Pipeline> {
+    c.pipeline.and_then(|p| m.pipelines.get(p))
+}
+
+/// What a trigger names: `reply`, or an event of the pipeline.
+pub fn trigger(t: &Trigger, p: Option<&Pipeline>) -> String {
+    match t {
+        Trigger::Builtin(b) => b.name().to_string(),
+        Trigger::Event(e) => p
+            .and_then(|p| p.events.get(*e))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// `set demo_held, stage needs, task "Call back", -> call_1 at most 2 times`.
+pub fn effects(e: &Effects, m: &Model, c: &Cadence) -> String {
+    let p = pipeline_of(m, c);
+    let mut parts = Vec::new();
+    if !e.set.is_empty() {
+        let names: Vec<String> = e
+            .set
+            .iter()
+            .filter_map(|x| p.and_then(|p| p.events.get(*x)).cloned())
+            .collect();
+        parts.push(format!("set {}", names.join(", ")));
+    }
+    if let Some(s) = e.stage.and_then(|s| p.and_then(|p| p.stages.get(s))) {
+        parts.push(format!("stage {}", s.name));
+    }
+    for t in &e.tasks {
+        parts.push(format!("task {:?}", t.title));
+    }
+    match &e.flow {
+        Flow::Continue => {}
+        Flow::Jump { step, bound } => {
+            let name = c.steps.get(*step).map_or("?", |s| s.name.as_str());
+            parts.push(match bound {
+                Some(n) => format!("-> {name} at most {n} times"),
+                None => format!("-> {name}"),
+            });
+        }
+        Flow::Exit(r) => parts.push(format!("exit {r}")),
+    }
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(", ")
+    }
+}
