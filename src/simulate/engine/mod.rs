@@ -66,6 +66,8 @@ struct Lead<'p, D: Draws> {
     stage_visit: u32,
     /// the stage visit whose cadences have been enrolled (whole pipeline)
     enrolled_visit: u32,
+    /// the stage visit `after_stage_change` last looked at
+    changes_seen: u32,
     last_activity: Time,
     /// the simulation clock: the instant of the event being processed
     now: Time,
@@ -157,6 +159,7 @@ pub fn run_lead_with<D: Draws>(
         stage_entry: enroll,
         stage_visit: 0,
         enrolled_visit: 0,
+        changes_seen: 0,
         last_activity: enroll,
         now: enroll,
         timer_cache: None,
@@ -189,9 +192,9 @@ pub fn run_lead_with<D: Draws>(
     }
     t.enrolled(enroll);
     let steps = p.steps.len();
-    s.counts.clear();
+    // counts and jumps are read only for a running cadence's steps, and a cadence clears its
+    // own when it starts
     s.counts.resize(steps * 6, 0);
-    s.jumps.clear();
     s.jumps.resize(steps * 8, 0);
     s.touched.clear();
     s.touched.resize(steps, 0);
@@ -319,7 +322,7 @@ pub fn run_lead_with<D: Draws>(
             && s.milestones.is_empty()
             && s.pending.is_empty()
             && s.outside.is_empty()
-            && lead.next_timer(s).is_none()
+            && lead.cached_timer(s).is_none()
         {
             break; // nothing more can happen: open at the horizon
         }

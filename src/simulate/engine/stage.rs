@@ -241,6 +241,12 @@ impl<D: Draws> Lead<'_, D> {
     /// cadence (its `stage_change` exit first); a closed deal ends every cadence; a stage entered
     /// enrolls that stage's cadences (whole pipeline).
     pub(super) fn after_stage_change(&mut self, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+        // only a stage move (a new visit; a closed deal is one too) can leave a running cadence
+        // outside its stage or a stage's cadences to enroll
+        if self.changes_seen == self.stage_visit {
+            return;
+        }
+        self.changes_seen = self.stage_visit;
         let p = self.p;
         for c in 0..s.runs.len() {
             if !s.runs[c].active {
@@ -318,10 +324,9 @@ impl<D: Draws> Lead<'_, D> {
             r.next_touch = None;
         }
         t.cadence_started(c, now);
-        for i in cp.steps.clone() {
-            s.counts[i * 6..i * 6 + 6].fill(0);
-            s.jumps[i * 8..i * 8 + 8].fill(0);
-        }
+        let st = &cp.steps;
+        s.counts[st.start * 6..st.end * 6].fill(0);
+        s.jumps[st.start * 8..st.end * 8].fill(0);
         let from = cp.window.map_or(now, |(open, _)| now.max(open));
         if let Some(e) = cp.entry {
             self.schedule_step(e, from, s);
@@ -332,9 +337,10 @@ impl<D: Draws> Lead<'_, D> {
     pub(super) fn held_back(&self, t: &mut impl Observer, s: &Scratch) {
         let st = &self.p.stages[self.stage];
         for (k, e) in st.exits.iter().enumerate() {
-            let parts: Vec<&CCond> = match &e.when {
-                CCond::And(v) => v.iter().collect(),
-                other => vec![other],
+            // the conjuncts, without collecting them (this runs for every open lead)
+            let parts = match &e.when {
+                CCond::And(v) => v.as_slice(),
+                other => std::slice::from_ref(other),
             };
             for (j, c) in parts.iter().enumerate().take(16) {
                 if !self.eval(c, self.horizon_end, s) {
