@@ -292,13 +292,7 @@ fn partition_from(v: &[f64], from: usize, pred: impl Fn(&f64) -> bool) -> usize 
 /// UTC, every day a working day (as the checker's timing analyses assume).
 pub fn schedule_plain(from: f64, timing: Timing) -> f64 {
     const DAY: f64 = 1440.0;
-    let t = from
-        + match timing.delay {
-            Delay::Zero => 0.0,
-            Delay::Wall { minutes } => minutes as f64,
-            Delay::BusinessDays(n) => f64::from(n) * DAY,
-            Delay::BusinessMinutes(m) => m as f64,
-        };
+    let t = from + plain_delay(timing.delay);
     let Some(clock) = timing.at_clock else {
         return t;
     };
@@ -314,6 +308,16 @@ pub fn schedule_plain(from: f64, timing: Timing) -> f64 {
         }
     }
     f64::INFINITY
+}
+
+/// A delay in minutes without a calendar: business units as whole days.
+pub fn plain_delay(delay: Delay) -> f64 {
+    match delay {
+        Delay::Zero => 0.0,
+        Delay::Wall { minutes } => minutes as f64,
+        Delay::BusinessDays(n) => f64::from(n) * 1440.0,
+        Delay::BusinessMinutes(m) => m as f64,
+    }
 }
 
 /// The instants (minutes since the epoch) a window of local dates runs between: from local

@@ -263,12 +263,14 @@ pub fn run_lead_with<D: Draws>(
         }
         // a cadence's dates end (before a touch due at that very instant)
         // (kind 6: from outside the cadences)
-        for (c, r) in s.runs.iter().enumerate() {
-            if let (true, Some((_, close))) = (r.active, p.cadences[c].window) {
-                if close <= next && (kind != 5 || close < next) {
-                    next = close;
-                    kind = 5;
-                    which = c;
+        if p.any_window {
+            for (c, r) in s.runs.iter().enumerate() {
+                if let (true, Some((_, close))) = (r.active, p.cadences[c].window) {
+                    if close <= next && (kind != 5 || close < next) {
+                        next = close;
+                        kind = 5;
+                        which = c;
+                    }
                 }
             }
         }

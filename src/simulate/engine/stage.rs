@@ -162,7 +162,10 @@ impl<D: Draws> Lead<'_, D> {
 
     pub(super) fn schedule_step(&mut self, step: usize, from: Time, s: &mut Scratch) {
         let sp = &self.p.steps[step];
-        let at = self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing);
+        let at = match sp.plain_after {
+            Some(d) => from + d,
+            None => self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing),
+        };
         if let Some(r) = s.runs.get_mut(sp.cadence) {
             r.next_touch = Some((at, step));
         }
