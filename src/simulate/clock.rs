@@ -135,7 +135,7 @@ impl SimClock {
             return (k >= 1 && k < m.len()).then(|| k - 1);
         }
         // the day a uniform 24-hour grid puts `t` in is at most a day off (DST moves hours)
-        if !(t >= m[0]) {
+        if t.is_nan() || t < m[0] {
             return None;
         }
         let mut d = (((t - m[0]) / 1440.0) as usize).min(m.len() - 1);
