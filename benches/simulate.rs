@@ -2,7 +2,8 @@
 //! Prints leads/s for the seven-email model written as a `.cadence` file, for the shipped B2B
 //! inbound cadence with its pipeline, calendar, gates and milestones, and for a hand-written Rust
 //! loop of the seven-email model in the same run (the ratio is the figure that matters on a noisy
-//! machine), then the peak resident memory after 10^7 leads.
+//! machine), both again on 1 thread and on all of them (scaling), then the peak resident memory
+//! after 10^7 leads.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a benchmark may fail loudly
 
 use std::time::Instant;
@@ -120,6 +121,18 @@ fn main() {
     );
     println!("  ratio hand-written / DSL:       {:>12.1}x", hand / dsl);
     println!("  B2B inbound (calendar, gates):  {:>12.0} leads/s", b2b);
+    // thread scaling: the same runs on a pool of 1 and of `threads` workers
+    let pool = |n: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("thread pool")
+    };
+    for n in [1, threads] {
+        let (s, _) = pool(n).install(|| leads_per_second(&seven, "seven_sim", 2_000_000));
+        let (b, _) = pool(n).install(|| leads_per_second(&library, "inbound_2026q2", 300_000));
+        println!("  {n} thread(s): seven-email {s:>12.0} leads/s, B2B {b:>10.0} leads/s");
+    }
     let before = peak_rss_mb();
     let t0 = Instant::now();
     let sim = seven

@@ -22,6 +22,13 @@ pub struct SimClock {
     cum: Vec<f64>,
     /// the weekday of the first day (Monday = 0)
     first_weekday: u32,
+    /// per day (as `midnight`): the day is exactly 24 hours long
+    plain: Vec<bool>,
+    /// per day (as `midnight`): the open intervals that end by its midnight
+    first_open: Vec<u32>,
+    /// midnights finite and increasing, open intervals' ends nondecreasing: then a day is found
+    /// from a guess and an open interval within its day, with the binary searches' results
+    indexed: bool,
 }
 
 fn minutes(t: chrono::DateTime<chrono::Utc>) -> f64 {
@@ -78,6 +85,19 @@ impl SimClock {
             cum.push(acc);
             acc += e - s;
         }
+        let plain = (0..midnight.len())
+            .map(|d| match (midnight.get(d), midnight.get(d + 1)) {
+                (Some(a), Some(b)) => (b - a - 1440.0).abs() < 1e-9,
+                _ => false,
+            })
+            .collect();
+        let first_open = midnight
+            .iter()
+            .map(|m| open.partition_point(|iv| iv.1 <= *m) as u32)
+            .collect();
+        let indexed = midnight.iter().all(|m| m.is_finite())
+            && midnight.windows(2).all(|w| w[0] < w[1])
+            && open.windows(2).all(|w| w[0].1 <= w[1].1);
         SimClock {
             engine,
             midnight,
@@ -87,6 +107,9 @@ impl SimClock {
             open,
             cum,
             first_weekday: first.weekday().num_days_from_monday(),
+            plain,
+            first_open,
+            indexed,
         }
     }
 
@@ -106,32 +129,56 @@ impl SimClock {
 
     /// The index of the local day holding `t`, if it is inside the window.
     fn day_of(&self, t: f64) -> Option<usize> {
-        let k = self.midnight.partition_point(|m| *m <= t);
-        (k >= 1 && k < self.midnight.len()).then(|| k - 1)
+        let m = &self.midnight;
+        if !self.indexed {
+            let k = m.partition_point(|m| *m <= t);
+            return (k >= 1 && k < m.len()).then(|| k - 1);
+        }
+        // the day a uniform 24-hour grid puts `t` in is at most a day off (DST moves hours)
+        if t.is_nan() || t < m[0] {
+            return None;
+        }
+        let mut d = (((t - m[0]) / 1440.0) as usize).min(m.len() - 1);
+        while m[d] > t {
+            d -= 1;
+        }
+        while d + 1 < m.len() && m[d + 1] <= t {
+            d += 1;
+        }
+        (d + 1 < m.len()).then_some(d)
     }
 
     /// A day of exactly 24 hours: local clock = minutes since local midnight.
     fn plain(&self, d: usize) -> bool {
-        match (self.midnight.get(d), self.midnight.get(d + 1)) {
-            (Some(a), Some(b)) => (b - a - 1440.0).abs() < 1e-9,
-            _ => false,
+        self.plain.get(d).copied().unwrap_or(false)
+    }
+
+    /// The first open interval that ends after `t`: searched within `t`'s day when indexed
+    /// (the intervals before the day's first end by `t`, those after its last end after it).
+    fn open_after(&self, t: f64) -> usize {
+        let pred = |iv: &(f64, f64)| iv.1 <= t;
+        match self.day_of(t).filter(|_| self.indexed) {
+            Some(d) => {
+                let (lo, hi) = (self.first_open[d] as usize, self.first_open[d + 1] as usize);
+                lo + self.open[lo..hi].partition_point(pred)
+            }
+            None => self.open.partition_point(pred),
         }
     }
 
     fn next_opening(&self, t: f64) -> Option<f64> {
-        let k = self.open.partition_point(|iv| iv.1 <= t);
-        self.open.get(k).map(|iv| iv.0.max(t))
+        self.open.get(self.open_after(t)).map(|iv| iv.0.max(t))
     }
 
     fn add_business_minutes(&self, t: f64, n: u64) -> Option<f64> {
         if n == 0 {
             return Some(t);
         }
-        let k = self.open.partition_point(|iv| iv.1 <= t);
+        let k = self.open_after(t);
         let (s, _) = *self.open.get(k)?;
         let target = self.cum[k] + (t - s).max(0.0) + n as f64;
         // the first interval whose end reaches the target
-        let j = self.cum.partition_point(|c| *c < target).max(1) - 1;
+        let j = partition_from(&self.cum, k, |c| *c < target).max(1) - 1;
         let j = (j..self.open.len())
             .find(|j| self.cum[*j] + (self.open[*j].1 - self.open[*j].0) >= target - 1e-9)?;
         Some(self.open[j].0 + (target - self.cum[j]))
@@ -223,17 +270,29 @@ impl SimClock {
     }
 }
 
+/// `v.partition_point(pred)` for a nondecreasing `v` where `pred` holds at `from` (or
+/// `from` is 0): a galloping search from `from`, cheap when the answer is near it.
+fn partition_from(v: &[f64], from: usize, pred: impl Fn(&f64) -> bool) -> usize {
+    if from >= v.len() || !pred(&v[from]) {
+        return v.partition_point(pred);
+    }
+    let (mut lo, mut step) = (from, 1);
+    loop {
+        let hi = from + step;
+        if hi >= v.len() || !pred(&v[hi]) {
+            let hi = hi.min(v.len());
+            return lo + 1 + v[lo + 1..hi].partition_point(pred);
+        }
+        lo = hi;
+        step *= 2;
+    }
+}
+
 /// When a touch planned with `timing` from `from` happens without a calendar: always open, in
 /// UTC, every day a working day (as the checker's timing analyses assume).
 pub fn schedule_plain(from: f64, timing: Timing) -> f64 {
     const DAY: f64 = 1440.0;
-    let t = from
-        + match timing.delay {
-            Delay::Zero => 0.0,
-            Delay::Wall { minutes } => minutes as f64,
-            Delay::BusinessDays(n) => f64::from(n) * DAY,
-            Delay::BusinessMinutes(m) => m as f64,
-        };
+    let t = from + plain_delay(timing.delay);
     let Some(clock) = timing.at_clock else {
         return t;
     };
@@ -251,6 +310,16 @@ pub fn schedule_plain(from: f64, timing: Timing) -> f64 {
     f64::INFINITY
 }
 
+/// A delay in minutes without a calendar: business units as whole days.
+pub fn plain_delay(delay: Delay) -> f64 {
+    match delay {
+        Delay::Zero => 0.0,
+        Delay::Wall { minutes } => minutes as f64,
+        Delay::BusinessDays(n) => f64::from(n) * 1440.0,
+        Delay::BusinessMinutes(m) => m as f64,
+    }
+}
+
 /// The instants (minutes since the epoch) a window of local dates runs between: from local
 /// midnight of its first date to local midnight after its last, in the calendar's zone (UTC
 /// without a calendar).
@@ -264,4 +333,63 @@ pub fn window_instants(cal: Option<&Calendar>, w: crate::model::DateWindow) -> (
     };
     let end = w.to.succ_opt().map_or(f64::INFINITY, midnight);
     (midnight(w.from), end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(text: &str) -> SimClock {
+        let project = crate::project::Project::from_texts(&[("t.cadence", text)]);
+        let model = crate::check::check(&project).model;
+        let engine = model.calendars[0].engine.clone();
+        // 2025-12-18 00:00 UTC: a year around holidays and both DST changes
+        SimClock::for_run(engine, 29_434_560.0, 400.0)
+    }
+
+    /// The indexed searches give what the plain binary searches over the whole window give,
+    /// for instants before, inside and after the window, on and between interval bounds.
+    #[test]
+    fn indexed_searches_equal_the_binary_searches() {
+        let calendars = [
+            r#"calendar c { timezone "Asia/Shanghai" workdays mon..fri
+                 hours 09:00..12:00, 13:30..18:00 holidays 2026-10-01..2026-10-07 }"#,
+            r#"calendar c { timezone "America/New_York" workdays mon..fri
+                 hours 00:30..03:00, 09:00..17:00 }"#,
+            r#"calendar c { timezone "Europe/Berlin" workdays mon..sun hours 00:00..24:00 }"#,
+        ];
+        for text in calendars {
+            let c = clock(text);
+            assert!(c.indexed, "{text}");
+            let m = &c.midnight;
+            let mut instants: Vec<f64> = Vec::new();
+            let (a, b) = (m[0] - 3000.0, m[m.len() - 1] + 3000.0);
+            let mut t = a;
+            while t < b {
+                instants.push(t);
+                t += 37.25;
+            }
+            for iv in &c.open {
+                instants.extend([iv.0, iv.1, iv.0 - 0.5, iv.1 - 1e-7, iv.1 + 1e-7]);
+            }
+            instants.extend(m.iter().copied());
+            instants.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
+            for t in instants {
+                let k = m.partition_point(|x| *x <= t);
+                let day = (k >= 1 && k < m.len()).then(|| k - 1);
+                assert_eq!(c.day_of(t), day, "{text}: day of {t}");
+                let open = c.open.partition_point(|iv| iv.1 <= t);
+                assert_eq!(c.open_after(t), open, "{text}: open after {t}");
+                for target in [t, t + 1.0, t + 600.0, t + 1e6] {
+                    for from in [0, open.min(c.cum.len().saturating_sub(1))] {
+                        let want = c.cum.partition_point(|x| *x < target);
+                        if from == 0 || c.cum[from] < target {
+                            let got = partition_from(&c.cum, from, |x| *x < target);
+                            assert_eq!(got, want, "{text}: cum from {from} to {target}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

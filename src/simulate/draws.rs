@@ -106,6 +106,11 @@ impl Draws for Sampled {
 
     #[inline]
     fn population(&mut self, p: &Program) -> usize {
+        // no segments: the base population, without a draw (draws are keyed, so skipping one
+        // changes no other)
+        if p.segment_cum.is_empty() {
+            return 0;
+        }
         let u = self.rng.uniform(0, Purpose::Segment, 0);
         p.segment_cum
             .iter()
@@ -149,6 +154,7 @@ impl Draws for Sampled {
             &self.rng,
             d.sp.site,
             d.visit,
+            d.sp.first_outcome_key,
             out,
         )
     }

@@ -102,16 +102,20 @@ pub fn run_range(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Tally {
         .step_by(CHUNK as usize)
         .map(|a| (a, (a + CHUNK).min(to)))
         .collect();
+    // one tally and scratch per piece of work rayon splits off, not per chunk: a tally is wide
+    // (histograms per stage), and creating and merging one per chunk cost more than its leads
     chunks
         .par_iter()
-        .map(|(a, b)| {
-            let mut t = Tally::new(p, hours);
-            let mut s = engine::Scratch::default();
-            for i in *a..*b {
-                engine::run_lead(ctx, i, &mut t, &mut s);
-            }
-            t
-        })
+        .fold(
+            || (Tally::new(p, hours), engine::Scratch::default()),
+            |(mut t, mut s), (a, b)| {
+                for i in *a..*b {
+                    engine::run_lead(ctx, i, &mut t, &mut s);
+                }
+                (t, s)
+            },
+        )
+        .map(|(t, _)| t)
         .reduce(
             || Tally::new(p, hours),
             |mut a, b| {

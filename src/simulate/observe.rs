@@ -88,10 +88,10 @@ impl Observer for Tally {
 
     #[inline]
     fn outcomes(&mut self, step: usize, has: &[bool; 6]) {
-        for (i, h) in has.iter().enumerate() {
-            if *h {
-                self.step_outcomes[step][i] += 1;
-            }
+        // without a branch per outcome
+        let row = &mut self.step_outcomes[step];
+        for (x, h) in row.iter_mut().zip(has) {
+            *x += u64::from(*h);
         }
     }
 

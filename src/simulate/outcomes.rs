@@ -29,7 +29,7 @@ const MAX_OPENS: u64 = 20;
 /// Draw one touch. Returns which outcomes the touch has (what the report counts) and pushes
 /// every happening, in time order, into `out`. `mult[i]` is the lead's multiplier on engaging
 /// outcome i (responsiveness × its calibration gain × fatigue); `visit` is the repeat key (the
-/// step's n-th touch).
+/// step's n-th touch); `first_key` is the `draw_key` of the outcome draw of visit 0.
 #[allow(clippy::too_many_arguments)]
 pub fn draw(
     ch: Channel,
@@ -39,11 +39,16 @@ pub fn draw(
     rng: &LeadRng,
     site: u64,
     visit: u64,
+    first_key: u64,
     out: &mut Vec<Happening>,
 ) -> [bool; 6] {
     out.clear();
     let mut has = [false; 6];
-    let u = rng.uniform(site, Purpose::Outcome, visit);
+    let u = if visit == 0 {
+        rng.uniform_at(first_key)
+    } else {
+        rng.uniform(site, Purpose::Outcome, visit)
+    };
     let delay = |d: Option<&Dist>, purpose: Purpose, repeat: u64| {
         d.map(|d| {
             rng.sample(d, site ^ visit ^ (repeat << 40), purpose)

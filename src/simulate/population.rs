@@ -157,6 +157,8 @@ pub(super) fn population(
     let reply_after = pick(|p| p.reply_after_minutes.as_ref());
     let open_after = pick(|p| p.open_after_minutes.as_ref());
     let meeting_after = pick(|p| p.meeting_after_minutes.as_ref());
+    // the same `powi` the engine would call per touch, so every multiplier is bit for bit
+    const FATIGUE_TABLE: i32 = 64;
     let fatigue = seg.and_then(|s| s.fatigue).or(base.fatigue).unwrap_or(1.0);
     let mut milestones: Vec<MilestoneP> = Vec::new();
     let seg_events: Vec<&str> = seg
@@ -248,6 +250,7 @@ pub(super) fn population(
         facts,
         responsiveness,
         fatigue,
+        fatigue_pow: (0..FATIGUE_TABLE).map(|k| fatigue.powi(k)).collect(),
         reply_after,
         open_after,
         meeting_after,

@@ -19,7 +19,7 @@ use crate::model::{
 pub use super::conds::{assumed_events, cond_text, conjuncts, CCond, COperand};
 use super::conds::{compile_cond, is_timer, reads_activity, Interner};
 use super::population::population;
-use super::random::site;
+use super::random::{site, Purpose};
 
 /// What an outcome means beyond its step: the cadence-wide event it raises, and whether the
 /// lead's responsiveness and fatigue scale it (the lead engaging).
@@ -105,6 +105,12 @@ pub struct StepP {
     pub channel: Channel,
     pub kinds: [Kind; 6],
     pub timing: Timing,
+    /// without a calendar or a clock time, the touch falls this many minutes after the instant
+    /// it is planned from (`clock::schedule_plain` without its search)
+    pub plain_after: Option<f64>,
+    /// `random::draw_key` of the step's first outcome draw (every lead that reaches the step
+    /// makes it)
+    pub first_outcome_key: u64,
     /// global step indices, like every step reference in a program
     pub next_in_track: Option<usize>,
     pub rules: Vec<RuleP>,
@@ -143,6 +149,8 @@ pub struct PopulationP {
     pub facts: Vec<Option<Dist>>,
     pub responsiveness: Option<Dist>,
     pub fatigue: f64,
+    /// `fatigue.powi(k)` for the first touches (k = 0, 1, ...): no power per touch
+    pub fatigue_pow: Vec<f64>,
     pub reply_after: Option<Dist>,
     pub open_after: Option<Dist>,
     pub meeting_after: Option<Dist>,
@@ -224,6 +232,8 @@ pub struct Program {
     pub lead_tz: Option<chrono_tz::Tz>,
     /// events set at enrollment: what the exits into the starting stage require
     pub assumed_events: Vec<usize>,
+    /// some cadence has `active` dates (else no lead waits for a cadence's dates to end)
+    pub any_window: bool,
 }
 
 impl Program {
@@ -398,9 +408,12 @@ pub fn compile_for(
                 name: s.name.clone(),
                 cadence: ci,
                 site: site(&key),
+                first_outcome_key: super::random::draw_key(site(&key), Purpose::Outcome, 0),
                 channel: s.channel,
                 kinds: kinds(s.channel),
                 timing: s.timing,
+                plain_after: (engine.is_none() && s.timing.at_clock.is_none())
+                    .then(|| super::clock::plain_delay(s.timing.delay)),
                 next_in_track: graph
                     .next_in_track
                     .get(si)
@@ -533,7 +546,9 @@ pub fn compile_for(
         ));
     }
     let start_stage = start.unwrap_or(0);
+    let any_window = cadences.iter().any(|c| c.window.is_some());
     Ok(Program {
+        any_window,
         name: match target {
             SimTarget::Cadence(_) => cads
                 .first()

@@ -48,6 +48,13 @@ pub fn site(name: &str) -> u64 {
     h
 }
 
+/// The part of a draw's key that is the same for every lead: (site, purpose, repeat) mixed.
+/// A program precomputes it for the draw every lead makes at a step (its first outcome draw).
+#[inline]
+pub fn draw_key(site: u64, purpose: Purpose, repeat: u64) -> u64 {
+    mix(site ^ mix((purpose as u64) << 32 ^ repeat))
+}
+
 /// The random source of one lead.
 #[derive(Debug, Clone, Copy)]
 pub struct LeadRng {
@@ -64,7 +71,13 @@ impl LeadRng {
     /// A uniform draw in [0, 1) for (site, purpose, repeat).
     #[inline]
     pub fn uniform(&self, site: u64, purpose: Purpose, repeat: u64) -> f64 {
-        let z = mix(self.key ^ mix(site ^ mix((purpose as u64) << 32 ^ repeat)));
+        self.uniform_at(draw_key(site, purpose, repeat))
+    }
+
+    /// The uniform draw whose `draw_key` is `key`.
+    #[inline]
+    pub fn uniform_at(&self, key: u64) -> f64 {
+        let z = mix(self.key ^ key);
         // 53 random bits → [0, 1)
         (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }

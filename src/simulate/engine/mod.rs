@@ -66,11 +66,15 @@ struct Lead<'p, D: Draws> {
     stage_visit: u32,
     /// the stage visit whose cadences have been enrolled (whole pipeline)
     enrolled_visit: u32,
+    /// the stage visit `after_stage_change` last looked at
+    changes_seen: u32,
     last_activity: Time,
     /// the simulation clock: the instant of the event being processed
     now: Time,
     /// the next timer of this stage visit, while nothing it depends on has changed
     timer_cache: Option<Option<Time>>,
+    /// `last_activity` when the cached timer was computed: only `idle` timers read it
+    timer_activity: Time,
     /// touches of every cadence (fatigue and `touches` count them all)
     touches: u32,
     outcome: Option<(bool, Time)>,
@@ -155,9 +159,11 @@ pub fn run_lead_with<D: Draws>(
         stage_entry: enroll,
         stage_visit: 0,
         enrolled_visit: 0,
+        changes_seen: 0,
         last_activity: enroll,
         now: enroll,
         timer_cache: None,
+        timer_activity: enroll,
         touches: 0,
         outcome: None,
     };
@@ -186,9 +192,9 @@ pub fn run_lead_with<D: Draws>(
     }
     t.enrolled(enroll);
     let steps = p.steps.len();
-    s.counts.clear();
+    // counts and jumps are read only for a running cadence's steps, and a cadence clears its
+    // own when it starts
     s.counts.resize(steps * 6, 0);
-    s.jumps.clear();
     s.jumps.resize(steps * 8, 0);
     s.touched.clear();
     s.touched.resize(steps, 0);
@@ -257,12 +263,14 @@ pub fn run_lead_with<D: Draws>(
         }
         // a cadence's dates end (before a touch due at that very instant)
         // (kind 6: from outside the cadences)
-        for (c, r) in s.runs.iter().enumerate() {
-            if let (true, Some((_, close))) = (r.active, p.cadences[c].window) {
-                if close <= next && (kind != 5 || close < next) {
-                    next = close;
-                    kind = 5;
-                    which = c;
+        if p.any_window {
+            for (c, r) in s.runs.iter().enumerate() {
+                if let (true, Some((_, close))) = (r.active, p.cadences[c].window) {
+                    if close <= next && (kind != 5 || close < next) {
+                        next = close;
+                        kind = 5;
+                        which = c;
+                    }
                 }
             }
         }
@@ -316,7 +324,7 @@ pub fn run_lead_with<D: Draws>(
             && s.milestones.is_empty()
             && s.pending.is_empty()
             && s.outside.is_empty()
-            && lead.next_timer(s).is_none()
+            && lead.cached_timer(s).is_none()
         {
             break; // nothing more can happen: open at the horizon
         }

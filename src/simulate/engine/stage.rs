@@ -85,7 +85,9 @@ impl<D: Draws> Lead<'_, D> {
         }
     }
 
-    /// `next_timer`, computed once per stage visit unless the stage reads idle time.
+    /// `next_timer`, computed once per stage visit and again when the lead's last activity
+    /// moved (a timer's instant reads only the stage entry, the enrolment, facts and the last
+    /// activity; a fact that changes clears the cache).
     pub(super) fn cached_timer(&mut self, s: &Scratch) -> Option<Time> {
         if let Some(Some(at)) = self.timer_cache {
             if at <= self.now {
@@ -93,10 +95,16 @@ impl<D: Draws> Lead<'_, D> {
             }
         }
         match self.timer_cache {
-            Some(t) if !self.p.stages[self.stage].uses_activity => t,
+            Some(t)
+                if !self.p.stages[self.stage].uses_activity
+                    || self.timer_activity == self.last_activity =>
+            {
+                t
+            }
             _ => {
                 let t = self.next_timer(s);
                 self.timer_cache = Some(t);
+                self.timer_activity = self.last_activity;
                 t
             }
         }
@@ -154,7 +162,10 @@ impl<D: Draws> Lead<'_, D> {
 
     pub(super) fn schedule_step(&mut self, step: usize, from: Time, s: &mut Scratch) {
         let sp = &self.p.steps[step];
-        let at = self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing);
+        let at = match sp.plain_after {
+            Some(d) => from + d,
+            None => self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing),
+        };
         if let Some(r) = s.runs.get_mut(sp.cadence) {
             r.next_touch = Some((at, step));
         }
@@ -233,6 +244,12 @@ impl<D: Draws> Lead<'_, D> {
     /// cadence (its `stage_change` exit first); a closed deal ends every cadence; a stage entered
     /// enrolls that stage's cadences (whole pipeline).
     pub(super) fn after_stage_change(&mut self, now: Time, t: &mut impl Observer, s: &mut Scratch) {
+        // only a stage move (a new visit; a closed deal is one too) can leave a running cadence
+        // outside its stage or a stage's cadences to enroll
+        if self.changes_seen == self.stage_visit {
+            return;
+        }
+        self.changes_seen = self.stage_visit;
         let p = self.p;
         for c in 0..s.runs.len() {
             if !s.runs[c].active {
@@ -310,10 +327,9 @@ impl<D: Draws> Lead<'_, D> {
             r.next_touch = None;
         }
         t.cadence_started(c, now);
-        for i in cp.steps.clone() {
-            s.counts[i * 6..i * 6 + 6].fill(0);
-            s.jumps[i * 8..i * 8 + 8].fill(0);
-        }
+        let st = &cp.steps;
+        s.counts[st.start * 6..st.end * 6].fill(0);
+        s.jumps[st.start * 8..st.end * 8].fill(0);
         let from = cp.window.map_or(now, |(open, _)| now.max(open));
         if let Some(e) = cp.entry {
             self.schedule_step(e, from, s);
@@ -324,9 +340,10 @@ impl<D: Draws> Lead<'_, D> {
     pub(super) fn held_back(&self, t: &mut impl Observer, s: &Scratch) {
         let st = &self.p.stages[self.stage];
         for (k, e) in st.exits.iter().enumerate() {
-            let parts: Vec<&CCond> = match &e.when {
-                CCond::And(v) => v.iter().collect(),
-                other => vec![other],
+            // the conjuncts, without collecting them (this runs for every open lead)
+            let parts = match &e.when {
+                CCond::And(v) => v.as_slice(),
+                other => std::slice::from_ref(other),
             };
             for (j, c) in parts.iter().enumerate().take(16) {
                 if !self.eval(c, self.horizon_end, s) {

@@ -184,7 +184,12 @@ impl<D: Draws> Lead<'_, D> {
         let mult = if sp.channel == Channel::Meeting || pp.fatigue == 1.0 {
             self.responsiveness
         } else {
-            self.responsiveness * pp.fatigue.powi(self.touches as i32 - 1)
+            let k = self.touches as i32 - 1;
+            let f = usize::try_from(k)
+                .ok()
+                .and_then(|k| pp.fatigue_pow.get(k))
+                .map_or_else(|| pp.fatigue.powi(k), |f| *f);
+            self.responsiveness * f
         };
         let delays = Delays {
             reply: pp.reply_after.as_ref(),
@@ -222,7 +227,12 @@ impl<D: Draws> Lead<'_, D> {
         let mut rule_of = [None::<usize>; 24];
         let mut fired_rules: u64 = 0;
         let mut any_rule = false;
-        let n = happen.len().min(24);
+        // (a step without rules has none to decide)
+        let n = if sp.rules.is_empty() {
+            0
+        } else {
+            happen.len().min(24)
+        };
         let mut j0 = 0;
         while j0 < n {
             // the happenings of one instant; of the rules they would apply, the first in source
