@@ -543,11 +543,8 @@ fn hubspot_bodies_follow_the_documented_rules() {
             let stages = v["stages"].as_array().unwrap();
             for (i, s) in stages.iter().enumerate() {
                 assert_eq!(s["displayOrder"], i as u64);
-                let p: f64 = s["metadata"]["probability"]
-                    .as_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                // a number, as documented: https://developers.hubspot.com/docs/api-reference/latest/crm/pipelines/stages/create-pipeline-stage
+                let p: f64 = s["metadata"]["probability"].as_f64().unwrap();
                 assert!((0.0..=1.0).contains(&p));
                 let closed = s["metadata"]["isClosed"] == "true";
                 assert_eq!(
@@ -925,11 +922,11 @@ fn pipelines_go_out_where_the_target_has_a_format() {
     assert_eq!(p["label"], "p");
     assert_eq!(
         p["stages"][0],
-        json!({"label": "Lead", "displayOrder": 0, "metadata": {"probability": "0.5", "isClosed": "false"}})
+        json!({"label": "Lead", "displayOrder": 0, "metadata": {"probability": 0.5, "isClosed": "false"}})
     );
     assert_eq!(
         p["stages"][1]["metadata"],
-        json!({"probability": "1.0", "isClosed": "true"})
+        json!({"probability": 1.0, "isClosed": "true"})
     );
     let b = build_text(&text, &opts(Target::Zoho, true));
     let p = &b

@@ -305,7 +305,8 @@ struct Stage {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Metadata {
-    probability: String,
+    /// a number, as in the documented request (`{ "probability": 0.5 }`)
+    probability: f64,
     is_closed: String,
 }
 
@@ -392,7 +393,7 @@ fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
             label,
             display_order: i as u32,
             metadata: Metadata {
-                probability: format!("{probability:.1}"),
+                probability,
                 is_closed: s.outcome.is_some().to_string(),
             },
         });

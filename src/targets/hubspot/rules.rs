@@ -415,16 +415,16 @@ pub(crate) fn pipeline(v: &mut V, body: &Value) {
             let q = format!("{p}.metadata");
             if let Some(mm) = v.obj(md, &q, &["probability", "isClosed"], &["probability"]) {
                 if let Some(pr) = get(mm, "probability") {
-                    let x = pr
-                        .as_f64()
-                        .or_else(|| pr.as_str().and_then(|s| s.parse::<f64>().ok()));
+                    // a number: "For deals pipelines, the probability field is required
+                    // ({ "probability": 0.5 })", https://developers.hubspot.com/docs/api-reference/latest/crm/pipelines/stages/create-pipeline-stage
+                    let x = pr.as_f64();
                     match x {
                         Some(x)
                             if (0.0..=1.0).contains(&x)
                                 && ((x * 10.0).round() - x * 10.0).abs() < 1e-9 => {}
                         _ => v.err(
                             &format!("{q}.probability"),
-                            "must be 0.0–1.0 in steps of 0.1",
+                            "must be a number 0.0–1.0 in steps of 0.1",
                         ),
                     }
                 }
