@@ -149,6 +149,8 @@ pub struct SwapError(pub String);
 /// Whether `name` is a file `cadence build` writes.
 pub fn is_build_output(name: &str) -> bool {
     name == "project.json"
+        || name == "SETUP.md"
+        || name == "setup.json"
         || ((name.starts_with("cadence.") || name.starts_with("pipeline."))
             && name.ends_with(".json"))
 }

@@ -32,7 +32,6 @@
 //! let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.code).collect();
 //! assert_eq!(codes, ["E0501"]);
 //! ```
-pub mod build;
 pub mod calendar;
 pub mod calibrate;
 pub mod check;
@@ -47,4 +46,5 @@ pub mod selfcheck;
 pub mod simulate;
 pub mod source;
 pub mod syntax;
+pub mod targets;
 pub mod testing;

@@ -16,7 +16,6 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::build::{self, Options, Target};
 use crate::check::{self, Checked};
 use crate::cli::simulate::{self as sim_cli, Plan, RunFlags, SimulateArgs};
 use crate::cli::ReportFormat;
@@ -28,6 +27,7 @@ use crate::fmt::{canonical_step_attrs, format_source, scan_comments};
 use crate::project::Project;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::{CadenceItem, File, Item};
+use crate::targets::{self, Options, Target};
 
 /// The name the input is loaded under.
 pub const NAME: &str = "fuzz.cadence";
@@ -289,7 +289,7 @@ pub fn build_simulate(bytes: &[u8]) -> Result<usize, Violation> {
         for (i, lossy) in [false, true].into_iter().enumerate() {
             let mut opts = Options::new(target);
             opts.allow_lossy = lossy;
-            let built = build::build(&project, model, &opts);
+            let built = targets::build(&project, model, &opts);
             let mut diags = built.diagnostics.clone();
             crate::diagnostics::sort(&mut diags);
             renders(&project.sources, &diags)?;
@@ -311,7 +311,7 @@ pub fn build_simulate(bytes: &[u8]) -> Result<usize, Violation> {
 
 fn outputs_sound(
     what: &str,
-    built: &build::Built,
+    built: &targets::Built,
     model: &crate::model::Model,
 ) -> Result<(), Violation> {
     if !built.has_errors() && built.outputs.is_empty() && what.starts_with("json") {
@@ -323,9 +323,9 @@ fn outputs_sound(
             Ok(_) => return fail(format!("{what}: `{}` differs from its body", o.file_name)),
             Err(e) => return fail(format!("{what}: `{}` is not JSON ({e})", o.file_name)),
         }
-        if o.kind == build::OutputKind::Project {
-            match build::neutral::Document::load(&o.text) {
-                Ok(back) if back == build::order::canonical(model) => {}
+        if o.kind == targets::OutputKind::Project {
+            match targets::neutral::Document::load(&o.text) {
+                Ok(back) if back == targets::order::canonical(model) => {}
                 Ok(_) => {
                     return fail(format!(
                         "{what}: the neutral document loads to another model"

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cadence::build::{self, validate, Ids, Options, OutputKind, Target};
 use cadence::diagnostics::Diagnostic;
 use cadence::project::Project;
+use cadence::targets::{self, validate, Ids, Options, OutputKind, Target};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -101,7 +101,7 @@ cadence c {{
     )
 }
 
-fn build_text(text: &str, o: &Options) -> build::Built {
+fn build_text(text: &str, o: &Options) -> targets::Built {
     let (project, checked) = texts(&[("c.cadence", text)]);
     let errs: Vec<_> = checked
         .diagnostics
@@ -109,10 +109,10 @@ fn build_text(text: &str, o: &Options) -> build::Built {
         .filter(|d| d.is_error())
         .collect();
     assert!(errs.is_empty(), "test input must check clean: {errs:?}");
-    build::build(&project, &checked.model, o)
+    targets::build(&project, &checked.model, o)
 }
 
-fn cadence_body<'a>(b: &'a build::Built, name: &str) -> &'a Value {
+fn cadence_body<'a>(b: &'a targets::Built, name: &str) -> &'a Value {
     &b.outputs
         .iter()
         .find(|o| o.kind == OutputKind::Cadence && o.name == name)
@@ -128,7 +128,7 @@ fn cadence_body<'a>(b: &'a build::Built, name: &str) -> &'a Value {
 fn shipped_project_builds_for_every_target() {
     let (project, model) = load(&shipped());
     for target in Target::ALL {
-        let lossy = build::build(&project, &model, &opts(target, true));
+        let lossy = targets::build(&project, &model, &opts(target, true));
         assert!(
             !lossy.has_errors(),
             "{target:?}: a lossy build has no errors: {}",
@@ -150,7 +150,7 @@ fn shipped_project_builds_for_every_target() {
             insta::assert_snapshot!(format!("{}__{}", target.name(), o.file_name), o.text);
         }
         if target != Target::Json {
-            let strict = build::build(&project, &model, &opts(target, false));
+            let strict = targets::build(&project, &model, &opts(target, false));
             insta::assert_snapshot!(
                 format!("{}__findings", target.name()),
                 compact(&project, &strict.diagnostics)
@@ -166,11 +166,11 @@ fn builds_are_deterministic() {
     for target in Target::ALL {
         let a = {
             let (p, m) = load(&files);
-            build::build(&p, &m, &opts(target, true)).outputs
+            targets::build(&p, &m, &opts(target, true)).outputs
         };
         let b = {
             let (p, m) = load(&files);
-            build::build(&p, &m, &opts(target, true)).outputs
+            targets::build(&p, &m, &opts(target, true)).outputs
         };
         assert_eq!(a, b, "{target:?}");
     }
@@ -178,7 +178,7 @@ fn builds_are_deterministic() {
 
 #[test]
 fn neutral_schema_snapshot() {
-    let schema = build::neutral::schema_json();
+    let schema = targets::neutral::schema_json();
     let v: Value = serde_json::from_str(&schema).unwrap();
     assert_eq!(v["title"], "cadence neutral project");
     insta::assert_snapshot!("neutral_schema", schema);
@@ -188,13 +188,13 @@ fn neutral_schema_snapshot() {
 
 fn round_trip(files: &[PathBuf]) {
     let (project, model) = load(files);
-    let built = build::build(&project, &model, &opts(Target::Json, false));
+    let built = targets::build(&project, &model, &opts(Target::Json, false));
     assert!(built.diagnostics.is_empty());
     let text = &built.outputs[0].text;
-    let back = build::neutral::Document::load(text).expect("loads back");
+    let back = targets::neutral::Document::load(text).expect("loads back");
     // the document holds the model in the build's canonical (by name) order
     assert!(
-        back == build::order::canonical(&model),
+        back == targets::order::canonical(&model),
         "the loaded model differs from the built one"
     );
 }
@@ -220,9 +220,9 @@ fn neutral_json_round_trips_examples_and_good_cases() {
 #[test]
 fn neutral_json_carries_version_and_locations() {
     let (project, model) = load(&shipped());
-    let b = build::build(&project, &model, &opts(Target::Json, false));
+    let b = targets::build(&project, &model, &opts(Target::Json, false));
     let v = &b.outputs[0].body;
-    assert_eq!(v["format_version"], build::neutral::FORMAT_VERSION);
+    assert_eq!(v["format_version"], targets::neutral::FORMAT_VERSION);
     assert_eq!(v["compiler"]["name"], "cadence");
     assert_eq!(v["compiler"]["version"], env!("CARGO_PKG_VERSION"));
     for kind in [
@@ -264,16 +264,16 @@ fn neutral_json_carries_version_and_locations() {
 
 #[test]
 fn neutral_loader_refuses_bad_documents() {
-    assert!(build::neutral::Document::load("{").is_err());
+    assert!(targets::neutral::Document::load("{").is_err());
     let (project, model) = load(&shipped());
-    let b = build::build(&project, &model, &opts(Target::Json, false));
+    let b = targets::build(&project, &model, &opts(Target::Json, false));
     let mut v = b.outputs[0].body.clone();
     v["format_version"] = json!(99);
-    let e = build::neutral::Document::load(&v.to_string()).unwrap_err();
+    let e = targets::neutral::Document::load(&v.to_string()).unwrap_err();
     assert!(e.contains("format_version 99"), "{e}");
     let mut v = b.outputs[0].body.clone();
     v["calendars"][0]["timezone"] = json!("Mars/Olympus");
-    let e = build::neutral::Document::load(&v.to_string()).unwrap_err();
+    let e = targets::neutral::Document::load(&v.to_string()).unwrap_err();
     assert!(e.contains("unknown time zone"), "{e}");
 }
 
@@ -281,7 +281,7 @@ fn neutral_loader_refuses_bad_documents() {
 
 fn all_bodies(target: Target) -> Vec<(OutputKind, String, Value)> {
     let (project, model) = load(&shipped());
-    build::build(&project, &model, &opts(target, true))
+    targets::build(&project, &model, &opts(target, true))
         .outputs
         .into_iter()
         .map(|o| (o.kind, o.file_name, o.body))
@@ -543,11 +543,8 @@ fn hubspot_bodies_follow_the_documented_rules() {
             let stages = v["stages"].as_array().unwrap();
             for (i, s) in stages.iter().enumerate() {
                 assert_eq!(s["displayOrder"], i as u64);
-                let p: f64 = s["metadata"]["probability"]
-                    .as_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                // a number, as documented: https://developers.hubspot.com/docs/api-reference/latest/crm/pipelines/stages/create-pipeline-stage
+                let p: f64 = s["metadata"]["probability"].as_f64().unwrap();
                 assert!((0.0..=1.0).contains(&p));
                 let closed = s["metadata"]["isClosed"] == "true";
                 assert_eq!(
@@ -925,11 +922,11 @@ fn pipelines_go_out_where_the_target_has_a_format() {
     assert_eq!(p["label"], "p");
     assert_eq!(
         p["stages"][0],
-        json!({"label": "Lead", "displayOrder": 0, "metadata": {"probability": "0.5", "isClosed": "false"}})
+        json!({"label": "Lead", "displayOrder": 0, "metadata": {"probability": 0.5, "isClosed": "false"}})
     );
     assert_eq!(
         p["stages"][1]["metadata"],
-        json!({"probability": "1.0", "isClosed": "true"})
+        json!({"probability": 1.0, "isClosed": "true"})
     );
     let b = build_text(&text, &opts(Target::Zoho, true));
     let p = &b
@@ -1081,14 +1078,30 @@ fn cli_build_writes_one_file_per_output_and_exits_by_findings() {
             r.stderr
         );
     }
-    // not lossy: findings exit 1 and nothing is written (all or nothing, docs/security.md)
+    // `--strict` with missing ids: findings exit 1 and nothing is written (docs/security.md)
     let gone = dir.path().join("hubspot/cadence.gone.json");
     std::fs::write(&gone, "{}").unwrap();
+    let r = cli(&[
+        "build",
+        "cadences/",
+        "--target",
+        "hubspot",
+        "-o",
+        out,
+        "--strict",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E0903"));
+    assert!(r.stderr.contains("nothing written"), "{}", r.stderr);
+    assert!(gone.exists());
+    // not lossy: behavioural losses exit 1, and exactly the bodies without one are written
     let r = cli(&["build", "cadences/", "--target", "hubspot", "-o", out]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("E0901"));
-    assert!(r.stderr.contains("nothing written"), "{}", r.stderr);
-    assert!(gone.exists());
+    assert!(r.stderr.contains("are not written"), "{}", r.stderr);
+    assert!(!gone.exists());
+    assert!(dir.path().join("hubspot/SETUP.md").exists());
+    std::fs::write(&gone, "{}").unwrap();
     // the next good build replaces the whole set: the stale file goes
     let r = cli(&[
         "build",
@@ -1174,7 +1187,7 @@ fn cli_build_reads_the_ids_file() {
 fn cli_schema_prints_the_neutral_schema() {
     let r = cli(&["schema"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, build::neutral::schema_json());
+    assert_eq!(r.stdout, targets::neutral::schema_json());
 }
 
 // ───────────────────────────── property: never a panic ─────────────────────────────
@@ -1325,7 +1338,7 @@ proptest! {
         prop_assume!(checked.diagnostics.iter().all(|d| !d.is_error()));
         for target in Target::ALL {
             for lossy in [false, true] {
-                let b = build::build(&project, &checked.model, &opts(target, lossy));
+                let b = targets::build(&project, &checked.model, &opts(target, lossy));
                 for d in &b.diagnostics {
                     prop_assert!(d.code.code.starts_with("E09") || d.code.code.starts_with("W09"),
                         "{target:?}: {} {}", d.code.code, d.message);
@@ -1347,13 +1360,13 @@ proptest! {
         // nothing dropped silently: a linear target keeps every main-track step and reports
         // the side track it leaves out
         let c = &checked.model.cadences[0];
-        let b = build::build(&project, &checked.model, &opts(Target::Hubspot, true));
+        let b = targets::build(&project, &checked.model, &opts(Target::Hubspot, true));
         let seq = &b.outputs.iter().find(|o| o.kind == OutputKind::Cadence).unwrap().body;
         prop_assert_eq!(seq["steps"].as_array().unwrap().len(), c.tracks[0].steps.len());
         let side = c.tracks.len() > 1;
         prop_assert_eq!(side, b.diagnostics.iter().any(|d| d.code.code == "W0902" && d.message.contains("track `side`")));
-        let b = build::build(&project, &checked.model, &opts(Target::Json, false));
-        let back = build::neutral::Document::load(&b.outputs[0].text).unwrap();
+        let b = targets::build(&project, &checked.model, &opts(Target::Json, false));
+        let back = targets::neutral::Document::load(&b.outputs[0].text).unwrap();
         prop_assert!(back == checked.model);
     }
 }

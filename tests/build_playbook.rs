@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use cadence::build::{self, Options, Target};
 use cadence::project::Project;
+use cadence::targets::{self, Options, Target};
 
 fn example() -> (Project, cadence::model::Model) {
     let project = Project::load(&[PathBuf::from("examples/17_playbook_timing.cadence")]);
@@ -31,7 +31,7 @@ fn every_crm_target_reports_each_playbook_word_as_a_loss() {
         for lossy in [false, true] {
             let mut o = Options::new(target);
             o.allow_lossy = lossy;
-            let built = build::build(&project, &model, &o);
+            let built = targets::build(&project, &model, &o);
             let code = if lossy { "W0902" } else { "E0901" };
             for what in LOSSES {
                 let n = built
@@ -52,7 +52,7 @@ fn every_crm_target_reports_each_playbook_word_as_a_loss() {
 #[test]
 fn the_neutral_json_keeps_the_playbook_words() {
     let (project, model) = example();
-    let built = build::build(&project, &model, &Options::new(Target::Json));
+    let built = targets::build(&project, &model, &Options::new(Target::Json));
     assert!(!built.has_errors());
     let doc = &built.outputs[0].body;
     let cadence = |name: &str| {
@@ -91,7 +91,7 @@ fn the_neutral_json_keeps_the_playbook_words() {
     let stage = &doc["pipelines"][0]["stages"][1];
     assert_eq!(stage["max_gap_minutes"], 30 * 1440);
     // and loads back into the same model
-    let back = build::neutral::Document::load(&built.outputs[0].text).unwrap();
-    let order = build::order::canonical(&model);
+    let back = targets::neutral::Document::load(&built.outputs[0].text).unwrap();
+    let order = targets::order::canonical(&model);
     assert_eq!(back.cadences, order.cadences);
 }

@@ -193,7 +193,7 @@ fn a_failing_strict_build_leaves_the_previous_build_intact() {
             > 10
     );
     for args in [
-        vec!["build", "p", "--target", "zoho", "-o", "out"],
+        vec!["build", "p", "--target", "zoho", "-o", "out", "--strict"],
         vec![
             "build",
             "p",

@@ -3,10 +3,10 @@
 //! declarations in another order (other indices), has no change.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use cadence::build::ids::Ids;
 use cadence::diff::{diff, Change, Risk};
 use cadence::model::Model;
 use cadence::project::Project;
+use cadence::targets::ids::Ids;
 
 const CALENDAR: &str = r#"calendar office {
   timezone "Asia/Shanghai"

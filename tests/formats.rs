@@ -164,7 +164,7 @@ fn build_prints_its_findings_in_each_format() {
         insta::assert_snapshot!(format!("build_{f}"), run.stdout);
         assert!(out.path().join("salesloft/cadence.hello.json").is_file());
     }
-    // without --allow-lossy the losses are errors, nothing is written
+    // the two findings are setup items: warnings, errors only with --fail-on-setup
     let run = cadence(&[
         "build",
         project,
@@ -174,6 +174,24 @@ fn build_prints_its_findings_in_each_format() {
         dir,
         "--format",
         "github",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("title=W0907").count(),
+        2,
+        "{}",
+        run.stdout
+    );
+    let run = cadence(&[
+        "build",
+        project,
+        "--target",
+        "salesloft",
+        "-o",
+        dir,
+        "--format",
+        "github",
+        "--fail-on-setup",
     ]);
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout.matches("::error ").count(), 2, "{}", run.stdout);

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use super::{color_choice, load_and_check, plural, Color, Exit, Format};
-use crate::build::{self, Ids, Options, Target};
 use crate::diagnostics::{self, codes, render_human, Diagnostic};
 use crate::fsio;
 use crate::source::{SourceFile, SourceMap, Span};
 use crate::syntax::MAX_FILE_BYTES;
+use crate::targets::{self, Ids, Options, Target};
 
 /// The targets of `cadence build`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -46,6 +46,7 @@ pub struct BuildArgs {
     pub allow_lossy: bool,
     pub ids: Option<PathBuf>,
     pub strict: bool,
+    pub fail_on_setup: bool,
     pub format: Format,
     pub color: Color,
 }
@@ -117,6 +118,7 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     let mut opts = Options::new(target);
     opts.allow_lossy = args.allow_lossy;
     opts.strict = args.strict;
+    opts.fail_on_setup = args.fail_on_setup;
     if let Some(p) = &args.ids {
         match load_ids(p, args.format, args.color) {
             Ok(ids) => opts.ids = ids,
@@ -126,9 +128,12 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     let choice = color_choice(args.color);
     let mut err = std::io::stderr().lock();
     let (mut errors, mut warnings, mut io_failed) = (0usize, 0usize, false);
+    let mut losses = 0usize;
     // file name → (output, project index) over every project
-    let mut outputs: BTreeMap<String, build::Output> = BTreeMap::new();
+    let mut outputs: BTreeMap<String, targets::Output> = BTreeMap::new();
     let mut clash = None;
+    // what an admin configures outside the bodies, over every project
+    let mut setup: Vec<targets::SetupItem> = Vec::new();
     let (runs, failed) = load_and_check(&args.paths);
     io_failed |= failed;
     // the findings of every project, for a machine format's one document
@@ -137,7 +142,7 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         let (map, mut diags) = (run.map, run.diagnostics);
         let clean = !diags.iter().any(Diagnostic::is_error);
         let built = match &run.loaded {
-            Some((project, model)) if clean => Some(build::build(project, model, &opts)),
+            Some((project, model)) if clean => Some(targets::build(project, model, &opts)),
             _ => None,
         };
         if let Some(b) = &built {
@@ -145,9 +150,14 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
             diagnostics::sort(&mut diags);
         }
         errors += diags.iter().filter(|d| d.is_error()).count();
+        // behavioural losses hold back only their own body (below); any other error, all
+        losses += diags.iter().filter(|d| d.code.code == "E0901").count();
         warnings += diags.iter().filter(|d| !d.is_error()).count();
         if args.format == Format::Human {
             let _ = write!(err, "{}", render_human(&map, &diags, choice));
+        }
+        if let Some(b) = &built {
+            setup.extend(b.setup.iter().cloned());
         }
         for o in built.map(|b| b.outputs).unwrap_or_default() {
             if outputs.contains_key(&o.file_name) {
@@ -171,8 +181,10 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         );
         return Exit::Usage;
     }
-    // all or nothing: a build with errors writes nothing and leaves `-o DIR` as it was
-    if errors > 0 || io_failed {
+    // a build with errors other than behavioural losses writes nothing and leaves `-o DIR` as
+    // it was; with only losses, `-o DIR` gets exactly the exact bodies (and the setup report)
+    let partial = errors > 0 && errors == losses && !io_failed && args.out.is_some();
+    if (errors > 0 || io_failed) && !partial {
         let kept = match &args.out {
             Some(dir) => format!("; `{}` is unchanged", dir.join(target.name()).display()),
             None => String::new(),
@@ -193,20 +205,37 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     let written = match &args.out {
         Some(dir) => {
             let dir = dir.join(target.name());
-            let files: Vec<(&str, &[u8])> = outputs
+            let mut files: Vec<(&str, &[u8])> = outputs
                 .values()
                 .map(|o| (o.file_name.as_str(), o.text.as_bytes()))
                 .collect();
+            // the setup report goes next to the CRM bodies (the neutral document has none)
+            setup.sort();
+            setup.dedup();
+            let report = (target != Target::Json).then(|| {
+                (
+                    targets::setup::markdown(target, &setup),
+                    targets::setup::json(target, &setup),
+                )
+            });
+            if let Some((md, json)) = &report {
+                files.push(("SETUP.md", md.as_bytes()));
+                files.push(("setup.json", json.as_bytes()));
+            }
             if let Err(fsio::SwapError(e)) = fsio::swap_dir(&dir, &files) {
                 let _ = writeln!(err, "error: {e}; nothing was changed");
                 return Exit::Usage;
             }
-            format!(
-                "wrote {} file{} to {}",
-                outputs.len(),
-                plural(outputs.len()),
-                dir.display()
-            )
+            let n = files.len();
+            let items = match report {
+                Some(_) => format!(
+                    " (SETUP.md: {} setup item{})",
+                    setup.len(),
+                    plural(setup.len())
+                ),
+                None => String::new(),
+            };
+            format!("wrote {n} file{} to {}{items}", plural(n), dir.display())
         }
         None if outputs.len() <= 1 => {
             if let Some(o) = outputs.values().next() {
@@ -233,11 +262,19 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         plural(errors),
         plural(warnings)
     );
-    Exit::Clean
+    if partial {
+        let _ = writeln!(
+            err,
+            "the bodies with behavioural losses (E0901) are not written; `--allow-lossy` writes them with warnings"
+        );
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
 }
 
 pub fn cmd_schema() -> Exit {
-    match super::emit(&build::neutral::schema_json()) {
+    match super::emit(&targets::neutral::schema_json()) {
         Ok(_) => Exit::Clean,
         Err(e) => e,
     }

@@ -7,13 +7,13 @@ use serde_json::json;
 
 use super::simulate::load_model;
 use super::{emit, render_failure, say, Exit, Format};
-use crate::build::ids::Ids;
 use crate::check;
 use crate::diagnostics::{self, Diagnostic};
 use crate::diff::{self, git, Change, Risk};
 use crate::model::Model;
 use crate::project::Project;
 use crate::source::SourceMap;
+use crate::targets::ids::Ids;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {

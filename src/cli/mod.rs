@@ -118,6 +118,9 @@ pub enum Command {
         /// a CRM id missing from the ids file is an error (default: a marked placeholder)
         #[arg(long)]
         strict: bool,
+        /// a setup item (configured once in the CRM, listed in SETUP.md) is an error too
+        #[arg(long)]
+        fail_on_setup: bool,
         /// output format for findings (machine formats need `-o`: stdout holds the findings)
         #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
         format: Format,
@@ -188,6 +191,7 @@ pub fn run(cli: Cli) -> Exit {
             allow_lossy,
             ids,
             strict,
+            fail_on_setup,
             format,
             color,
         } => build::cmd_build(build::BuildArgs {
@@ -197,6 +201,7 @@ pub fn run(cli: Cli) -> Exit {
             allow_lossy,
             ids,
             strict,
+            fail_on_setup,
             format,
             color,
         }),

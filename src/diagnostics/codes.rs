@@ -459,6 +459,12 @@ E0906 Error "invalid-ids-file" "the ids file cannot be used"
 `layouts`, at the top level (all targets) or under `[zoho]`, `[salesloft]` or `[hubspot]`. Each
 entry maps a name to a non-empty id (a string or a whole number). docs/targets.md shows an
 example.";
+W0907 Warning "setup-item" "a setup item: configured once in the CRM, outside the built body"
+"Some parts of a project live outside a cadence body in every CRM: stage exits and escalations,
+`set`/`stage` effects, tasks run by exits, holiday calendars, assignee routing. They change no
+touch of the built body, so the build writes the body and lists each item in `SETUP.md` and
+`setup.json` next to the bodies (`-o DIR`), per cadence and per stage, with the CRM's own names.
+An admin configures them once. `--fail-on-setup` makes each an error (E0901), as before.";
 
 // ───── formatting ─────
 E1001 Error "not-formatted" "a file is not in the canonical layout (`fmt --check`)"

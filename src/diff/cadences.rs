@@ -3,9 +3,9 @@
 
 use super::text::{cond, effects, pipeline_of, timing, trigger};
 use super::{added_removed, reordered, Change, Risk};
-use crate::build::ids::Ids;
 use crate::check::{entry_gap, minutes_text, touch_gaps};
 use crate::model::{BuiltinTrigger, Cadence, Model, Step, Trigger};
+use crate::targets::ids::Ids;
 
 pub(super) fn diff(old: &Model, new: &Model, ids: Option<&Ids>, out: &mut Vec<Change>) {
     for (ni, n) in new.cadences.iter().enumerate() {

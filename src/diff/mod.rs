@@ -9,9 +9,9 @@ mod text;
 
 use serde::Serialize;
 
-use crate::build::ids::Ids;
 use crate::model::Model;
 use crate::source::Span;
+use crate::targets::ids::Ids;
 
 /// A class of risky change; `--fail-on` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

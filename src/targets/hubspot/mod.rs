@@ -4,8 +4,11 @@
 
 use serde::Serialize;
 
+pub mod rules;
+
 use super::ids::Kind;
-use super::{linear, text, to_body, Body, Sink};
+use super::validate::V;
+use super::{linear, text, to_body, Body, Emitter, OutputKind, Scope, Sink};
 use crate::calendar::{Delay, MON_FRI};
 use crate::model::{Channel, Model, Priority, StageOutcome};
 
@@ -73,19 +76,27 @@ struct Settings {
     send_window_end_minute: Option<u32>,
 }
 
-pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
+fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
     let c = model.cadences.get(ci)?;
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
     let plan = linear::plan(model, ci, sink, &NATIVE);
-    for (trig, what) in [("reply", "a reply"), ("meeting_booked", "a booked meeting")] {
-        if !plan.ends_on.contains(trig) {
-            sink.loss(
-                c.span,
-                format!("the cadence goes on after {what} (no exit on `{trig}`)"),
-                &format!("HubSpot always unenrolls a contact on {what}"),
-                &format!("the sequence ends on {what}"),
-            );
-        }
+    if !plan.ends_on.contains("reply") {
+        sink.loss(
+            c.span,
+            "the cadence goes on after a reply (no exit on `reply`)",
+            "HubSpot always unenrolls a contact on a reply",
+            "the sequence ends on a reply",
+        );
+    }
+    if !plan.ends_on.contains("meeting_booked") {
+        // the beta body's `unenrollmentSettings.meetingSettings` does not say what its
+        // criteria mean, so the setting is not written; the sequence's settings page has it
+        sink.setup(
+            c.span,
+            Scope::cadence(&c.name),
+            "the cadence goes on after a booked meeting (no exit on `meeting_booked`)",
+            "HubSpot unenrolls a contact who books a meeting by default: turn that off in the sequence's unenrollment settings",
+        );
     }
     let mut steps = Vec::new();
     let mut dependencies = Vec::new();
@@ -140,11 +151,11 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
                 .assign
                 .map(|r| linear::role_name(p, r))
                 .unwrap_or_default();
-            sink.loss(
+            sink.setup(
                 s.span,
+                Scope::step(&c.name, &s.name),
                 format!("step `{}` is assigned to `{role}`", s.name),
-                "HubSpot sequence tasks go to the user who enrolled the contact",
-                "assigned to the enrolling user",
+                &format!("HubSpot creates sequence tasks for the user who enrolled the contact: enroll as the user of role `{role}`, or reassign the task from a workflow"),
             );
         }
         let task = |task_type: &'static str, subject: String| TaskPattern {
@@ -294,13 +305,13 @@ struct Stage {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Metadata {
-    probability: String,
+    /// a number, as in the documented request (`{ "probability": 0.5 }`)
+    probability: f64,
     is_closed: String,
 }
 
-pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
+fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
     let p = model.pipelines.get(pi)?;
-    let rule_limit = "a HubSpot deal pipeline body holds stages only; stage rules live in workflows and pipeline settings";
     let open: Vec<usize> = (0..p.stages.len())
         .filter(|&i| {
             p.stages
@@ -314,11 +325,11 @@ pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body
     for (i, s) in p.stages.iter().enumerate() {
         let mut label = s.title.clone().unwrap_or_else(|| s.name.clone());
         if !labels.insert(label.clone()) {
-            sink.loss(
+            sink.setup(
                 s.span,
+                Scope::stage(&p.name, &s.name),
                 format!("stage `{}` has the same label as another stage", s.name),
-                "HubSpot stage labels are unique within a pipeline",
-                "labelled with its name",
+                &format!("HubSpot stage labels are unique within a pipeline: the stage is labelled `{}`; rename it in the pipeline's settings", s.name),
             );
             label = s.name.clone();
             labels.insert(label.clone());
@@ -332,72 +343,74 @@ pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body
                 ((share * 10.0).round() / 10.0).clamp(0.1, 0.9)
             }
         };
+        let scope = || Scope::stage(&p.name, &s.name);
+        let here = label.clone();
         for e in &s.exits {
-            let to = p
-                .stages
-                .get(e.target)
-                .map(|t| t.name.as_str())
-                .unwrap_or("?");
-            sink.loss(
+            let to = p.stages.get(e.target);
+            let to_label = to
+                .map(|t| t.title.clone().unwrap_or_else(|| t.name.clone()))
+                .unwrap_or_default();
+            let when = text::cond(&e.when, Some(p));
+            sink.setup(
                 e.span,
+                scope(),
                 format!(
-                    "exit from `{}` to `{to}` when `{}`",
-                    s.name,
-                    text::cond(&e.when, Some(p))
+                    "exit to `{}` when `{when}`",
+                    to.map(|t| t.name.as_str()).unwrap_or("?")
                 ),
-                rule_limit,
-                "the stage is built without it",
+                &format!("a deal workflow: when {when} on a deal in stage \"{here}\", set the deal stage to \"{to_label}\""),
             );
         }
         if !s.require.is_empty() {
             let req: Vec<String> = s.require.iter().map(|c| text::cond(c, Some(p))).collect();
-            sink.loss(
+            sink.setup(
                 s.span,
-                format!("stage `{}` requires {}", s.name, req.join(", ")),
-                rule_limit,
-                "the stage is built without it",
+                scope(),
+                format!("requires {}", req.join(", ")),
+                &format!("the pipeline's stage properties: make the properties of {} required to enter \"{here}\"", req.join(", ")),
             );
         }
         for esc in &s.escalations {
-            sink.loss(
+            let role = linear::role_name(Some(p), esc.role);
+            let when = text::cond(&esc.when, Some(p));
+            sink.setup(
                 s.span,
-                format!(
-                    "stage `{}` escalates to `{}` when `{}`",
-                    s.name,
-                    linear::role_name(Some(p), esc.role),
-                    text::cond(&esc.when, Some(p))
-                ),
-                rule_limit,
-                "the stage is built without it",
+                scope(),
+                format!("escalates to `{role}` when `{when}`"),
+                &format!("a deal workflow: when {when} on a deal in stage \"{here}\", notify or assign the user of role `{role}` (ids `roles.{role}`)"),
             );
         }
         if let Some(d) = s.respond_within {
-            sink.loss(
+            let d = text::delay(d);
+            sink.setup(
                 s.span,
-                format!(
-                    "stage `{}` must be answered within {}",
-                    s.name,
-                    text::delay(d)
-                ),
-                rule_limit,
-                "the stage is built without it",
+                scope(),
+                format!("must be answered within {d}"),
+                &format!("a deal workflow with a delay of {d} after the deal enters \"{here}\" that alerts the owner when there was no activity"),
             );
         }
         stages.push(Stage {
             label,
             display_order: i as u32,
             metadata: Metadata {
-                probability: format!("{probability:.1}"),
+                probability,
                 is_closed: s.outcome.is_some().to_string(),
             },
         });
     }
     if p.no_skip || p.no_backward.is_some() {
-        sink.loss(
+        let mut rules = Vec::new();
+        if p.no_skip {
+            rules.push("\"Restrict skipping stages\"");
+        }
+        if p.no_backward.is_some() {
+            rules.push("\"Restrict moving backwards\"");
+        }
+        sink.setup(
             p.span,
-            format!("pipeline `{}` restricts skipping or moving back", p.name),
-            "HubSpot sets \"restrict skipping stages\" and \"restrict moving backwards\" in the pipeline's rules, not in the pipeline body",
-            "the pipeline is built without the restriction",
+            Scope::pipeline(&p.name),
+            "the pipeline restricts skipping or moving back",
+            &format!("turn on {} in the pipeline's rules (HubSpot: Settings → Objects → Deals → Pipelines)", rules.join(" and ")),
         );
     }
     let body = Pipeline {
@@ -406,4 +419,24 @@ pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body
         stages,
     };
     to_body(sink, p.span, &body)
+}
+
+/// The Hubspot emitter.
+pub(crate) struct Hubspot;
+
+impl Emitter for Hubspot {
+    fn cadence(&self, model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
+        cadence(model, ci, sink)
+    }
+
+    fn pipeline(&self, model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
+        pipeline(model, pi, sink)
+    }
+
+    fn rules(&self, kind: OutputKind, body: &serde_json::Value, v: &mut V) {
+        match kind {
+            OutputKind::Pipeline => rules::pipeline(v, body),
+            _ => rules::sequence(v, body),
+        }
+    }
 }

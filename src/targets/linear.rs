@@ -4,9 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use super::{text, Sink};
+use super::{text, Scope, Sink};
 use crate::model::graph::StepGraph;
-use crate::model::{Cadence, Channel, Effects, Flow, Model, OnRule, Pipeline, StepId, Trigger};
+use crate::model::{
+    BuiltinTrigger, Cadence, Channel, Effects, Flow, Model, OnRule, Pipeline, StepId, Trigger,
+};
 
 /// A cadence seen by a linear target.
 pub(crate) struct Plan {
@@ -82,9 +84,16 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
             if r.effects.flow == Flow::Continue && pure(&r.effects) {
                 continue;
             }
+            // `set` and `stage` effects are workflow setup; the rest is what the sequence does
+            let flow_only = Effects {
+                set: Vec::new(),
+                stage: None,
+                tasks: r.effects.tasks.clone(),
+                flow: r.effects.flow.clone(),
+            };
             let ends = match (&r.effects.flow, outcome_trigger(s.channel, &r.outcome)) {
                 (Flow::Exit(_), Some(trig))
-                    if pure(&r.effects)
+                    if pure(&flow_only)
                         && r.times == 1
                         && r.within_minutes.is_none()
                         && native.contains(&trig) =>
@@ -93,9 +102,17 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
                 }
                 _ => None,
             };
+            let workflow_only = r.effects.flow == Flow::Continue
+                && r.effects.tasks.is_empty()
+                && r.times == 1
+                && r.within_minutes.is_none();
             match ends {
                 Some(trig) => {
                     plan.ends_on.insert(trig);
+                    effects_setup(sink, c, p, s, &format!("on {}", r.outcome), &r.effects);
+                }
+                None if workflow_only => {
+                    effects_setup(sink, c, p, s, &format!("on {}", r.outcome), &r.effects);
                 }
                 None => sink.loss(
                     s.span,
@@ -155,17 +172,22 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
             Some(trig) => {
                 plan.ends_on.insert(trig);
                 if !pure(&e.effects) {
-                    sink.loss(
+                    sink.setup(
                         c.span,
+                        Scope::cadence(&c.name),
                         format!(
                             "exit `{}` on {trigger_name} runs `{}`",
                             e.reason,
                             text::effects(&e.effects, p, &c.steps)
                         ),
-                        &format!("{t} ends a sequence on {trigger_name} but runs no actions then"),
-                        "the sequence ends without these effects",
+                        &format!("{t} ends the sequence on {trigger_name} by itself; the effects need a workflow on that event: {}", workflow_words(&e.effects, p)),
                     );
                 }
+            }
+            None if e.trigger == Trigger::Builtin(BuiltinTrigger::StageChange)
+                && pure(&e.effects) =>
+            {
+                stage_setup(sink, c, p, t)
             }
             None => sink.loss(
                 c.span,
@@ -182,27 +204,103 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
             ),
         }
     }
-    if let (Some(p), Some(st)) = (p, c.stage) {
-        let name = p.stages.get(st).map(|s| s.name.as_str()).unwrap_or("?");
-        sink.loss(
-            c.span,
-            format!("the cadence ends when the deal leaves stage `{name}`"),
-            &format!("{t} sequences do not watch deal stages"),
-            "the sequence runs on after a stage change",
-        );
+    if c.stage.is_some() {
+        stage_setup(sink, c, p, t);
     }
     if let Some(en) = &c.enroll {
-        sink.loss(
+        sink.setup(
             c.span,
+            Scope::cadence(&c.name),
             format!("enrollment condition `{}`", text::cond(en, p)),
             &format!(
-                "{} sequence body has no enrollment criteria",
-                crate::diagnostics::with_article(t)
+                "{} sequence body has no enrollment criteria: enroll from a workflow (or a list) whose condition is {}",
+                crate::diagnostics::with_article(t),
+                text::cond(en, p)
             ),
-            "enroll by hand or from a workflow",
         );
     }
     plan
+}
+
+/// The cadence ends when its deal leaves the worked stage (or changes stage): a workflow that
+/// unenrolls, once per cadence.
+fn stage_setup(sink: &mut Sink, c: &Cadence, p: Option<&Pipeline>, t: &str) {
+    let stage = p
+        .zip(c.stage)
+        .and_then(|(p, st)| p.stages.get(st))
+        .map(|s| s.title.clone().unwrap_or_else(|| s.name.clone()));
+    let (what, when) = match &stage {
+        Some(label) => (
+            "the cadence ends when the deal leaves its stage".to_string(),
+            format!("the deal's stage is no longer \"{label}\""),
+        ),
+        None => (
+            "the cadence ends when the deal changes stage".to_string(),
+            "the deal's stage changes".to_string(),
+        ),
+    };
+    let how = match sink.target() {
+        super::Target::Hubspot => format!(
+            "a deal workflow: when {when}, unenroll the deal's contacts from this sequence"
+        ),
+        _ => format!("{t} does not watch deal stages: remove the person from the cadence when {when} (a CRM workflow or {t} rule)"),
+    };
+    sink.setup_once(c.span, Scope::cadence(&c.name), what, &how);
+}
+
+/// A rule's or exit's `set` and `stage` effects, which a workflow carries out.
+fn effects_setup(
+    sink: &mut Sink,
+    c: &Cadence,
+    p: Option<&Pipeline>,
+    s: &crate::model::Step,
+    on: &str,
+    e: &Effects,
+) {
+    if e.set.is_empty() && e.stage.is_none() {
+        return;
+    }
+    let only = Effects {
+        set: e.set.clone(),
+        stage: e.stage,
+        tasks: Vec::new(),
+        flow: Flow::Continue,
+    };
+    sink.setup(
+        s.span,
+        Scope::step(&c.name, &s.name),
+        format!("`{on}` runs `{}`", text::effects(&only, p, &c.steps)),
+        &format!(
+            "a workflow on that outcome of step `{}`: {}",
+            s.name,
+            workflow_words(&only, p)
+        ),
+    );
+}
+
+/// What a workflow does for a set of effects, in words (events are CRM fields or activities,
+/// stages the deal's stage).
+pub(crate) fn workflow_words(e: &Effects, p: Option<&Pipeline>) -> String {
+    let mut parts = Vec::new();
+    for ev in &e.set {
+        let name = p
+            .and_then(|p| p.events.get(*ev))
+            .cloned()
+            .unwrap_or_else(|| format!("event#{ev}"));
+        parts.push(format!(
+            "record the event `{name}` (the field or activity that stands for it)"
+        ));
+    }
+    if let Some(st) = e.stage.and_then(|st| p.and_then(|p| p.stages.get(st))) {
+        parts.push(format!(
+            "set the deal's stage to \"{}\"",
+            st.title.clone().unwrap_or_else(|| st.name.clone())
+        ));
+    }
+    for t in &e.tasks {
+        parts.push(format!("create the task {:?}", t.title));
+    }
+    parts.join("; ")
 }
 
 /// Whether a role is the record owner (the user a sequence runs for).

@@ -1,4 +1,4 @@
-//! Stage 5: build. The checked model becomes the neutral JSON document or the request bodies a
+//! Stage 6: build targets. The checked model becomes the neutral JSON document or the request bodies a
 //! CRM accepts (Zoho CRM v8, Salesloft, HubSpot), or a diagnostic that says exactly what a
 //! target cannot express.
 //!
@@ -12,12 +12,13 @@ mod linear;
 pub mod neutral;
 pub mod order;
 mod playbook;
+pub mod setup;
 mod text;
 pub mod validate;
 
-mod hubspot;
-mod salesloft;
-mod zoho;
+pub mod hubspot;
+pub mod salesloft;
+pub mod zoho;
 
 use std::collections::BTreeSet;
 
@@ -29,6 +30,7 @@ use crate::project::Project;
 use crate::source::Span;
 
 pub use ids::Ids;
+pub use setup::{Scope, SetupItem};
 
 /// What to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,6 +63,16 @@ impl Target {
         }
     }
 
+    /// The CRM emitter of a target (none for the neutral document).
+    pub(crate) fn emitter(self) -> Option<&'static dyn Emitter> {
+        match self {
+            Target::Json => None,
+            Target::Zoho => Some(&zoho::Zoho),
+            Target::Salesloft => Some(&salesloft::Salesloft),
+            Target::Hubspot => Some(&hubspot::Hubspot),
+        }
+    }
+
     /// The product name used in messages.
     pub fn title(self) -> &'static str {
         match self {
@@ -72,6 +84,16 @@ impl Target {
     }
 }
 
+/// One CRM target: what it builds from a cadence and a pipeline, and the vendor's documented
+/// request rules for what it built (checked before a body is handed out).
+pub(crate) trait Emitter: Sync {
+    fn cadence(&self, model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>;
+    /// `None` when the vendor has no pipeline format or the pipeline gives no body.
+    fn pipeline(&self, model: &Model, pi: usize, sink: &mut Sink) -> Option<Body>;
+    /// Add every documented rule `body` breaks to `v`.
+    fn rules(&self, kind: OutputKind, body: &Value, v: &mut validate::V);
+}
+
 /// How to build.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -80,6 +102,8 @@ pub struct Options {
     pub allow_lossy: bool,
     /// A CRM id missing from the ids file is an error (otherwise a marked placeholder).
     pub strict: bool,
+    /// A setup item (configured once outside the body) is an error (E0901), as a loss is.
+    pub fail_on_setup: bool,
     pub ids: Ids,
 }
 
@@ -89,6 +113,7 @@ impl Options {
             target,
             allow_lossy: false,
             strict: false,
+            fail_on_setup: false,
             ids: Ids::default(),
         }
     }
@@ -135,6 +160,8 @@ pub(crate) struct Body {
 pub struct Built {
     pub outputs: Vec<Output>,
     pub diagnostics: Vec<Diagnostic>,
+    /// what an admin configures outside the bodies, sorted (`SETUP.md`, `setup.json`)
+    pub setup: Vec<SetupItem>,
 }
 
 impl Built {
@@ -150,8 +177,8 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
     let model = &order::canonical(model);
     let mut sink = Sink::new(opts);
     let mut outputs = Vec::new();
-    match opts.target {
-        Target::Json => {
+    match opts.target.emitter() {
+        None => {
             let doc = neutral::Document::from_model(model, project);
             if let Some(body) = to_body(&mut sink, Span::default(), &doc) {
                 outputs.push(Output {
@@ -163,41 +190,19 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
                 });
             }
         }
-        Target::Zoho | Target::Salesloft | Target::Hubspot => {
+        Some(emitter) => {
             for (pi, p) in model.pipelines.iter().enumerate() {
                 let before = sink.errors;
-                let body = match opts.target {
-                    Target::Zoho => zoho::pipeline(model, pi, &mut sink),
-                    Target::Hubspot => hubspot::pipeline(model, pi, &mut sink),
-                    _ => None,
-                };
-                if let Some(body) = body {
-                    sink.finish(
-                        &mut outputs,
-                        before,
-                        OutputKind::Pipeline,
-                        &p.name,
-                        body,
-                        p.span,
-                    );
+                if let Some(body) = emitter.pipeline(model, pi, &mut sink) {
+                    let kind = OutputKind::Pipeline;
+                    sink.finish(&mut outputs, before, kind, &p.name, body, p.span);
                 }
             }
             for (ci, c) in model.cadences.iter().enumerate() {
                 let before = sink.errors;
-                let body = match opts.target {
-                    Target::Zoho => zoho::cadence(model, ci, &mut sink),
-                    Target::Salesloft => salesloft::cadence(model, ci, &mut sink),
-                    _ => hubspot::cadence(model, ci, &mut sink),
-                };
-                if let Some(body) = body {
-                    sink.finish(
-                        &mut outputs,
-                        before,
-                        OutputKind::Cadence,
-                        &c.name,
-                        body,
-                        c.span,
-                    );
+                if let Some(body) = emitter.cadence(model, ci, &mut sink) {
+                    let kind = OutputKind::Cadence;
+                    sink.finish(&mut outputs, before, kind, &c.name, body, c.span);
                 }
             }
         }
@@ -205,9 +210,21 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
     outputs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     let mut diagnostics = sink.diags;
     diagnostics::sort(&mut diagnostics);
+    let mut setup = sink.setup;
+    // the report is for the bodies that were written
+    setup.retain(|it| {
+        let (kind, name) = match &it.scope {
+            Scope::Cadence { cadence, .. } => (OutputKind::Cadence, cadence),
+            Scope::Pipeline { pipeline, .. } => (OutputKind::Pipeline, pipeline),
+        };
+        outputs.iter().any(|o| o.kind == kind && &o.name == name)
+    });
+    setup.sort();
+    setup.dedup();
     Built {
         outputs,
         diagnostics,
+        setup,
     }
 }
 
@@ -221,6 +238,10 @@ pub(crate) struct Sink<'o> {
     missing: BTreeSet<(ids::Kind, String)>,
     /// `table.key` of every placeholder written since the last [`Sink::take_placeholders`]
     placeholders: BTreeSet<String>,
+    /// setup items so far
+    setup: Vec<SetupItem>,
+    /// CRM ids a body may use once, with the place that used each first
+    claimed: std::collections::BTreeMap<String, String>,
 }
 
 impl<'o> Sink<'o> {
@@ -231,6 +252,8 @@ impl<'o> Sink<'o> {
             errors: 0,
             missing: BTreeSet::new(),
             placeholders: BTreeSet::new(),
+            setup: Vec::new(),
+            claimed: std::collections::BTreeMap::new(),
         }
     }
 
@@ -266,6 +289,59 @@ impl<'o> Sink<'o> {
             ))
         };
         self.push(d);
+    }
+
+    /// Something the body does not hold but an admin configures once in the CRM (a setup
+    /// item): no touch of the body changes. `what` names it in the project's words, `configure`
+    /// says what to set up, with the CRM's names. W0907, or E0901 with `--fail-on-setup`.
+    pub fn setup(&mut self, span: Span, scope: Scope, what: impl Into<String>, configure: &str) {
+        let t = self.opts.target.title();
+        let what = what.into();
+        let d = if self.opts.fail_on_setup {
+            Diagnostic::new(
+                &codes::E0901,
+                span,
+                format!("{t} cannot express this in the body: {what}"),
+            )
+            .with_label(format!("a setup item in {t} (`--fail-on-setup`)"))
+            .with_help(format!(
+                "configure it in {t}: {configure}; without `--fail-on-setup` it is listed in SETUP.md (W0907)"
+            ))
+        } else {
+            Diagnostic::new(&codes::W0907, span, format!("{t} setup: {what}"))
+                .with_label("configured outside the body: listed in SETUP.md")
+                .with_help(configure.to_string())
+        };
+        self.push(d);
+        self.setup.push(SetupItem {
+            scope,
+            what,
+            configure: configure.to_string(),
+        });
+    }
+
+    /// Claim an id that may be used once in the build for `place`: `None` when it is free (or
+    /// already `place`'s), else the place that holds it.
+    pub fn claim_id(&mut self, id: &str, place: &str) -> Option<String> {
+        match self.claimed.get(id) {
+            Some(first) if first != place => Some(first.clone()),
+            Some(_) => None,
+            None => {
+                self.claimed.insert(id.to_string(), place.to_string());
+                None
+            }
+        }
+    }
+
+    /// [`Sink::setup`], once per scope and words (a cadence seen twice reports once).
+    pub fn setup_once(&mut self, span: Span, scope: Scope, what: String, configure: &str) {
+        let seen = self
+            .setup
+            .iter()
+            .any(|it| it.scope == scope && it.what == what);
+        if !seen {
+            self.setup(span, scope, what, configure);
+        }
     }
 
     /// The id of a template, role, action, view or layout in the target CRM, or a placeholder

@@ -1,110 +1,16 @@
-//! Zoho CRM v8: the body of `POST /crm/v8/settings/automation/cadences` per cadence (a tree of
-//! follow-ups), and the body of `POST /crm/v8/settings/blueprints/transitions` per pipeline.
-//!
-//! The step graph is unfolded into Zoho's follow-up tree from the entry step: a step's children
-//! are the step after it (on the action's completion trigger), the targets of its outcome rules
-//! (on the outcome's trigger) and the tasks its rules create. A step reached on several paths
-//! appears once per path; a bounded jump is unfolded as often as its bound allows.
+//! The follow-up tree of a Zoho cadence: the step graph unfolded from the entry step, with the
+//! losses found on the way.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-use serde_json::{json, Value};
-
-use super::ids::Kind;
-use super::{linear, text, to_body, Body, Sink};
+use super::{Action, ExecuteAfter, FollowUp, ParentRef, MAX_FOLLOW_UPS, MAX_UNIT, PLACEHOLDER_ID};
 use crate::calendar::Delay;
 use crate::model::graph::StepGraph;
-use crate::model::{
-    Builtin, BuiltinTrigger, Cadence, Channel, Cmp, Cond, Effects, Flow, Model, Operand, Pipeline,
-    Priority, Step, Trigger, Value as MValue,
-};
+use crate::model::{Cadence, Channel, Effects, Flow, Pipeline, Priority, Step};
 use crate::source::Span;
-
-/// Zoho's documented limits.
-pub const MAX_FOLLOW_UPS: usize = 100;
-pub const MAX_UNIT: u64 = 99;
-pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_DESCRIPTION_CHARS: usize = 500;
-pub const MAX_TRANSITIONS: usize = 50;
-/// The placeholder for a missing numeric id: digits, so the body stays well-formed, and never a
-/// real Zoho id (those are 18–19 digits).
-pub const PLACEHOLDER_ID: &str = "0";
-
-#[derive(Serialize)]
-struct Request {
-    cadences: Vec<ZCadence>,
-}
-
-#[derive(Serialize)]
-struct ZCadence {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    module: ApiName,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    custom_view: Option<IdRef>,
-    execution_details: ExecutionDetails,
-    follow_ups: Vec<FollowUp>,
-}
-
-#[derive(Serialize, Clone)]
-struct ApiName {
-    api_name: String,
-}
-
-#[derive(Serialize)]
-struct IdRef {
-    id: String,
-}
-
-#[derive(Serialize)]
-struct ExecutionDetails {
-    unenroll_properties: Vec<Unenroll>,
-}
-
-#[derive(Serialize)]
-struct Unenroll {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct FollowUp {
-    reference_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_follow_up: Option<ParentRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    triggers: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    execute_after: Option<ExecuteAfter>,
-    action: Action,
-}
-
-#[derive(Serialize)]
-struct ParentRef {
-    reference_id: String,
-}
-
-#[derive(Serialize, Clone, Copy, PartialEq)]
-struct ExecuteAfter {
-    unit: u64,
-    period: &'static str,
-}
-
-#[derive(Serialize)]
-struct Action {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<Value>,
-}
+use crate::targets::ids::Kind;
+use crate::targets::{linear, text, Scope, Sink};
+use serde_json::json;
 
 /// The trigger on which the next follow-up runs after an action, whatever its outcome.
 fn done_trigger(kind: &str) -> &'static str {
@@ -132,13 +38,13 @@ fn outcome_trigger(channel: Channel, outcome: &str) -> Option<&'static str> {
 
 const TRIGGER_LIMIT: &str = "Zoho triggers follow-ups on the documented action states: email sent, opened, clicked, replied, bounced; WhatsApp delivered, failed; task and call completed";
 
-fn pure(e: &Effects) -> bool {
+pub(super) fn pure(e: &Effects) -> bool {
     e.set.is_empty() && e.stage.is_none() && e.tasks.is_empty()
 }
 
 /// `execute_after` for a wait: the largest exact unit, else the nearest representable one.
 /// Returns the value and, when it is not exact, what it stands for.
-fn execute_after(d: Delay) -> (ExecuteAfter, Option<String>) {
+pub(super) fn execute_after(d: Delay) -> (ExecuteAfter, Option<String>) {
     let ea = |unit: u64, period: &'static str| ExecuteAfter { unit, period };
     let approx = |m: u64| {
         let (size, period) = if m <= MAX_UNIT * 60 {
@@ -191,17 +97,17 @@ fn execute_after(d: Delay) -> (ExecuteAfter, Option<String>) {
     }
 }
 
-struct Tree<'m, 's, 'o> {
-    c: &'m Cadence,
-    p: Option<&'m Pipeline>,
-    sink: &'s mut Sink<'o>,
+pub(super) struct Tree<'m, 's, 'o> {
+    pub(super) c: &'m Cadence,
+    pub(super) p: Option<&'m Pipeline>,
+    pub(super) sink: &'s mut Sink<'o>,
     /// the checker's step graph: entry and the next step of each track
-    graph: StepGraph,
-    nodes: Vec<FollowUp>,
-    refs: BTreeSet<String>,
+    pub(super) graph: StepGraph,
+    pub(super) nodes: Vec<FollowUp>,
+    pub(super) refs: BTreeSet<String>,
     /// losses already reported (a step unfolded twice reports once)
-    reported: BTreeSet<String>,
-    truncated: bool,
+    pub(super) reported: BTreeSet<String>,
+    pub(super) truncated: bool,
 }
 
 impl Tree<'_, '_, '_> {
@@ -223,6 +129,36 @@ impl Tree<'_, '_, '_> {
 
     fn id(&mut self, kind: Kind, key: &str, span: Span) -> String {
         self.sink.id(kind, key, span, PLACEHOLDER_ID)
+    }
+
+    /// Zoho associates an automation action with one rule ("Action is already associated with
+    /// another rule"): an id already used by another follow-up of the build is replaced by the
+    /// follow-up's own action, `CADENCE.REFERENCE_ID` in the ids file (a placeholder and a setup
+    /// item until it is there).
+    fn own_action(&mut self, id: String, me: &str, span: Span) -> String {
+        if id == PLACEHOLDER_ID {
+            return id;
+        }
+        let key = format!("{}.{me}", self.c.name);
+        let Some(first) = self.sink.claim_id(&id, &key) else {
+            return id;
+        };
+        if self.sink.has_id(Kind::Action, &key) {
+            let own = self.id(Kind::Action, &key, span);
+            return match self.sink.claim_id(&own, &key) {
+                None => own,
+                Some(_) => PLACEHOLDER_ID.to_string(),
+            };
+        }
+        self.sink.setup(
+            span,
+            Scope::step(&self.c.name, me.split('~').next().unwrap_or(me)),
+            format!("follow-up `{me}` would share the automation action `{id}` with `{first}`"),
+            &format!(
+                "Zoho associates an action with one rule: create a copy of the action for follow-up `{me}` and add `\"{key}\" = \"…\"` under `[zoho.actions]` in the ids file"
+            ),
+        );
+        self.id(Kind::Action, &key, span)
     }
 
     /// The action of a step.
@@ -327,7 +263,7 @@ impl Tree<'_, '_, '_> {
 
     /// Add the follow-up for step `si` under `parent` (reference id and trigger), then its
     /// children. `counts` holds how often each bounded jump was taken on this path.
-    fn visit(
+    pub(super) fn visit(
         &mut self,
         si: usize,
         parent: Option<(String, &'static str)>,
@@ -379,7 +315,10 @@ impl Tree<'_, '_, '_> {
                 &format!("only variant `{}` is sent", v.name),
             );
         }
-        let action = self.action(s);
+        let mut action = self.action(s);
+        if let Some(id) = action.id.take() {
+            action.id = Some(self.own_action(id, &me, s.span));
+        }
         let done = done_trigger(action.kind);
         let (parent_follow_up, triggers) = match parent {
             Some((r, t)) => (
@@ -568,6 +507,7 @@ impl Tree<'_, '_, '_> {
         }
         let me = self.unique_ref(&format!("{parent}.task"));
         let id = self.id(Kind::Action, key, span);
+        let id = self.own_action(id, &me, span);
         self.nodes.push(FollowUp {
             reference_id: me,
             parent_follow_up: Some(ParentRef {
@@ -596,337 +536,18 @@ impl Tree<'_, '_, '_> {
             tasks: Vec::new(),
             flow: Flow::Continue,
         };
-        self.loss_once(
-            format!("{}:{on}:effects", s.name),
+        if !self.reported.insert(format!("{}:{on}:effects", s.name)) {
+            return;
+        }
+        self.sink.setup(
             s.span,
-            format!(
-                "step `{}`: `{on}` runs `{}`",
+            Scope::step(&self.c.name, &s.name),
+            format!("`{on}` runs `{}`", text::effects(&only, self.p, &self.c.steps)),
+            &format!(
+                "Zoho follow-ups set no fields and move no stages: a workflow rule on that outcome of step `{}` that does it: {}",
                 s.name,
-                text::effects(&only, self.p, &self.c.steps)
+                linear::workflow_words(&only, self.p)
             ),
-            "Zoho follow-ups send emails and WhatsApp messages, schedule calls and create tasks; they set no events and move no stages",
-            "left out",
         );
     }
-}
-
-fn valid_name(n: &str) -> bool {
-    let len = n.chars().count();
-    (1..=MAX_NAME_CHARS).contains(&len) && !n.contains(['#', '%', '^'])
-}
-
-fn cadence_name(model: &Model, ci: usize) -> String {
-    let Some(c) = model.cadences.get(ci) else {
-        return String::new();
-    };
-    match &c.title {
-        Some(t) if valid_name(t) => {
-            // a title shared with an earlier cadence would be a duplicate name in Zoho
-            let taken = model.cadences[..ci]
-                .iter()
-                .any(|o| o.title.as_deref() == Some(t.as_str()));
-            if taken {
-                c.name.clone()
-            } else {
-                t.clone()
-            }
-        }
-        _ => c.name.clone(),
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
-pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
-    let c = model.cadences.get(ci)?;
-    let p = c.pipeline.and_then(|p| model.pipelines.get(p));
-    sink.take_placeholders();
-    super::playbook::losses(model, ci, sink);
-    let name = cadence_name(model, ci);
-    if let Some(t) = &c.title {
-        if &name != t {
-            sink.loss(
-                c.span,
-                format!("the title {t:?} cannot be the cadence name"),
-                "a Zoho cadence name has 1–100 characters, no `#`, `%` or `^`, and is unique",
-                &format!("named `{}`", c.name),
-            );
-        }
-    }
-    let module = {
-        let (ids, t) = (&sink.opts.ids, sink.target());
-        ids.get(t, Kind::Module, &c.name)
-            .or_else(|| p.and_then(|p| ids.get(t, Kind::Module, &p.name)))
-            .map(str::to_string)
-            .unwrap_or_else(|| if p.is_some() { "Deals" } else { "Leads" }.to_string())
-    };
-
-    // exits → unenroll properties
-    let mut unenroll = Vec::new();
-    let mut stage_criteria = None;
-    if let (Some(p), Some(st)) = (p, c.stage) {
-        let label = p
-            .stages
-            .get(st)
-            .map(|s| s.title.clone().unwrap_or_else(|| s.name.clone()))
-            .unwrap_or_default();
-        stage_criteria = Some(json!({
-            "criteria": {
-                "field": {"api_name": "Stage"},
-                "comparator": "not_equal",
-                "type": "value",
-                "value": label,
-            }
-        }));
-    }
-    let mut auto = false;
-    for e in &c.exits {
-        let (trig, native) = match &e.trigger {
-            Trigger::Builtin(b) => {
-                let name = b.name().to_string();
-                match b {
-                    BuiltinTrigger::Reply => {
-                        auto = true;
-                        (name, true)
-                    }
-                    BuiltinTrigger::Bounce | BuiltinTrigger::Unsubscribe => (name, true),
-                    BuiltinTrigger::StageChange => (name, stage_criteria.is_some()),
-                    BuiltinTrigger::MeetingBooked => (name, false),
-                }
-            }
-            Trigger::Event(ev) => (
-                p.and_then(|p| p.events.get(*ev))
-                    .cloned()
-                    .unwrap_or_else(|| format!("event#{ev}")),
-                false,
-            ),
-        };
-        if !native {
-            sink.loss(
-                c.span,
-                format!("exit `{}` on {trig}", e.reason),
-                "Zoho unenrolls automatically on a response, on an end date or on record criteria; it does not watch this event",
-                "the exit is left out",
-            );
-        } else if !pure(&e.effects) {
-            sink.loss(
-                c.span,
-                format!(
-                    "exit `{}` on {trig} runs `{}`",
-                    e.reason,
-                    text::effects(&e.effects, p, &c.steps)
-                ),
-                "Zoho unenrolls without running actions",
-                "the cadence ends without these effects",
-            );
-        }
-    }
-    if auto {
-        unenroll.push(Unenroll {
-            kind: "automatic_unenroll",
-            details: None,
-        });
-    }
-    if let Some(details) = stage_criteria {
-        unenroll.push(Unenroll {
-            kind: "criteria",
-            details: Some(details),
-        });
-    }
-
-    let (kind, custom_view) = match &c.enroll {
-        Some(_) => {
-            let id = sink.id(Kind::View, &c.name, c.span, PLACEHOLDER_ID);
-            ("custom_view", Some(IdRef { id }))
-        }
-        None => ("manual_enrollment", None),
-    };
-
-    let mut tree = Tree {
-        c,
-        p,
-        sink,
-        graph: StepGraph::new(c),
-        nodes: Vec::new(),
-        refs: BTreeSet::new(),
-        reported: BTreeSet::new(),
-        truncated: false,
-    };
-    if let Some(e) = tree.graph.entry {
-        tree.visit(e, None, &mut BTreeMap::new());
-    }
-    let truncated = tree.truncated;
-    let nodes = std::mem::take(&mut tree.nodes);
-    if truncated {
-        sink.loss(
-            c.span,
-            format!(
-                "the unfolded follow-up tree of `{}` has more than {MAX_FOLLOW_UPS} follow-ups",
-                c.name
-            ),
-            &format!("a Zoho cadence has at most {MAX_FOLLOW_UPS} follow-ups"),
-            &format!("the first {MAX_FOLLOW_UPS} are kept"),
-        );
-    }
-    let placeholders = sink.take_placeholders();
-    let mut description = match &c.title {
-        Some(t) => format!("{t} (cadence `{}`)", c.name),
-        None => format!("cadence `{}`", c.name),
-    };
-    if !placeholders.is_empty() {
-        description.push_str(&format!(
-            " — PLACEHOLDER ids (\"{PLACEHOLDER_ID}\"): {}",
-            placeholders.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    let body = Request {
-        cadences: vec![ZCadence {
-            name,
-            description: Some(truncate(&description, MAX_DESCRIPTION_CHARS)),
-            module: ApiName { api_name: module },
-            kind,
-            custom_view,
-            execution_details: ExecutionDetails {
-                unenroll_properties: unenroll,
-            },
-            follow_ups: nodes,
-        }],
-    };
-    to_body(sink, c.span, &body)
-}
-
-#[derive(Serialize)]
-struct Transitions {
-    transitions: Vec<Transition>,
-}
-
-#[derive(Serialize)]
-struct Transition {
-    name: String,
-    description: String,
-    trigger_type: &'static str,
-    transition_type: &'static str,
-}
-
-/// A timer-only condition (`dwell > D`): Blueprint moves such records automatically.
-fn is_timer(c: &Cond) -> bool {
-    matches!(
-        c,
-        Cond::Compare {
-            lhs: Operand::Builtin(Builtin::Dwell),
-            op: Cmp::Gt | Cmp::Ge,
-            rhs: Operand::Value(MValue::Minutes(_)),
-        }
-    )
-}
-
-pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
-    let p = model.pipelines.get(pi)?;
-    let limit = "the documented body of a Zoho Blueprint transition has `name`, `description`, `trigger_type` and `transition_type`; states, criteria and during-transition fields are set in the Blueprint editor";
-    let label = |i: usize| {
-        p.stages
-            .get(i)
-            .map(|s| s.title.clone().unwrap_or_else(|| s.name.clone()))
-            .unwrap_or_default()
-    };
-    let mut transitions = Vec::new();
-    let mut names = BTreeSet::new();
-    for (si, s) in p.stages.iter().enumerate() {
-        let require: Vec<String> = s.require.iter().map(|c| text::cond(c, Some(p))).collect();
-        for e in &s.exits {
-            let to_terminal = p
-                .stages
-                .get(e.target)
-                .map(|t| t.outcome.is_some())
-                .unwrap_or(false);
-            let base = e
-                .label
-                .clone()
-                .unwrap_or_else(|| format!("{} → {}", label(si), label(e.target)));
-            let mut name = truncate(&base, MAX_NAME_CHARS);
-            let mut n = 1;
-            while !names.insert(name.clone()) {
-                n += 1;
-                name = truncate(&format!("{base} ({n})"), MAX_NAME_CHARS);
-            }
-            let mut description = format!(
-                "{} → {} when {}",
-                label(si),
-                label(e.target),
-                text::cond(&e.when, Some(p))
-            );
-            if !require.is_empty() && !to_terminal {
-                description.push_str(&format!("; requires {}", require.join(", ")));
-            }
-            sink.loss(
-                e.span,
-                format!(
-                    "the states and condition of the exit from `{}` to `{}`",
-                    s.name,
-                    p.stages
-                        .get(e.target)
-                        .map(|t| t.name.as_str())
-                        .unwrap_or("?")
-                ),
-                limit,
-                "written into the transition's `description`",
-            );
-            transitions.push(Transition {
-                name,
-                description,
-                trigger_type: if is_timer(&e.when) {
-                    "automatic"
-                } else {
-                    "manual"
-                },
-                transition_type: "standalone_transition",
-            });
-        }
-        for esc in &s.escalations {
-            sink.loss(
-                s.span,
-                format!(
-                    "stage `{}` escalates to `{}` when `{}`",
-                    s.name,
-                    linear::role_name(Some(p), esc.role),
-                    text::cond(&esc.when, Some(p))
-                ),
-                "Blueprint SLA escalations are not part of the transitions API",
-                "left out",
-            );
-        }
-        if let Some(d) = s.respond_within {
-            sink.loss(
-                s.span,
-                format!(
-                    "stage `{}` must be answered within {}",
-                    s.name,
-                    text::delay(d)
-                ),
-                "Blueprint SLAs are not part of the transitions API",
-                "left out",
-            );
-        }
-    }
-    if transitions.len() > MAX_TRANSITIONS {
-        sink.loss(
-            p.span,
-            format!("pipeline `{}` has {} exits", p.name, transitions.len()),
-            &format!("Zoho creates at most {MAX_TRANSITIONS} transitions per request"),
-            &format!("the first {MAX_TRANSITIONS} are kept"),
-        );
-        transitions.truncate(MAX_TRANSITIONS);
-    }
-    if transitions.is_empty() {
-        return None;
-    }
-    to_body(sink, p.span, &Transitions { transitions })
 }

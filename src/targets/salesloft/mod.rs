@@ -3,8 +3,11 @@
 
 use serde::Serialize;
 
+pub mod rules;
+
 use super::ids::Kind;
-use super::{linear, text, to_body, Body, Sink};
+use super::validate::V;
+use super::{linear, text, to_body, Body, Emitter, OutputKind, Scope, Sink};
 use crate::calendar::Delay;
 use crate::model::{Channel, Model, Priority};
 
@@ -94,7 +97,7 @@ struct Template {
     click_tracking: bool,
 }
 
-pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
+fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
     let c = model.cadences.get(ci)?;
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
     let plan = linear::plan(model, ci, sink, &NATIVE);
@@ -108,14 +111,14 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
     if let Some(cal) = cal {
         let e = &cal.engine;
         if !(e.holidays.is_empty() && e.makeup_workdays.is_empty()) {
-            sink.loss(
+            sink.setup(
                 cal.span,
+                Scope::cadence(&c.name),
                 format!(
-                    "calendar `{}` has holidays or make-up workdays that the days of `{}` count",
-                    cal.name, c.name
+                    "calendar `{}` has holidays or make-up workdays that the days of the cadence count",
+                    cal.name
                 ),
-                "a Salesloft cadence counts days without a holiday calendar",
-                "holidays count as cadence days",
+                "holidays are a team setting in Salesloft, not part of a cadence: enter the calendar's holidays in the team's holiday settings",
             );
         }
     }
@@ -142,11 +145,11 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
                 .assign
                 .map(|r| linear::role_name(p, r))
                 .unwrap_or_default();
-            sink.loss(
+            sink.setup(
                 s.span,
+                Scope::step(&c.name, &s.name),
                 format!("step `{}` is assigned to `{role}`", s.name),
-                "Salesloft cadence steps go to the person's cadence owner",
-                "done by the cadence owner",
+                &format!("Salesloft gives a cadence's steps to the person's owner in the cadence: add people to the cadence as the user of role `{role}`"),
             );
         }
         let step = match s.channel {
@@ -315,4 +318,21 @@ pub(super) fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>
         },
     };
     to_body(sink, c.span, &body)
+}
+
+/// The Salesloft emitter.
+pub(crate) struct Salesloft;
+
+impl Emitter for Salesloft {
+    fn cadence(&self, model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
+        cadence(model, ci, sink)
+    }
+
+    fn pipeline(&self, _model: &Model, _pi: usize, _sink: &mut Sink) -> Option<Body> {
+        None
+    }
+
+    fn rules(&self, _kind: OutputKind, body: &serde_json::Value, v: &mut V) {
+        rules::cadence(v, body)
+    }
 }
