@@ -65,7 +65,7 @@ const STYLE: &str = "body{font-family:'DejaVu Sans','WenQuanYi Micro Hei','Noto 
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}\
 .chart{display:flex;gap:2em;align-items:flex-start;flex-wrap:wrap}\
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:right}\
-th:first-child,td:first-child{text-align:left}.headline{font-size:1.1em;line-height:1.6}\
+th:first-child,td:first-child,td.words{text-align:left}.headline{font-size:1.1em;line-height:1.6}\
 footer{margin-top:3em;font-size:.8em;color:#555}svg text{font-size:11px}";
 
 fn page(title: &str, body: &str) -> String {
@@ -224,6 +224,10 @@ Won deals take a median of {} (10% within {}, 90% within {}). Each lead gets {} 
             let idx: Vec<usize> = (0..steps.len())
                 .filter(|&i| steps[i]["cadence"].as_str() == Some(c))
                 .collect();
+            // a cadence no deal reached has nothing to draw
+            if idx.iter().all(|&i| num(&steps[i]["reached"]) == 0.0) {
+                continue;
+            }
             let rows: Vec<(String, f64, String)> = idx
                 .iter()
                 .map(|&i| {
