@@ -234,7 +234,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
             if a.run.format == ReportFormat::Markdown {
                 super::markdown::comparison(&doc)
             } else if a.run.format == ReportFormat::Human {
-                human(&a, &base, &cand, &paired, &diffs, &cfg)
+                human(&base, &cand, &paired, &diffs, &cfg)
             } else {
                 format!(
                     "{}\n",
@@ -242,7 +242,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 )
             }
         }
-        _ => human(&a, &base, &cand, &paired, &diffs, &cfg),
+        _ => human(&base, &cand, &paired, &diffs, &cfg),
     };
     super::emit(&text)?;
     Ok(Exit::Clean)
@@ -250,7 +250,6 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
 
 /// The text report of a comparison.
 fn human(
-    a: &CompareArgs,
     base: &Side<'_>,
     cand: &Side<'_>,
     paired: &Paired,
