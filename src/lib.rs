@@ -42,6 +42,7 @@ pub mod fmt;
 pub mod fsio;
 pub mod model;
 pub mod project;
+pub mod schedule;
 pub mod selfcheck;
 pub mod simulate;
 pub mod source;

@@ -360,6 +360,7 @@ fn simulations(model: &crate::model::Model) -> Result<usize, Violation> {
             horizon: None,
             threads: Some(1),
             format: ReportFormat::Json,
+            report: None,
         },
     };
     if model.simulations.is_empty() {

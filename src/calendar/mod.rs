@@ -272,6 +272,20 @@ impl Calendar {
             .and_then(from_ns)
     }
 
+    /// The first instant `>= x` and later than `from` at local `minute_of_day` on a working day
+    /// whose weekday bit is in `weekdays` (the anchor part of [`Calendar::schedule`]).
+    pub fn next_anchor(
+        &self,
+        from: DateTime<Utc>,
+        x: DateTime<Utc>,
+        weekdays: u8,
+        minute_of_day: u32,
+    ) -> Option<DateTime<Utc>> {
+        Timeline::new(self)
+            .next_anchor(to_ns(from), to_ns(x), weekdays, minute_of_day)
+            .and_then(from_ns)
+    }
+
     /// When a touch scheduled with `timing` from `from` actually happens:
     /// apply the delay, then `at_clock` if any, then [`Calendar::next_opening`]
     /// (send window; no catch-up).

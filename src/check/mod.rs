@@ -16,7 +16,9 @@ mod test_blocks;
 mod timing;
 mod timing_cache;
 
-pub use timing::{entry_gap, minutes_text, run_out_gap, touch_gaps};
+pub use timing::{
+    cadence_calendar, entry_gap, max_gap_in_force, minutes_text, run_out_gap, touch_gaps,
+};
 
 use std::collections::HashMap;
 

@@ -48,6 +48,30 @@ pub fn minutes_text(m: u64) -> String {
     parts.join(" ")
 }
 
+/// The `cadence schedule` command that shows a worst case's touches: a touch of `from` (or an
+/// enrolment) at `at`, local in the calendar's zone, then the path to `to`.
+pub(super) fn schedule_command(
+    cal: &Calendar,
+    cadence: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use chrono::TimeZone;
+    let local = cal.tz.from_utc_datetime(&at.naive_utc());
+    let mut cmd = format!("cadence schedule {cadence}");
+    if let Some(f) = from {
+        cmd.push_str(&format!(" --from {f}"));
+    }
+    if let Some(t) = to {
+        cmd.push_str(&format!(" --path {t}"));
+    }
+    format!(
+        "see the touches: `{cmd} --enroll \"{}\"`",
+        local.format("%Y-%m-%d %H:%M")
+    )
+}
+
 /// The calendar a cadence's timing runs on (its own, else its pipeline's, else always open in
 /// UTC) with the key the cache knows it by, and the dates analysed: the cadence's `active`
 /// window, else the calendar's years.
@@ -224,6 +248,22 @@ pub(super) fn gap_rule(p: &Pipeline, stage: Option<usize>) -> Option<GapRule> {
 pub(super) fn gap_rule_across(p: &Pipeline, a: usize, b: usize) -> Option<GapRule> {
     let (x, y) = (gap_rule(p, Some(a))?, gap_rule(p, Some(b))?);
     Some(if y.minutes > x.minutes { y } else { x })
+}
+
+/// The calendar a cadence's timing runs on (its own, else its pipeline's, else always open in
+/// UTC) and its name: what the checker's worst cases and `cadence schedule` both read.
+pub fn cadence_calendar(model: &Model, cadence: usize) -> Option<(Calendar, Option<String>)> {
+    let c = model.cadences.get(cadence)?;
+    let clock = CadenceClock::of(model, c);
+    Some((clock.cal, clock.name))
+}
+
+/// The `max_gap` in force for a cadence's deals (see [`gap_rule`]): minutes and the words for
+/// where it is set.
+pub fn max_gap_in_force(model: &Model, cadence: usize) -> Option<(u64, String)> {
+    let c = model.cadences.get(cadence)?;
+    let p = model.pipelines.get(c.pipeline?)?;
+    gap_rule(p, c.stage).map(|r| (r.minutes, r.text))
 }
 
 /// The checker's worst case of every wait between two consecutive touches of a cadence: for
@@ -450,6 +490,15 @@ impl Checker {
                 if let Some(n) = clock.note() {
                     d = d.with_note(n);
                 }
+                if let Some((_, first)) = w.pieces.first() {
+                    d = d.with_note(schedule_command(
+                        &clock.cal,
+                        &c.name,
+                        Some(&c.steps[from].name),
+                        Some(&to.name),
+                        first.from,
+                    ));
+                }
                 d = d.with_related(rule.span, rule.text.clone());
                 found.push(d);
             }
@@ -530,7 +579,14 @@ impl Checker {
                     minutes_text(limit)
                 ),
             )
-            .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours"),
+            .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours")
+            .with_note(schedule_command(
+                &clock.cal,
+                &c.name,
+                None,
+                None,
+                w.pieces.first().map_or(chrono::DateTime::UNIX_EPOCH, |p| p.1.from),
+            )),
         );
     }
 }

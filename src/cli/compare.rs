@@ -200,9 +200,9 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let med = paired.percentile_difference(0);
     let p90 = paired.percentile_difference(1);
     let n = paired.n();
-    use std::fmt::Write as _;
+    let machine = a.run.format != ReportFormat::Human || a.run.report.is_some();
     let text = match a.run.format {
-        ReportFormat::Json | ReportFormat::Markdown => {
+        _ if machine => {
             let pct = |x: (f64, f64, f64)| json!({"difference_days": x.0, "ci95": [x.1, x.2]});
             let doc = json!({
                 "format_version": simulate::report::SIM_FORMAT_VERSION,
@@ -228,8 +228,13 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
             });
+            if let Some(path) = &a.run.report {
+                super::simulate::write_report(path, &super::html::comparison(&doc))?;
+            }
             if a.run.format == ReportFormat::Markdown {
                 super::markdown::comparison(&doc)
+            } else if a.run.format == ReportFormat::Human {
+                human(&base, &cand, &paired, &diffs, &cfg)
             } else {
                 format!(
                     "{}\n",
@@ -237,25 +242,44 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 )
             }
         }
-        ReportFormat::Human => {
-            let mut t = String::new();
-            let _ = writeln!(
-                t,
-                "compare: base {} vs candidate {}",
-                base.label, cand.label
-            );
-            let _ = writeln!(
-                t,
-                "  the same {} synthetic leads (seed {}), {n} enrolled, horizon {}d",
-                paired.leads,
-                cfg.seed,
-                cfg.horizon_minutes / 1440.0
-            );
-            for d in &diffs {
-                let _ = writeln!(t, "  note: the sides differ in {d}");
-            }
-            let _ = writeln!(t);
-            let _ = writeln!(
+        _ => human(&base, &cand, &paired, &diffs, &cfg),
+    };
+    super::emit(&text)?;
+    Ok(Exit::Clean)
+}
+
+/// The text report of a comparison.
+fn human(
+    base: &Side<'_>,
+    cand: &Side<'_>,
+    paired: &Paired,
+    diffs: &[String],
+    cfg: &Config,
+) -> String {
+    use std::fmt::Write as _;
+    let (p1, p2) = paired.rates();
+    let (d, lo, hi) = paired.difference();
+    let med = paired.percentile_difference(0);
+    let p90 = paired.percentile_difference(1);
+    let n = paired.n();
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "compare: base {} vs candidate {}",
+        base.label, cand.label
+    );
+    let _ = writeln!(
+        t,
+        "  the same {} synthetic leads (seed {}), {n} enrolled, horizon {}d",
+        paired.leads,
+        cfg.seed,
+        cfg.horizon_minutes / 1440.0
+    );
+    for d in diffs {
+        let _ = writeln!(t, "  note: the sides differ in {d}");
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(
                 t,
                 "conversion   base {:.2}%   candidate {:.2}%   difference {:+.2} pp (95% paired CI {:+.2} to {:+.2})",
                 100.0 * p1,
@@ -264,30 +288,26 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 100.0 * lo,
                 100.0 * hi
             );
-            let _ = writeln!(
-                t,
-                "changed      {:.2}% of leads: won only with the candidate {}, only with the base {}",
-                100.0 * paired.changed(),
-                paired.only_candidate,
-                paired.only_base
-            );
-            for (name, x) in [("median", med), ("p90", p90)] {
-                match x {
-                    Some((m, l, h)) => {
-                        let _ = writeln!(
+    let _ = writeln!(
+        t,
+        "changed      {:.2}% of leads: won only with the candidate {}, only with the base {}",
+        100.0 * paired.changed(),
+        paired.only_candidate,
+        paired.only_base
+    );
+    for (name, x) in [("median", med), ("p90", p90)] {
+        match x {
+            Some((m, l, h)) => {
+                let _ = writeln!(
                         t,
                         "cycle {name:<6} difference {m:+.1}d (95% CI {l:+.1}d to {h:+.1}d) over {} batches",
                         simulate::compare::BATCHES
                     );
-                    }
-                    None => {
-                        let _ = writeln!(t, "cycle {name:<6} not enough won leads to compare");
-                    }
-                }
             }
-            t
+            None => {
+                let _ = writeln!(t, "cycle {name:<6} not enough won leads to compare");
+            }
         }
-    };
-    super::emit(&text)?;
-    Ok(Exit::Clean)
+    }
+    t
 }

@@ -5,9 +5,11 @@ mod calibrate;
 mod compare;
 mod diff;
 mod fmt;
+mod html;
 pub mod init;
 mod markdown;
 mod output;
+pub(crate) mod schedule;
 mod settings;
 pub(crate) mod simulate;
 mod test;
@@ -134,6 +136,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Paired what-if: two versions on the same synthetic leads
     Compare(compare::CompareArgs),
+    /// When each touch of a cadence fires for an enrolment time, and why (waits, holidays, DST)
+    Schedule(schedule::ScheduleArgs),
     /// What changed since a git revision, in words, and which changes are risky
     Diff(diff::DiffArgs),
     /// Run the `test` blocks: scripted leads on the simulator's engine, every `expect` checked
@@ -208,6 +212,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Schema => build::cmd_schema(),
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Schedule(args) => schedule::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Test(args) => test::run(args),
         Command::Calibrate(args) => calibrate::run(args),

@@ -55,6 +55,15 @@ pub struct RunFlags {
     /// output format of the report
     #[arg(long, value_enum, default_value = "human")]
     pub format: ReportFormat,
+    /// also write the report as one self-contained HTML page (charts with their numbers)
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+}
+
+/// Write the HTML report (atomically); a failure is exit 2 with the path.
+pub(super) fn write_report(path: &std::path::Path, html: &str) -> Result<(), Exit> {
+    crate::fsio::replace(path, html.as_bytes())
+        .map_err(|e| usage(format!("cannot write the report `{}`: {e}", path.display())))
 }
 
 /// One run to do: which cadence and lead model, with its settings.
@@ -67,6 +76,16 @@ pub struct Plan {
 
 /// Load and check one project; returns its model, or the exit code after printing diagnostics.
 pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
+    load_model_with(paths, format, |_| false)
+}
+
+/// [`load_model`], with the errors `tolerated` accepts left out (and not printed): `schedule`
+/// runs on a model whose only errors are the timing findings it shows.
+pub fn load_model_with(
+    paths: &[PathBuf],
+    format: Format,
+    tolerated: impl Fn(&Diagnostic) -> bool,
+) -> Result<Model, Exit> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -76,7 +95,7 @@ pub fn load_model(paths: &[PathBuf], format: Format) -> Result<Model, Exit> {
     let errors = runs
         .iter()
         .flat_map(|r| &r.diagnostics)
-        .any(|d| d.is_error());
+        .any(|d| d.is_error() && !tolerated(d));
     if io_failed || errors || runs.len() != 1 {
         let view: Vec<(SourceMap, Vec<Diagnostic>)> =
             runs.into_iter().map(|r| (r.map, r.diagnostics)).collect();
@@ -325,6 +344,9 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
         if let Some(w) = &ran.warning {
             super::say(format_args!("warning: {w}\n"));
         }
+        if a.run.report.is_some() && a.run.format == ReportFormat::Human {
+            json_reports.push(ran.json.clone());
+        }
         match a.run.format {
             ReportFormat::Json | ReportFormat::Markdown => json_reports.push(ran.json),
             // the reader went away (`| head`): the later runs would go unread
@@ -334,6 +356,16 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
                 }
             }
         }
+    }
+    if let Some(path) = &a.run.report {
+        if a.exact {
+            return Err(usage(
+                "--report draws a simulation's report; it does not take --exact",
+            ));
+        }
+        let doc: serde_json::Value =
+            serde_json::from_str(&json_document(json_reports.clone())).unwrap_or_default();
+        write_report(path, &super::html::simulation(&doc))?;
     }
     match a.run.format {
         ReportFormat::Json => {

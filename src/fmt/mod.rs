@@ -58,7 +58,7 @@ mod printer;
 mod render;
 
 pub use crate::syntax::comments::{scan_comments, Comment};
-pub use printer::MAX_WIDTH;
+pub use printer::{width, MAX_WIDTH};
 
 use crate::diagnostics::Diagnostic;
 use crate::source::FileId;

@@ -153,6 +153,7 @@ impl Report<'_> {
                 "p10": days(quantile_hours(&t.cycle_hist, 0.1)),
                 "p90": days(quantile_hours(&t.cycle_hist, 0.9)),
             },
+            "converted_by_day": self.converted_by_day(),
             "whole_pipeline": p.whole_pipeline,
             "exit_reasons": if p.whole_pipeline { Value::Null } else {
                 json!(super::funnel::cadence_reasons(p, t, 0).into_iter()
@@ -193,6 +194,23 @@ impl Report<'_> {
                 .map(|(n, c)| (n.to_string(), json!((self.workload(*c) * 10.0).round() / 10.0)))
                 .collect::<serde_json::Map<_, _>>(),
         })
+    }
+
+    /// Per whole day up to the horizon: won deals that day (by cycle time) and the share of
+    /// enrolled deals won by its end, with its Wilson interval (the curve and band of the HTML
+    /// report).
+    fn converted_by_day(&self) -> Vec<Value> {
+        let t = self.tally;
+        let days = self.info.horizon_days.floor() as usize;
+        let mut won = 0u64;
+        (1..=days)
+            .map(|d| {
+                let day: u64 = t.cycle_hist.iter().skip((d - 1) * 24).take(24).sum();
+                won += day;
+                let (lo, hi) = wilson(won, t.enrolled);
+                json!({"day": d, "won_that_day": day, "share": pct(won, t.enrolled), "wilson95": [lo, hi]})
+            })
+            .collect()
     }
 
     /// Touches on a channel per working day. With an arrival rate, the steady state: touches per
