@@ -165,7 +165,7 @@ pub fn calibrate(
                 let n = field(row, &cols, "contacts").and_then(|s| s.parse::<u32>().ok());
                 let ok = field(row, &cols, "outcome").and_then(input::parse_flag);
                 match (n, ok) {
-                    (Some(n), Some(ok)) if n >= 1 && n <= 10_000 => leads.push((n, ok)),
+                    (Some(n), Some(ok)) if (1..=10_000).contains(&n) => leads.push((n, ok)),
                     (Some(_), Some(_)) => bad.push(BadRow {
                         line: *line,
                         reason: "the number of contacts is not in 1..10000".into(),

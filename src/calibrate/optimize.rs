@@ -65,8 +65,8 @@ pub fn maximise(f: &dyn Fn(&[f64]) -> f64, start: &[f64]) -> (Vec<f64>, f64) {
                 // shrink towards the best point
                 let best = simplex[0].0.clone();
                 for p in simplex.iter_mut().skip(1) {
-                    for i in 0..n {
-                        p.0[i] = best[i] + 0.5 * (p.0[i] - best[i]);
+                    for (x, b) in p.0.iter_mut().zip(&best) {
+                        *x = b + 0.5 * (*x - b);
                     }
                     p.1 = value(&p.0);
                 }
@@ -143,8 +143,8 @@ fn invert_positive(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             let s: f64 = (i + 1..n).map(|k| l[k][i] * x[k]).sum();
             x[i] = (y[i] - s) / l[i][i];
         }
-        for i in 0..n {
-            inv[i][c] = x[i];
+        for (row, xi) in inv.iter_mut().zip(&x) {
+            row[c] = *xi;
         }
     }
     Some(inv)
