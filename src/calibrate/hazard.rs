@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::optimize::{covariance, maximise};
 use super::survival::Estimate;
-use crate::simulate::report::wilson;
+use crate::simulate::report::{wilson, Z95};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContactRate {
@@ -92,8 +92,8 @@ pub fn fit(leads: &[(u32, bool)]) -> Option<Hazard> {
         Estimate {
             name,
             value: logistic(theta[i]),
-            low: se.map(|s| logistic(theta[i] - 1.959_963_984_540_054 * s)),
-            high: se.map(|s| logistic(theta[i] + 1.959_963_984_540_054 * s)),
+            low: se.map(|s| logistic(theta[i] - Z95 * s)),
+            high: se.map(|s| logistic(theta[i] + Z95 * s)),
         }
     };
     let n = leads.len() as u64;

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::survival::{fit_all, Estimate, Fit, Obs};
-use crate::simulate::report::wilson;
+use crate::simulate::report::{wilson, Z95};
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -154,7 +154,7 @@ pub fn arrivals(deals: &BTreeMap<String, Vec<Entry>>) -> Option<Arrivals> {
     }
     // n − 1 gaps over the span: the rate's estimate; ±1.96 √(n−1) / span
     let gaps = (firsts.len() - 1) as f64;
-    let half = 1.959_963_984_540_054 * gaps.sqrt() / weeks;
+    let half = Z95 * gaps.sqrt() / weeks;
     Some(Arrivals {
         deals: firsts.len() as u64,
         first,

@@ -60,7 +60,7 @@ pub struct Fit {
     theta: Vec<f64>,
 }
 
-const Z95: f64 = 1.959_963_984_540_054;
+use crate::simulate::report::Z95;
 const Z90: f64 = 1.281_551_565_544_600_4;
 
 impl Family {

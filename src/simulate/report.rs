@@ -9,7 +9,8 @@ use super::program::Program;
 /// Bumped whenever the JSON shape of a simulation report changes incompatibly.
 pub const SIM_FORMAT_VERSION: u32 = 2;
 
-const Z95: f64 = 1.959_963_984_540_054;
+/// The 97.5% point of the standard normal: every 95% interval of the tool uses it.
+pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// Wilson score interval for k successes out of n (95%).
 pub fn wilson(k: u64, n: u64) -> (f64, f64) {
