@@ -620,3 +620,19 @@ fn syntax_errors_are_returned() {
     let err = format_source(FileId(0), "calendar {").unwrap_err();
     assert!(err.iter().any(|d| d.is_error()));
 }
+
+/// A comment between an `expect path`'s last step and its `at` is inside that piece, so it goes
+/// on its own line before it, and stays there on the next run (before, it trailed the line once
+/// and moved below it the next time: found by the sprinkled-comments test).
+#[test]
+fn a_comment_before_the_at_of_an_expected_path_is_stable() {
+    let text = "cadence c {\n  step a email \"A\" immediately\n}\ntest \"t\" {\n  cadence c\n  \
+                enroll at 2026-03-02 09:00\n  expect path a, a, a, a, a, a, a, a, a, a, a, a, a, \
+                a, a, a, a, a, a, a, a, a, a # why\n    at 2026-03-02 09:00\n}\n";
+    let once = fmt(text);
+    assert_eq!(fmt(&once), once);
+    assert_eq!(comment_texts(&once), vec!["# why".to_string()]);
+    let lines: Vec<&str> = once.lines().collect();
+    let at = lines.iter().position(|l| l.contains("# why")).unwrap();
+    assert_eq!(lines[at + 1].trim(), "a at 2026-03-02 09:00", "{once}");
+}

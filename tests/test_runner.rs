@@ -418,3 +418,54 @@ fn touch_times_equal_the_calendars_scheduling() {
         assert_eq!(touched, want, "seed {seed}\n{full}");
     }
 }
+
+/// Several `when` lines of one step and outcome go to the latest touch of the step at or before
+/// each of them: two opens of one send, or of the second send of a step that repeats.
+#[test]
+fn repeated_when_lines_go_to_the_latest_touch_at_or_before_them() {
+    let cadence = r#"
+cadence c {
+  exit replied on reply
+  exit unsubscribed on unsubscribe
+  exit bounced on bounce
+  step nudge email "Nudge" after 2d
+    on opened 2 times within 1d -> call_reader
+    otherwise -> nudge at most 1 times
+  step last email "Last note" after 3d
+  track hot {
+    step call_reader call "Call the reader" after 1h
+  }
+}
+"#;
+    // sends: Wed 03-04 09:00, and (if its otherwise applies) Fri 03-06 09:00; the rule's call
+    // comes an hour after the second open
+    let cases = [
+        // both opens after the first send, before the second: the first send's rule applies
+        (
+            ["2026-03-04 10:00", "2026-03-04 11:00"],
+            "nudge, call_reader",
+            "2026-03-04 12:00",
+        ),
+        // both after the second send: its rule applies (given to the first send, 2 days late,
+        // they would fall outside `within 1d` and the deal would end with two nudges)
+        (
+            ["2026-03-06 10:00", "2026-03-06 11:00"],
+            "nudge, nudge, call_reader",
+            "2026-03-06 12:00",
+        ),
+    ];
+    for (opens, path, done_at) in cases {
+        let text = format!(
+            "{cadence}test \"t\" {{\n  cadence c\n  enroll at 2026-03-02 09:00\n  \
+             when nudge.opened at {}\n  when nudge.opened at {}\n  \
+             expect path {path} at {done_at}\n  expect touches {} at {done_at}\n}}\n",
+            opens[0],
+            opens[1],
+            path.split(", ").count(),
+        );
+        let model = model_of(&text);
+        let r = testing::run_test(&model, 0).unwrap();
+        let msgs: Vec<&str> = r.failures.iter().map(|d| d.message.as_str()).collect();
+        assert!(msgs.is_empty(), "{opens:?}: {msgs:?}");
+    }
+}

@@ -634,6 +634,8 @@ pub fn test_item(item: &TestItem, span: Span) -> Shape {
                 let mut parts = list(steps, |p| p.text.clone(), |p| p.span);
                 if let (Some(last), Some(_)) = (parts.last_mut(), t) {
                     last.text.push_str(&at(t));
+                    // the piece runs to the `at`: a comment before it is inside the piece
+                    last.span.end = span.end;
                 }
                 Shape::Wrap {
                     head: "expect path".to_string(),

@@ -20,6 +20,10 @@ pub use trace::Trace;
 /// A test runs until nothing more can happen, or this long after enrollment (or after its
 /// last scripted or expected instant, if that is later).
 pub const HORIZON_DAYS: f64 = 180.0;
+/// How many runs a test may take to find the touches its `when` lines go to (each run places
+/// the lines by the touches of the one before; two runs settle every shipped test).
+const MAX_PASSES: usize = 6;
+
 /// How long after its last scripted or expected instant a test still runs.
 pub const AFTER_LAST_DAYS: f64 = 30.0;
 
@@ -143,6 +147,7 @@ fn script(model: &Model, t: &Test, p: &Program, enroll: Time) -> (Script, Vec<us
                         outcome,
                         at,
                         line,
+                        touch: None,
                         used: None,
                     }),
                     _ => unplaced.push(line),
@@ -226,8 +231,20 @@ pub fn run_test(model: &Model, index: usize) -> Option<TestResult> {
         horizon,
         arrival_window: 0.0,
     };
+    // run until every line went to the latest touch of its step at or before it
     let mut trace = Trace::default();
-    engine::run_lead_with(&ctx, &mut script, &mut trace, &mut Scratch::default());
+    let mut settled = false;
+    for pass in 0..MAX_PASSES {
+        if pass > 0 {
+            script = script.rewound();
+            trace = Trace::default();
+        }
+        engine::run_lead_with(&ctx, &mut script, &mut trace, &mut Scratch::default());
+        settled = script.assign();
+        if settled {
+            break;
+        }
+    }
     let names = trace::Names { p: &p, tz };
     let check = expect::Check {
         model,
@@ -237,6 +254,13 @@ pub fn run_test(model: &Model, index: usize) -> Option<TestResult> {
         enroll,
     };
     result.failures = check.all(&script, &unplaced);
+    if !settled {
+        result.failures.push(expect::cannot_run(
+            t,
+            "its `when` lines do not settle: each choice of the touches they go to changes which \
+             touches happen (script the outcomes of each touch of a repeated step at distinct times)",
+        ));
+    }
     result.run = Some(Ran { program: p, trace });
     Some(result)
 }
