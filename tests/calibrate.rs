@@ -363,6 +363,14 @@ fn usage_errors_say_what_to_do() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `campaign`?"), "{err}");
+    for bad in ["2026 leads", "9lives", "", "bank-campaign"] {
+        let (code, out, err) = cadence(&[&BANK[..], &["--name", bad]].concat());
+        assert_eq!((code, out.as_str()), (2, ""), "{bad}");
+        assert!(
+            err.contains(&format!("`--name {bad}` is not a name of the language")),
+            "{err}"
+        );
+    }
     let (code, _, err) = cadence(&["calibrate", "tests/data/no-such.csv", "--kind", "contacts"]);
     assert_eq!(code, 2);
     assert!(err.contains("no-such.csv"), "{err}");

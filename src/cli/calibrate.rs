@@ -123,7 +123,23 @@ fn project_texts(paths: &[PathBuf]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A name as the language spells it (docs/language.md, "Names and paths").
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 pub fn run(args: CalibrateArgs) -> Exit {
+    if !is_name(&args.name) {
+        return usage(format_args!(
+            "`--name {}` is not a name of the language: a letter or `_`, then letters, digits \
+             or `_` (e.g. `inbound_2026`)",
+            args.name
+        ));
+    }
     let model = if args.project.is_empty() {
         None
     } else {
