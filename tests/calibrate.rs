@@ -106,6 +106,12 @@ impl Rng {
 /// 60 days; in needs, 50% sign after lognormal(median 20d, p90 50d), the rest are lost at 60
 /// days. Deals arrive evenly over 150 days; the export is taken on day 150.
 fn stage_history(seed: u64, deals: usize) -> String {
+    stage_history_changed(seed, deals, None)
+}
+
+/// The same history, where deals that start after `change.0` days hold a demo with the
+/// share `change.1` instead (a process change at a known date).
+fn stage_history_changed(seed: u64, deals: usize, change: Option<(f64, f64)>) -> String {
     let mut rng = Rng(seed);
     let demo = Dist::Gamma {
         mean: 10.0,
@@ -127,7 +133,11 @@ fn stage_history(seed: u64, deals: usize) -> String {
     for d in 0..deals {
         let mut t = end * rng.uniform();
         let _ = writeln!(csv, "D{d};lead;{}", at(t));
-        for (share, delay, next) in [(0.6, &demo, "needs"), (0.5, &sign, "won")] {
+        let demo_share = match change {
+            Some((day, share)) if t >= day => share,
+            _ => 0.6,
+        };
+        for (share, delay, next) in [(demo_share, &demo, "needs"), (0.5, &sign, "won")] {
             // a milestone later than the 60-day idle exit never comes: the deal is lost first
             let delay = quantile(delay, rng.uniform());
             let moves = rng.uniform() < share && delay < 60.0;
@@ -353,6 +363,14 @@ fn usage_errors_say_what_to_do() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `campaign`?"), "{err}");
+    for bad in ["2026 leads", "9lives", "", "bank-campaign"] {
+        let (code, out, err) = cadence(&[&BANK[..], &["--name", bad]].concat());
+        assert_eq!((code, out.as_str()), (2, ""), "{bad}");
+        assert!(
+            err.contains(&format!("`--name {bad}` is not a name of the language")),
+            "{err}"
+        );
+    }
     let (code, _, err) = cadence(&["calibrate", "tests/data/no-such.csv", "--kind", "contacts"]);
     assert_eq!(code, 2);
     assert!(err.contains("no-such.csv"), "{err}");
@@ -364,4 +382,77 @@ fn usage_errors_say_what_to_do() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("binary file"), "{err}");
+}
+
+/// 2026-01-01 09:00 plus 100 days: the holdout date of the back-tests.
+const HOLDOUT: &str = "2026-04-11 09:00";
+
+fn backtest(dir: &std::path::Path, csv: &str) -> Value {
+    let (code, json, err) =
+        calibrate_history(dir, csv, &["--holdout-after", HOLDOUT, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    v["backtest"].clone()
+}
+
+#[test]
+fn the_backtest_detects_a_process_change_and_rarely_alarms_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = 20;
+    let (mut alarms, mut detected) = (0, 0);
+    for seed in 0..seeds {
+        let same = backtest(dir.path(), &stage_history(100 + seed, 1500));
+        alarms += usize::from(same["inside"] == false);
+        // after day 100 only 30% of the leads hold a demo, not 60%
+        let changed = backtest(
+            dir.path(),
+            &stage_history_changed(100 + seed, 1500, Some((100.0, 0.3))),
+        );
+        detected += usize::from(changed["inside"] == false);
+    }
+    eprintln!("false alarms {alarms} of {seeds}, detected {detected} of {seeds}");
+    // nominal 5%: 1 of 20 expected; 4 or more has a chance of 1.6% under a right model
+    assert!(alarms <= 3, "false alarms in {alarms} of {seeds}");
+    assert!(
+        detected >= 18,
+        "the change was detected in {detected} of {seeds}"
+    );
+}
+
+#[test]
+fn the_backtest_reads_as_comments_after_a_block_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = stage_history_changed(7, 1500, Some((100.0, 0.3)));
+    let (code, out, err) = calibrate_history(dir.path(), &csv, &["--holdout-after", HOLDOUT]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("# Back-test: the block above is fitted on the "),
+        "{out}"
+    );
+    assert!(out.contains("#   conversion: history "), "{out}");
+    assert!(
+        out.contains("# history falls OUTSIDE (conversion below"),
+        "{out}"
+    );
+    std::fs::write(dir.path().join("history.cadence"), &out).unwrap();
+    let (code, _, err) = cadence(&[
+        "check",
+        dir.path().join("sales.cadence").to_str().unwrap(),
+        dir.path().join("history.cadence").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    // without the project there is no pipeline to simulate on
+    let file = dir.path().join("history.csv");
+    let (code, _, err) = cadence(&[
+        "calibrate",
+        file.to_str().unwrap(),
+        "--kind",
+        "stages",
+        "--map",
+        "deal=Deal ID,entered=Entered At",
+        "--holdout-after",
+        HOLDOUT,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("give `--project PATH`"), "{err}");
 }

@@ -96,7 +96,7 @@ fn fit_comment(f: &Fit, others: &[Fit]) -> String {
 }
 
 /// The one event an exit to `to` waits for, if it waits for exactly one.
-fn exit_event<'p>(pipeline: &'p Pipeline, stage: &str, to: &str) -> Result<&'p str, String> {
+pub fn exit_event<'p>(pipeline: &'p Pipeline, stage: &str, to: &str) -> Result<&'p str, String> {
     let s = pipeline
         .stages
         .iter()

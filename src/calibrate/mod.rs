@@ -6,6 +6,7 @@
 //! censoring), then write the block (`emit`), which is checked with the project before it is
 //! printed. docs/calibrate.md says what each figure is a share of and what is assumed.
 
+pub mod backtest;
 pub mod emit;
 pub mod hazard;
 pub mod input;
@@ -85,6 +86,8 @@ pub struct Options {
     pub open_stage: Option<String>,
     pub won_stage: Option<String>,
     pub lost_stage: Option<String>,
+    /// fit on the deals that started before this, back-test on the rest
+    pub holdout_after: Option<NaiveDateTime>,
 }
 
 /// Everything calibration found, for `--format json` (and the block's comments).
@@ -105,6 +108,10 @@ pub struct Calibration {
     /// the deals still open when the export was taken (their times are censored)
     pub censored: u64,
     pub pipeline: Option<String>,
+    /// with `--holdout-after`: the later cohort, left out of the fit
+    pub holdout: Option<backtest::Holdout>,
+    /// its back-test, run once the block is checked into the project's model
+    pub backtest: Option<backtest::Backtest>,
     pub leads: String,
 }
 
@@ -131,6 +138,12 @@ pub fn calibrate(
     let kind = opts.kind.or(kind).ok_or(
         "say which kind of export this is: `--kind contacts|stages|deals` or a `--preset`",
     )?;
+    if kind == Kind::Contacts && opts.holdout_after.is_some() {
+        return Err(
+            "--holdout-after back-tests stage histories and deal snapshots, not contact summaries"
+                .into(),
+        );
+    }
     let mut map: BTreeMap<String, String> = preset_map
         .iter()
         .map(|(r, c)| (r.to_string(), c.to_string()))
@@ -151,6 +164,8 @@ pub fn calibrate(
         deals: 0,
         censored: 0,
         pipeline: pipeline.map(|p| p.name.clone()),
+        holdout: None,
+        backtest: None,
         leads: String::new(),
     };
     match kind {
@@ -196,6 +211,11 @@ pub fn calibrate(
             for v in deals.values_mut() {
                 // history rows that repeat the stage (an amount or date change) are no move
                 v.dedup_by(|b, a| a.stage == b.stage);
+            }
+            if let Some(after) = opts.holdout_after {
+                let p =
+                    pipeline.ok_or("--holdout-after needs the project's pipeline (`--project`)")?;
+                out.holdout = Some(backtest::split(&mut deals, after, p)?);
             }
             let terminal = terminal_stages(pipeline, opts);
             out.deals = deals.len() as u64;

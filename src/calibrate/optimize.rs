@@ -111,8 +111,8 @@ pub fn covariance(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Option<Vec<Vec<f64>>>
     invert_positive(&info)
 }
 
-/// The inverse of a symmetric positive definite matrix (Cholesky), `None` otherwise.
-fn invert_positive(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+/// The lower Cholesky factor of a symmetric positive definite matrix, `None` otherwise.
+pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = a.len();
     let mut l = vec![vec![0.0; n]; n];
     for i in 0..n {
@@ -129,6 +129,13 @@ fn invert_positive(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             }
         }
     }
+    Some(l)
+}
+
+/// The inverse of a symmetric positive definite matrix (Cholesky), `None` otherwise.
+fn invert_positive(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let l = cholesky(a)?;
     // inverse = L^-T L^-1, column by column
     let mut inv = vec![vec![0.0; n]; n];
     for c in 0..n {

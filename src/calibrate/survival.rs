@@ -10,7 +10,8 @@
 
 use serde::Serialize;
 
-use super::optimize::{covariance, maximise};
+use super::optimize::{cholesky, covariance, maximise};
+use crate::model::Dist;
 use crate::simulate::exact::quad::{gamma_pq, ln_gamma, normal_cdf};
 
 /// One observation: a time in days and whether the event was seen then (else censored).
@@ -58,6 +59,9 @@ pub struct Fit {
     pub distance: f64,
     #[serde(skip)]
     theta: Vec<f64>,
+    /// θ's covariance (the inverse observed information), for drawing plausible parameters
+    #[serde(skip)]
+    cov: Option<Vec<Vec<f64>>>,
 }
 
 use crate::simulate::report::Z95;
@@ -264,6 +268,7 @@ pub fn fit(family: Family, obs: &[Obs], share: bool) -> Option<Fit> {
         aic: 2.0 * theta.len() as f64 - 2.0 * ll,
         distance,
         theta,
+        cov,
     })
 }
 
@@ -291,6 +296,46 @@ impl Fit {
     pub fn cdf(&self, days: f64) -> f64 {
         let k = self.theta.len() - usize::from(self.share.is_some());
         self.family.cdf(&self.theta[..k], days)
+    }
+
+    /// The share and the delay (in the model's minutes) at θ + L·z, L the Cholesky factor of
+    /// θ's covariance: with z standard normal, a draw from the fit's Wald distribution (the
+    /// fitted values themselves for z = 0 or without a covariance).
+    pub fn draw(&self, z: &[f64]) -> (f64, Dist) {
+        let mut th = self.theta.clone();
+        if let Some(l) = self.cov.as_deref().and_then(cholesky) {
+            for (i, t) in th.iter_mut().enumerate() {
+                *t += (0..=i)
+                    .map(|j| l[i][j] * z.get(j).unwrap_or(&0.0))
+                    .sum::<f64>();
+            }
+        }
+        let k = th.len() - usize::from(self.share.is_some());
+        let share = if k < th.len() { logistic(th[k]) } else { 1.0 };
+        let day = 1440.0_f64;
+        let dist = match self.family {
+            Family::Lognormal => Dist::LogNormal {
+                mu: th[0] + day.ln(),
+                sigma: th[1].exp(),
+            },
+            Family::Gamma => Dist::Gamma {
+                mean: th[0].exp() * day,
+                shape: th[1].exp(),
+            },
+            Family::Weibull => Dist::Weibull {
+                scale: th[0].exp() * day,
+                shape: th[1].exp(),
+            },
+            Family::Exponential => Dist::Exponential {
+                mean: th[0].exp() * day,
+            },
+        };
+        (share, dist)
+    }
+
+    /// How many parameters a draw reads (θ's length).
+    pub fn dimension(&self) -> usize {
+        self.theta.len()
     }
 
     pub fn param(&self, name: &str) -> Option<&Estimate> {

@@ -175,3 +175,36 @@ fn too_few_events_fit_nothing() {
     ];
     assert!(fit_all(&obs, true).is_empty());
 }
+
+/// The back-test's parameter draws: at z = 0 the fit's own figures (durations in the model's
+/// minutes); over standard normal z, the share's logit spreads as its interval says.
+#[test]
+fn draws_are_the_fit_at_zero_and_spread_as_the_intervals() {
+    let f = fit(Family::Gamma, &stage_history(3, 600), true).unwrap();
+    let share = f.share.clone().unwrap();
+    let (p, d) = f.draw(&[0.0; 3]);
+    assert!((p - share.value).abs() < 1e-12);
+    let Dist::Gamma { mean, shape } = d else {
+        panic!("{d:?}")
+    };
+    assert!((mean - 1440.0 * f.param("mean").unwrap().value).abs() < 1e-6);
+    assert!((shape - f.param("shape").unwrap().value).abs() < 1e-12);
+    let logit = |x: f64| (x / (1.0 - x)).ln();
+    let se = (logit(share.high.unwrap()) - logit(share.low.unwrap())) / (2.0 * Z95);
+    let mut rng = SplitMix(11);
+    let mut normal = || {
+        let (u1, u2) = (rng.uniform(), rng.uniform());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    };
+    let xs: Vec<f64> = (0..4000)
+        .map(|_| {
+            let z = [normal(), normal(), normal()];
+            logit(f.draw(&z).0)
+        })
+        .collect();
+    let m = xs.iter().sum::<f64>() / xs.len() as f64;
+    let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / xs.len() as f64).sqrt();
+    // the sd of 4000 normal draws is within 5% of the truth with probability above 99.9%
+    assert!((sd / se - 1.0).abs() < 0.05, "sd {sd} vs se {se}");
+    assert!((m - logit(share.value)).abs() < 4.0 * se / 4000f64.sqrt());
+}

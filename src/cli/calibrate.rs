@@ -59,12 +59,19 @@ pub struct CalibrateArgs {
     /// deal snapshots: the stage a lost deal moves to (default: the pipeline's `outcome lost`)
     #[arg(long, value_name = "STAGE")]
     pub lost_stage: Option<String>,
+    /// fit on the deals that started before DATE and back-test the model on the later ones
+    /// (needs `--project`)
+    #[arg(long, value_name = "DATE")]
+    pub holdout_after: Option<String>,
     /// any bad row fails the run (exit 1) instead of being counted and reported
     #[arg(long)]
     pub strict: bool,
     #[arg(long, value_enum, default_value = "leads")]
     pub format: CalibrateFormat,
 }
+
+/// The back-test's draws are fixed: the same export gives the same verdict.
+const BACKTEST_SEED: u64 = 20_260_301;
 
 fn usage(message: impl std::fmt::Display) -> Exit {
     say(format_args!("error: {message}\n"));
@@ -116,7 +123,23 @@ fn project_texts(paths: &[PathBuf]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A name as the language spells it (docs/language.md, "Names and paths").
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 pub fn run(args: CalibrateArgs) -> Exit {
+    if !is_name(&args.name) {
+        return usage(format_args!(
+            "`--name {}` is not a name of the language: a letter or `_`, then letters, digits \
+             or `_` (e.g. `inbound_2026`)",
+            args.name
+        ));
+    }
     let model = if args.project.is_empty() {
         None
     } else {
@@ -151,6 +174,18 @@ pub fn run(args: CalibrateArgs) -> Exit {
         Ok(t) => t.map(|t| t.0),
         Err(e) => return usage(format_args!("--as-of: {e}")),
     };
+    let holdout_after = match args
+        .holdout_after
+        .as_deref()
+        .map(|t| input::parse_time(t, args.dates.unwrap_or_default()))
+        .transpose()
+    {
+        Ok(t) => t.map(|t| t.0),
+        Err(e) => return usage(format_args!("--holdout-after: {e}")),
+    };
+    if holdout_after.is_some() && pipeline.is_none() {
+        return usage("--holdout-after simulates the later deals on the project's pipeline: give `--project PATH`");
+    }
     let opts = Options {
         kind: args.kind,
         preset: args.preset,
@@ -162,13 +197,14 @@ pub fn run(args: CalibrateArgs) -> Exit {
         open_stage: args.open_stage.clone(),
         won_stage: args.won_stage.clone(),
         lost_stage: args.lost_stage.clone(),
+        holdout_after,
     };
     let table = match input::read(&args.file) {
         Ok(t) => t,
         Err(e) => return usage(e),
     };
     let file = args.file.display().to_string();
-    let result = match calibrate::calibrate(&file, &table, pipeline, &opts) {
+    let mut result = match calibrate::calibrate(&file, &table, pipeline, &opts) {
         Ok(r) => r,
         Err(e) => return usage(format_args!("{file}: {e}")),
     };
@@ -220,8 +256,17 @@ pub fn run(args: CalibrateArgs) -> Exit {
         ));
         return Exit::Findings;
     }
+    if let Some(h) = &result.holdout {
+        match calibrate::backtest::run(&checked.model, &result, h, &opts.name, BACKTEST_SEED) {
+            Ok(b) => result.backtest = Some(b),
+            Err(e) => return usage(format_args!("{file}: {e}")),
+        }
+    }
     let text = match args.format {
-        CalibrateFormat::Leads => result.leads.clone(),
+        CalibrateFormat::Leads => match &result.backtest {
+            Some(b) => format!("{}\n{}", result.leads, calibrate::backtest::text(b)),
+            None => result.leads.clone(),
+        },
         CalibrateFormat::Json => match serde_json::to_string_pretty(&result) {
             Ok(j) => j + "\n",
             Err(e) => return usage(format_args!("cannot write the report: {e}")),
