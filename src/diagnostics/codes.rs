@@ -464,7 +464,15 @@ W0907 Warning "setup-item" "a setup item: configured once in the CRM, outside th
 `set`/`stage` effects, tasks run by exits, holiday calendars, assignee routing. They change no
 touch of the built body, so the build writes the body and lists each item in `SETUP.md` and
 `setup.json` next to the bodies (`-o DIR`), per cadence and per stage, with the CRM's own names.
-An admin configures them once. `--fail-on-setup` makes each an error (E0901), as before.";
+An admin configures them once. `--fail-on-setup` makes each an error (E0901), as before.
+An item marked `assumption:` is something the body relies on that the vendor does not document
+(a Zoho trigger literal, HubSpot's unenrollment on a booked meeting): check it once in the CRM;
+it is never an error.";
+W0908 Warning "unknown-id-key" "a key of the ids file names nothing in the project"
+"Each key of the ids file names a template, role, cadence, pipeline, step or channel of the
+project (docs/targets.md lists the keys of each table). A key that names none of them is never
+used, which is usually a typo: the help suggests the closest name (`material_downlaod` → did you
+mean `material_download`?). Fix or remove the key.";
 
 // ───── formatting ─────
 E1001 Error "not-formatted" "a file is not in the canonical layout (`fmt --check`)"
