@@ -555,60 +555,75 @@ fn hubspot_bodies_follow_the_documented_rules() {
             }
             continue;
         }
+        // the fields of the documented create-sequence request (its request example):
+        // https://developers.hubspot.com/docs/api-reference/2026-09-beta/automation/sequences/create-sequence
         subset(
             &v,
             &[
-                "name",
-                "steps",
                 "dependencies",
-                "settings",
                 "dynamic",
+                "name",
+                "settings",
+                "steps",
                 "engagementTriggers",
                 "folderId",
-                "userId",
             ],
             &["name", "steps"],
             &file,
         );
         let steps = v["steps"].as_array().unwrap();
         for (i, s) in steps.iter().enumerate() {
+            subset(
+                s,
+                &[
+                    "branchNumber",
+                    "delayMillis",
+                    "dynamic",
+                    "stepOrder",
+                    "variants",
+                    "delayMillisMax",
+                    "delayMillisMin",
+                ],
+                &["stepOrder", "delayMillis"],
+                &file,
+            );
             assert_eq!(
                 s["stepOrder"], i as u64,
                 "{file}: step order contiguous from 0"
             );
             assert!(s["delayMillis"].as_u64().unwrap() <= 90 * 86_400_000);
-            match s["actionType"].as_str().unwrap() {
-                "EMAIL" => assert!(
-                    s["emailPattern"]["templateId"].is_string() && s.get("taskPattern").is_none()
-                ),
-                "TASK" => {
-                    let t = &s["taskPattern"];
-                    assert!([
-                        "CALL",
-                        "EMAIL",
-                        "LINKED_IN_CONNECT",
-                        "LINKED_IN_MESSAGE",
-                        "MEETING",
-                        "TODO"
-                    ]
-                    .contains(&t["taskType"].as_str().unwrap()));
-                    assert!(["HIGH", "MEDIUM", "LOW", "NONE"]
-                        .contains(&t["taskPriority"].as_str().unwrap()));
-                }
-                other => panic!("{file}: actionType {other}"),
-            }
         }
         for d in v["dependencies"].as_array().unwrap() {
+            subset(
+                d,
+                &["branchNumber", "reliesOnStepOrder", "requiredByStepOrder"],
+                &["reliesOnStepOrder", "requiredByStepOrder"],
+                &file,
+            );
             let (a, b) = (
                 d["reliesOnStepOrder"].as_u64().unwrap(),
                 d["requiredByStepOrder"].as_u64().unwrap(),
             );
             assert!(a < b && (b as usize) < steps.len());
-            assert_eq!(steps[a as usize]["actionType"], "TASK");
         }
         let st = &v["settings"];
-        assert!(["BUSINESS_DAYS", "EVERYDAY", "WEEKDAYS_ONLY"]
-            .contains(&st["eligibleFollowUpDays"].as_str().unwrap()));
+        subset(
+            st,
+            &[
+                "individualTaskRemindersEnabled",
+                "sendWindowEndMinute",
+                "sendWindowStartMinute",
+                "taskCreationMinute",
+                "taskReminderMinute",
+                "unenrollmentSettings",
+                "useThreadedFollowUps",
+            ],
+            &[],
+            &file,
+        );
+        if let Some(u) = st.get("unenrollmentSettings") {
+            subset(u, &["emailSettings", "meetingSettings"], &[], &file);
+        }
         if let (Some(a), Some(b)) = (
             st["sendWindowStartMinute"].as_u64(),
             st["sendWindowEndMinute"].as_u64(),
@@ -709,12 +724,20 @@ fn validators_reject_broken_bodies() {
             .contains("unknown key `status`")
     );
 
+    // the v4 read shape's step fields are not part of the create request
     let hs = json!({"name": "s", "steps": [
         {"stepOrder": 0, "delayMillis": 0, "actionType": "EMAIL", "emailPattern": {"templateId": "1"}},
-        {"stepOrder": 2, "delayMillis": 0, "actionType": "TASK", "taskPattern": {"taskType": "SMS", "taskPriority": "NONE"}}
-    ], "settings": {"sendWindowStartMinute": 600, "sendWindowEndMinute": 500}});
+        {"stepOrder": 2, "delayMillis": 0}
+    ], "settings": {"sendWindowStartMinute": 600, "sendWindowEndMinute": 500,
+        "eligibleFollowUpDays": "BUSINESS_DAYS"}});
     let p = validate::validate(Target::Hubspot, OutputKind::Cadence, &hs).join("; ");
-    for want in ["without gaps", "taskType", "start before it ends"] {
+    for want in [
+        "without gaps",
+        "unknown key `actionType`",
+        "unknown key `emailPattern`",
+        "unknown key `eligibleFollowUpDays`",
+        "start before it ends",
+    ] {
         assert!(p.contains(want), "expected `{want}` in: {p}");
     }
     let sl = json!({"settings": {"name": "x"}, "cadence_content": {"step_groups": [
@@ -816,13 +839,18 @@ fn variants_sms_and_long_delays_are_reported_per_target() {
     );
     let b = build_text(&text, &opts(Target::Hubspot, true));
     let steps = cadence_body(&b, "c")["steps"].clone();
-    assert_eq!(
-        steps[0]["emailPattern"]["templateId"],
-        "PLACEHOLDER:templates.ax"
-    );
-    assert_eq!(steps[1]["taskPattern"]["taskType"], "TODO");
     assert_eq!(steps[1]["delayMillis"], 90 * 86_400_000u64);
-    assert_eq!(steps[2]["taskPattern"]["taskType"], "LINKED_IN_MESSAGE");
+    // the create request has no field for a step's action: the setup report says it, in order
+    let actions = b
+        .setup
+        .iter()
+        .find(|it| it.what.starts_with("the steps' actions"))
+        .expect("the steps' actions are a setup item");
+    assert_eq!(
+        actions.what,
+        "the steps' actions: 1. an email with template `ax`; 2. a to-do (sms) task \"B\"; \
+         3. a LinkedIn message task \"C\""
+    );
 
     let b = build_text(&text, &opts(Target::Zoho, false));
     let all: String = b
@@ -993,7 +1021,7 @@ fn ids_file_maps_ids_and_strict_mode_requires_them() {
         r#"
 [templates]
 welcome = "111"
-[roles]
+[zoho.roles]
 manager = 222
 [zoho.templates]
 welcome = "4150868000000123001"
@@ -1023,14 +1051,14 @@ Calls = "4150868000000000167"
         .iter()
         .any(|m| m["value"] == json!({"id": "222"})));
     assert!(!c["description"].as_str().unwrap().contains("PLACEHOLDER"));
-    // the shared table serves HubSpot
+    // the shared table serves HubSpot (in the setup report: the body has no template field)
     let mut o = opts(Target::Hubspot, true);
     o.ids = Ids::parse("[templates]\nwelcome = \"111\"\n").unwrap();
     let b = build_text(&text, &o);
-    assert_eq!(
-        cadence_body(&b, "c")["steps"][0]["emailPattern"]["templateId"],
-        "111"
-    );
+    assert!(b
+        .setup
+        .iter()
+        .any(|it| it.what.contains("template `welcome` (id 111)")));
 }
 
 #[test]
@@ -1039,8 +1067,27 @@ fn ids_file_errors_have_a_place() {
     assert!(e.span.is_some(), "{e:?}");
     let e = Ids::parse("[tmplates]\nx = \"1\"\n").unwrap_err();
     assert!(e.message.contains("tmplates"), "{e:?}");
-    let e = Ids::parse("[roles]\nowner = \"\"\n").unwrap_err();
+    let e = Ids::parse("[zoho.templates]\nx = \"\"\n").unwrap_err();
     assert!(e.message.contains("empty"), "{e:?}");
+    // roles are per vendor: a shared table is refused, and each vendor's ids have its form
+    let e = Ids::parse("[roles]\nowner = \"4150868000000000111\"\n").unwrap_err();
+    assert!(
+        e.message.contains("per vendor") && e.span.is_some(),
+        "{e:?}"
+    );
+    let e = Ids::parse("[salesloft.roles]\nowner = \"4150868000000000111\"\n").unwrap_err();
+    assert!(e.message.contains("the user's email"), "{e:?}");
+    let e = Ids::parse("[zoho.roles]\nowner = \"ann@example.com\"\n").unwrap_err();
+    assert!(e.message.contains("digits"), "{e:?}");
+    let ids = Ids::parse("[zoho.roles]\nowner = 4150868000000000111\n[salesloft.roles]\nowner = \"ann@example.com\"\n").unwrap();
+    assert_eq!(
+        ids.get(Target::Salesloft, targets::ids::Kind::Role, "owner"),
+        Some("ann@example.com")
+    );
+    assert_eq!(
+        ids.get(Target::Zoho, targets::ids::Kind::Role, "owner"),
+        Some("4150868000000000111")
+    );
 }
 
 // ───────────────────────────── the command line ─────────────────────────────
@@ -1089,13 +1136,14 @@ fn cli_build_writes_one_file_per_output_and_exits_by_findings() {
         );
     }
     // `--strict` with missing ids: findings exit 1 and nothing is written (docs/security.md)
-    let gone = dir.path().join("hubspot/cadence.gone.json");
+    // (Zoho: its bodies carry template ids; HubSpot's create request has none)
+    let gone = dir.path().join("zoho/cadence.gone.json");
     std::fs::write(&gone, "{}").unwrap();
     let r = cli(&[
         "build",
         "cadences/",
         "--target",
-        "hubspot",
+        "zoho",
         "-o",
         out,
         "--strict",
@@ -1105,19 +1153,19 @@ fn cli_build_writes_one_file_per_output_and_exits_by_findings() {
     assert!(r.stderr.contains("nothing written"), "{}", r.stderr);
     assert!(gone.exists());
     // not lossy: behavioural losses exit 1, and exactly the bodies without one are written
-    let r = cli(&["build", "cadences/", "--target", "hubspot", "-o", out]);
+    let r = cli(&["build", "cadences/", "--target", "zoho", "-o", out]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("E0901"));
     assert!(r.stderr.contains("are not written"), "{}", r.stderr);
     assert!(!gone.exists());
-    assert!(dir.path().join("hubspot/SETUP.md").exists());
+    assert!(dir.path().join("zoho/SETUP.md").exists());
     std::fs::write(&gone, "{}").unwrap();
     // the next good build replaces the whole set: the stale file goes
     let r = cli(&[
         "build",
         "cadences/",
         "--target",
-        "hubspot",
+        "zoho",
         "-o",
         out,
         "--allow-lossy",

@@ -128,9 +128,16 @@ fn fail_on_setup_makes_every_setup_item_an_error() {
         let strict = build(SEVEN, t, true);
         let e0901 = codes(&strict).iter().filter(|c| **c == "E0901").count();
         let w0907 = codes(&lenient).iter().filter(|c| **c == "W0907").count();
-        assert_eq!(e0901, w0907, "{t:?}");
+        // an assumption is something to check, never an error
+        let assumptions = lenient
+            .setup
+            .iter()
+            .filter(|it| it.what.starts_with("assumption: "))
+            .count();
+        assert_eq!(e0901, w0907 - assumptions, "{t:?}");
         assert!(e0901 > 0, "{t:?}");
-        assert!(!codes(&strict).contains(&"W0907"));
+        let still = codes(&strict).iter().filter(|c| **c == "W0907").count();
+        assert_eq!(still, assumptions, "{t:?}");
     }
 }
 

@@ -164,7 +164,8 @@ fn build_prints_its_findings_in_each_format() {
         insta::assert_snapshot!(format!("build_{f}"), run.stdout);
         assert!(out.path().join("salesloft/cadence.hello.json").is_file());
     }
-    // the two findings are setup items: warnings, errors only with --fail-on-setup
+    // the three findings are setup items (the deal leaves its stage; the reply's stage move, as
+    // a workflow and as Salesloft's person stage): warnings, errors only with --fail-on-setup
     let run = cadence(&[
         "build",
         project,
@@ -178,7 +179,7 @@ fn build_prints_its_findings_in_each_format() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout.matches("title=W0907").count(),
-        2,
+        3,
         "{}",
         run.stdout
     );
@@ -194,7 +195,7 @@ fn build_prints_its_findings_in_each_format() {
         "--fail-on-setup",
     ]);
     assert_eq!(run.code, 1);
-    assert_eq!(run.stdout.matches("::error ").count(), 2, "{}", run.stdout);
+    assert_eq!(run.stdout.matches("::error ").count(), 3, "{}", run.stdout);
     // stdout holds the findings: the build itself needs a folder
     let run = cadence(&["build", project, "--target", "json", "--format", "sarif"]);
     assert_eq!(run.code, 2);

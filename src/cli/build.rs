@@ -63,7 +63,7 @@ fn show(format: Format, color: Color, map: &SourceMap, diags: &[Diagnostic]) {
 
 /// Read and parse the ids file. Like a source: only a regular file within the size limit;
 /// bytes that are not UTF-8 are E0003 and a parse error is E0906 (findings, exit 1).
-fn load_ids(path: &Path, format: Format, color: Color) -> Result<Ids, Exit> {
+fn load_ids(path: &Path, format: Format, color: Color) -> Result<(Ids, SourceFile), Exit> {
     let bytes = match fsio::read_regular(path, MAX_FILE_BYTES as u64) {
         Ok(b) => b,
         Err(fsio::ReadFail::Io(m)) => {
@@ -90,7 +90,7 @@ fn load_ids(path: &Path, format: Format, color: Color) -> Result<Ids, Exit> {
         }
     };
     match Ids::parse(&text) {
-        Ok(ids) => Ok(ids),
+        Ok(ids) => Ok((ids, SourceFile::new(name, text))),
         Err(e) => {
             let range = e.span.unwrap_or(0..0);
             let id = map.add(SourceFile::new(name, text));
@@ -119,9 +119,14 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     opts.allow_lossy = args.allow_lossy;
     opts.strict = args.strict;
     opts.fail_on_setup = args.fail_on_setup;
+    // the ids file joins each project's source map, so its findings have a place
+    let mut ids_source = None;
     if let Some(p) = &args.ids {
         match load_ids(p, args.format, args.color) {
-            Ok(ids) => opts.ids = ids,
+            Ok((ids, file)) => {
+                opts.ids = ids;
+                ids_source = Some(file);
+            }
             Err(exit) => return exit,
         }
     }
@@ -139,10 +144,14 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     // the findings of every project, for a machine format's one document
     let mut found: Vec<(SourceMap, Vec<Diagnostic>)> = Vec::new();
     for run in runs {
-        let (map, mut diags) = (run.map, run.diagnostics);
+        let (mut map, mut diags) = (run.map, run.diagnostics);
         let clean = !diags.iter().any(Diagnostic::is_error);
         let built = match &run.loaded {
-            Some((project, model)) if clean => Some(targets::build(project, model, &opts)),
+            Some((project, model)) if clean => {
+                let mut o = opts.clone();
+                o.ids.file = ids_source.clone().map(|f| map.add(f));
+                Some(targets::build(project, model, &o))
+            }
             _ => None,
         };
         if let Some(b) = &built {

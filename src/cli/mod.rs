@@ -95,6 +95,9 @@ pub enum Command {
         /// fail (exit 1) on warnings too
         #[arg(long)]
         deny_warnings: bool,
+        /// also report what this CRM cannot run as written (behavioural losses, E0901)
+        #[arg(long, value_enum)]
+        target: Option<CrmTarget>,
         /// colour in human output
         #[arg(long, value_enum, default_value = "auto")]
         color: Color,
@@ -184,8 +187,9 @@ pub fn run(cli: Cli) -> Exit {
             paths,
             format,
             deny_warnings,
+            target,
             color,
-        } => cmd_check(&paths, format, deny_warnings, color),
+        } => cmd_check(&paths, format, deny_warnings, target.map(Into::into), color),
         Command::Fmt(args) => fmt::run(args),
         Command::Explain { code } => cmd_explain(&code),
         Command::Build {
@@ -399,15 +403,47 @@ pub fn check_paths(paths: &[PathBuf]) -> (Vec<(SourceMap, Vec<Diagnostic>)>, boo
     )
 }
 
-fn cmd_check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> Exit {
+/// A CRM whose behavioural losses `check --target` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CrmTarget {
+    Zoho,
+    Salesloft,
+    Hubspot,
+}
+
+impl From<CrmTarget> for crate::targets::Target {
+    fn from(t: CrmTarget) -> crate::targets::Target {
+        match t {
+            CrmTarget::Zoho => crate::targets::Target::Zoho,
+            CrmTarget::Salesloft => crate::targets::Target::Salesloft,
+            CrmTarget::Hubspot => crate::targets::Target::Hubspot,
+        }
+    }
+}
+
+fn cmd_check(
+    paths: &[PathBuf],
+    format: Format,
+    deny_warnings: bool,
+    target: Option<crate::targets::Target>,
+    color: Color,
+) -> Exit {
     let (runs, io_failed) = load_and_check(paths);
     let runs: Vec<(SourceMap, Vec<Diagnostic>)> = runs
         .into_iter()
         .map(|r| {
+            let mut diags = r.diagnostics;
+            // a clean model is built for the CRM: its behavioural losses, as `build` finds them
+            if let (Some(t), Some((project, model))) = (target, &r.loaded) {
+                if !diags.iter().any(Diagnostic::is_error) {
+                    diags.extend(crate::targets::behavioural_losses(project, model, t));
+                    diagnostics::sort(&mut diags);
+                }
+            }
             // the process ends after the report: freeing a large project's trees and model
             // one by one costs more than the operating system takes to drop them at once
             std::mem::forget(r.loaded);
-            (r.map, r.diagnostics)
+            (r.map, diags)
         })
         .collect();
     let errors: usize = runs

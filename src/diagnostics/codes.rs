@@ -447,24 +447,33 @@ have an id in the ids file (`--ids cadence.ids.toml`). Add the key the help name
 target's table (`[zoho.templates]`) or the shared one (`[templates]`).";
 W0904 Warning "placeholder-id" "a placeholder stands for a missing CRM id"
 "Without `--strict`, a missing id is written as a clearly marked placeholder (`0` for Zoho's
-numeric ids, listed in the cadence's description; `PLACEHOLDER:…` for HubSpot; a placeholder
-body for Salesloft email templates). The body is well-formed, but the CRM will refuse or
+numeric ids, listed in the cadence's description; a placeholder body for Salesloft email
+templates). The body is well-formed, but the CRM will refuse or
 misroute it until the id is filled in: add it to the ids file and build again.";
 E0905 Error "invalid-build-output" "a built body breaks the vendor's documented rules"
 "Before it writes a body, `cadence build` checks it against the vendor's documented request
 rules (closed objects, required keys, enums, ranges, tree references). A failure is a bug in the
 build: please report it with the input. The body is not written.";
 E0906 Error "invalid-ids-file" "the ids file cannot be used"
-"The ids file is TOML with the tables `templates`, `roles`, `modules`, `actions`, `views` and
-`layouts`, at the top level (all targets) or under `[zoho]`, `[salesloft]` or `[hubspot]`. Each
-entry maps a name to a non-empty id (a string or a whole number). docs/targets.md shows an
-example.";
+"The ids file is TOML with the tables `templates`, `roles`, `modules`, `actions`, `views`,
+`layouts` and `integrations`, at the top level (all targets) or under `[zoho]`, `[salesloft]` or
+`[hubspot]`. Each entry maps a name to a non-empty id (a string or a whole number). Roles are per
+vendor only (`[zoho.roles]` user ids are digits, `[salesloft.roles]` are emails): a user id means
+nothing in another CRM. docs/targets.md shows an example.";
 W0907 Warning "setup-item" "a setup item: configured once in the CRM, outside the built body"
 "Some parts of a project live outside a cadence body in every CRM: stage exits and escalations,
 `set`/`stage` effects, tasks run by exits, holiday calendars, assignee routing. They change no
 touch of the built body, so the build writes the body and lists each item in `SETUP.md` and
 `setup.json` next to the bodies (`-o DIR`), per cadence and per stage, with the CRM's own names.
-An admin configures them once. `--fail-on-setup` makes each an error (E0901), as before.";
+An admin configures them once. `--fail-on-setup` makes each an error (E0901), as before.
+An item marked `assumption:` is something the body relies on that the vendor does not document
+(a Zoho trigger literal, HubSpot's unenrollment on a booked meeting): check it once in the CRM;
+it is never an error.";
+W0908 Warning "unknown-id-key" "a key of the ids file names nothing in the project"
+"Each key of the ids file names a template, role, cadence, pipeline, step or channel of the
+project (docs/targets.md lists the keys of each table). A key that names none of them is never
+used, which is usually a typo: the help suggests the closest name (`material_downlaod` → did you
+mean `material_download`?). Fix or remove the key.";
 
 // ───── formatting ─────
 E1001 Error "not-formatted" "a file is not in the canonical layout (`fmt --check`)"

@@ -16,6 +16,10 @@ pub(crate) struct Plan {
     pub steps: Vec<StepId>,
     /// built-in triggers the sequence must end on (from exits and `-> exit` rules)
     pub ends_on: BTreeSet<&'static str>,
+    /// the stage an ending on a built-in trigger moves the deal to
+    pub stage_on: std::collections::BTreeMap<&'static str, usize>,
+    /// the stage the deal moves to when the last step is done (its `otherwise`)
+    pub finished_stage: Option<usize>,
 }
 
 /// The built-in trigger an outcome stands for, if the vendor can end a sequence on it.
@@ -46,6 +50,8 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
     let mut plan = Plan {
         steps: Vec::new(),
         ends_on: BTreeSet::new(),
+        stage_on: Default::default(),
+        finished_stage: None,
     };
     let Some(c) = model.cadences.get(ci) else {
         return plan;
@@ -109,6 +115,9 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
             match ends {
                 Some(trig) => {
                     plan.ends_on.insert(trig);
+                    if let Some(st) = r.effects.stage {
+                        plan.stage_on.insert(trig, st);
+                    }
                     effects_setup(sink, c, p, s, &format!("on {}", r.outcome), &r.effects);
                 }
                 None if workflow_only => {
@@ -123,13 +132,16 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
             }
         }
         if let Some(o) = &s.otherwise {
-            let harmless = pure(o)
-                && match o.flow {
-                    Flow::Continue => true,
-                    Flow::Exit(_) => i == last,
-                    Flow::Jump { .. } => false,
-                };
-            if !harmless {
+            let ends = match o.flow {
+                Flow::Continue => true,
+                Flow::Exit(_) => i == last,
+                Flow::Jump { .. } => false,
+            };
+            // `set`/`stage` when the last step is done are workflow setup, like a rule's
+            if ends && i == last && o.tasks.is_empty() && !pure(o) {
+                plan.finished_stage = o.stage;
+                effects_setup(sink, c, p, s, "otherwise", o);
+            } else if !(ends && pure(o)) {
                 sink.loss(
                     s.span,
                     format!(
@@ -171,6 +183,9 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
         match trig {
             Some(trig) => {
                 plan.ends_on.insert(trig);
+                if let Some(st) = e.effects.stage {
+                    plan.stage_on.insert(trig, st);
+                }
                 if !pure(&e.effects) {
                     sink.setup(
                         c.span,

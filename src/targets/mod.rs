@@ -176,6 +176,9 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
     // outputs must not depend on file names or their order
     let model = &order::canonical(model);
     let mut sink = Sink::new(opts);
+    if opts.target != Target::Json {
+        unknown_keys(model, &mut sink);
+    }
     let mut outputs = Vec::new();
     match opts.target.emitter() {
         None => {
@@ -225,6 +228,55 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
         outputs,
         diagnostics,
         setup,
+    }
+}
+
+/// What `target` cannot run as the project says (E0901), found by the build itself, for
+/// `cadence check --target`: setup items, ids and the bodies are left aside.
+pub fn behavioural_losses(project: &Project, model: &Model, target: Target) -> Vec<Diagnostic> {
+    build(project, model, &Options::new(target))
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code.code == codes::E0901.code)
+        .collect()
+}
+
+/// W0908 for each key of the ids file (shared tables and this target's) that names nothing.
+fn unknown_keys(model: &Model, sink: &mut Sink) {
+    let target = sink.target().name();
+    for u in sink.opts.ids.unknown_keys(model) {
+        if u.table.contains('.') && !u.table.starts_with(&format!("{target}.")) {
+            continue;
+        }
+        let span = match (sink.opts.ids.file, u.place) {
+            (Some(f), Some((a, b))) => Span::new(f, a, b),
+            (Some(f), None) => Span::new(f, 0, 0),
+            (None, _) => Span::default(),
+        };
+        let help = match &u.suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "no {} of the project is called so; docs/targets.md lists the keys of `[{}]`",
+                ids::Kind::ALL
+                    .into_iter()
+                    .find(|k| u.table.ends_with(k.table()))
+                    .map(ids::Kind::noun)
+                    .unwrap_or("name"),
+                u.table
+            ),
+        };
+        sink.push(
+            Diagnostic::new(
+                &codes::W0908,
+                span,
+                format!(
+                    "the ids file's `[{}]` key `{}` names nothing in the project",
+                    u.table, u.key
+                ),
+            )
+            .with_label("unknown key")
+            .with_help(help),
+        );
     }
 }
 
@@ -317,6 +369,31 @@ impl<'o> Sink<'o> {
             scope,
             what,
             configure: configure.to_string(),
+        });
+    }
+
+    /// Something the body relies on that the vendor's documentation does not state (an
+    /// assumption): a W0907 warning and a setup item that says what to check, never an error
+    /// (`--fail-on-setup` included), since nothing is left to configure. Once per scope and words.
+    pub fn assumption(&mut self, span: Span, scope: Scope, what: &str, check: &str) {
+        let what = format!("assumption: {what}");
+        if self
+            .setup
+            .iter()
+            .any(|it| it.scope == scope && it.what == what)
+        {
+            return;
+        }
+        let t = self.opts.target.title();
+        self.push(
+            Diagnostic::new(&codes::W0907, span, format!("{t} setup: {what}"))
+                .with_label("undocumented: listed in SETUP.md to check")
+                .with_help(check.to_string()),
+        );
+        self.setup.push(SetupItem {
+            scope,
+            what,
+            configure: check.to_string(),
         });
     }
 

@@ -1,16 +1,17 @@
 //! HubSpot: the sequence body of `POST /automation/sequences/2026-09-beta/serviceaccounts/sequences`
-//! (v4 step shape) per cadence, and the deal pipeline body of `POST /crm/v3/pipelines/deals` per
+//! (the documented create request) per cadence, and the deal pipeline body of `POST /crm/v3/pipelines/deals` per
 //! pipeline.
 
 use serde::Serialize;
 
+pub mod days;
 pub mod rules;
 
 use super::ids::Kind;
 use super::validate::V;
-use super::{linear, text, to_body, Body, Emitter, OutputKind, Scope, Sink};
+use super::{linear, text, to_body, Body, Emitter, OutputKind, Scope, Sink, Target};
 use crate::calendar::{Delay, MON_FRI};
-use crate::model::{Channel, Model, Priority, StageOutcome};
+use crate::model::{Cadence, Channel, Model, Priority, StageOutcome};
 
 /// HubSpot's longest step delay: 90 days (the sequence editor's limit).
 pub const MAX_DELAY_DAYS: u64 = 90;
@@ -19,12 +20,14 @@ const MS_PER_DAY: u64 = 86_400_000;
 /// What HubSpot ends a sequence on by itself.
 const NATIVE: [&str; 4] = ["reply", "bounce", "unsubscribe", "meeting_booked"];
 
+// The request of create-sequence (2026-09-beta): only the fields its documented request
+// example names (https://developers.hubspot.com/docs/api-reference/2026-09-beta/automation/sequences/create-sequence).
+// It has no field for a step's action, template or task, nor for the follow-up days: those are
+// setup items.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Sequence {
     name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<String>,
     steps: Vec<Step>,
     dependencies: Vec<Dependency>,
     settings: Settings,
@@ -35,33 +38,12 @@ struct Sequence {
 struct Step {
     step_order: u32,
     delay_millis: u64,
-    action_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email_pattern: Option<EmailPattern>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    task_pattern: Option<TaskPattern>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EmailPattern {
-    template_id: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TaskPattern {
-    task_type: &'static str,
-    task_priority: &'static str,
-    subject: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    template_id: Option<String>,
-}
-
+/// The next step waits for this task step to be completed.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Dependency {
-    dependency_type: &'static str,
     relies_on_step_order: u32,
     required_by_step_order: u32,
 }
@@ -69,11 +51,41 @@ struct Dependency {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Settings {
-    eligible_follow_up_days: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     send_window_start_minute: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     send_window_end_minute: Option<u32>,
+}
+
+/// What a step does, in the words of HubSpot's sequence editor.
+fn action_words(model_ids: &super::Ids, c: &Cadence, s: &crate::model::Step) -> String {
+    let subject = s.title.clone().unwrap_or_else(|| s.name.clone());
+    let priority = match s.priority {
+        Some(Priority::High) => ", priority high",
+        Some(Priority::Medium) => ", priority medium",
+        Some(Priority::Low) => ", priority low",
+        None => "",
+    };
+    let task = |kind: &str| format!("a {kind} task \"{subject}\"{priority}");
+    match s.channel {
+        Channel::Email => {
+            let key = s
+                .variants
+                .first()
+                .and_then(|v| v.template.clone())
+                .or_else(|| s.template.clone())
+                .unwrap_or_else(|| format!("{}.{}", c.name, s.name));
+            match model_ids.get(Target::Hubspot, Kind::Template, &key) {
+                Some(id) => format!("an email with template `{key}` (id {id})"),
+                None => format!("an email with template `{key}`"),
+            }
+        }
+        Channel::Call => task("call"),
+        Channel::Task => task("to-do"),
+        Channel::Meeting => task("meeting"),
+        Channel::Linkedin => task("LinkedIn message"),
+        Channel::Sms | Channel::Whatsapp => task(&format!("to-do ({})", s.channel.name())),
+    }
 }
 
 fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
@@ -88,9 +100,14 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
             "the sequence ends on a reply",
         );
     }
-    if !plan.ends_on.contains("meeting_booked") {
-        // the beta body's `unenrollmentSettings.meetingSettings` does not say what its
-        // criteria mean, so the setting is not written; the sequence's settings page has it
+    if plan.ends_on.contains("meeting_booked") {
+        sink.assumption(
+            c.span,
+            Scope::cadence(&c.name),
+            "the cadence ends when a meeting is booked",
+            "HubSpot's sequences guide says contacts can unenroll automatically when they book a meeting; the meaning of the body's `unenrollmentSettings.meetingSettings` is not documented, so it is not written: check that the sequence's settings unenroll on a booked meeting",
+        );
+    } else {
         sink.setup(
             c.span,
             Scope::cadence(&c.name),
@@ -98,19 +115,25 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
             "HubSpot unenrolls a contact who books a meeting by default: turn that off in the sequence's unenrollment settings",
         );
     }
+    let cal = c
+        .calendar
+        .or_else(|| p.and_then(|p| p.calendar))
+        .and_then(|k| model.calendars.get(k));
+    let workdays = cal.map(|k| k.engine.workdays).unwrap_or([true; 7]);
+    // "Send follow-ups on weekdays only" is on unless the calendar works every day
+    let weekdays_only = workdays != [true; 7];
     let mut steps = Vec::new();
     let mut dependencies = Vec::new();
+    let mut actions = Vec::new();
     let mut business_time = false;
     for (order, &si) in plan.steps.iter().enumerate() {
         let s = c.steps.get(si)?;
         let order = order as u32;
-        let subject = s.title.clone().unwrap_or_else(|| s.name.clone());
-        let template = s
-            .variants
-            .first()
-            .and_then(|v| v.template.clone())
-            .or_else(|| s.template.clone());
-        // delay
+        actions.push(format!(
+            "{}. {}",
+            order + 1,
+            action_words(&sink.opts.ids, c, s)
+        ));
         if let Some(clock) = s.timing.at_clock {
             sink.loss(
                 s.span,
@@ -124,7 +147,32 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
             Delay::Wall { minutes } => minutes.saturating_mul(MS_PER_MINUTE),
             Delay::BusinessDays(n) => {
                 business_time = true;
-                u64::from(n).saturating_mul(MS_PER_DAY)
+                // a touch before the first step is the enrollment, on any day
+                let starts: &[chrono::Weekday] = if order == 0 || !weekdays_only {
+                    &days::WEEK
+                } else {
+                    &days::WEEK[..5]
+                };
+                let d = match days::business_days(n, workdays, weekdays_only, starts) {
+                    Ok(d) => d,
+                    Err((d, m)) => {
+                        sink.loss(
+                            s.span,
+                            format!(
+                                "step `{}` waits {}: after a touch on {} the team's calendar says {}, HubSpot runs a {d}-day delay on {}",
+                                s.name,
+                                text::delay(s.timing.delay),
+                                days::dated(m.from),
+                                days::dated(m.team),
+                                days::dated(m.hubspot),
+                            ),
+                            "HubSpot waits whole days and moves a step that falls on a weekend to Monday; no delay lands on the N-th business day from every weekday",
+                            &format!("a {d}-day delay"),
+                        );
+                        d
+                    }
+                };
+                u64::from(d).saturating_mul(MS_PER_DAY)
             }
             Delay::BusinessMinutes(m) => {
                 business_time = true;
@@ -158,49 +206,16 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
                 &format!("HubSpot creates sequence tasks for the user who enrolled the contact: enroll as the user of role `{role}`, or reassign the task from a workflow"),
             );
         }
-        let task = |task_type: &'static str, subject: String| TaskPattern {
-            task_type,
-            task_priority: match s.priority {
-                Some(Priority::High) => "HIGH",
-                Some(Priority::Medium) => "MEDIUM",
-                Some(Priority::Low) => "LOW",
-                None => "NONE",
-            },
-            subject,
-            template_id: None,
-        };
-        let (action_type, email_pattern, task_pattern) = match s.channel {
-            Channel::Email => {
-                let key = template
-                    .clone()
-                    .unwrap_or_else(|| format!("{}.{}", c.name, s.name));
-                let id = sink.id(
-                    Kind::Template,
-                    &key,
-                    s.span,
-                    &format!("PLACEHOLDER:templates.{key}"),
-                );
-                ("EMAIL", Some(EmailPattern { template_id: id }), None)
-            }
-            Channel::Call => ("TASK", None, Some(task("CALL", subject))),
-            Channel::Task => ("TASK", None, Some(task("TODO", subject))),
-            Channel::Meeting => ("TASK", None, Some(task("MEETING", subject))),
-            Channel::Linkedin => ("TASK", None, Some(task("LINKED_IN_MESSAGE", subject))),
-            Channel::Sms | Channel::Whatsapp => {
-                let what = s.channel.name();
-                sink.loss(
-                    s.span,
-                    format!("step `{}` sends {what}", s.name),
-                    "HubSpot sequences send email and create tasks; they have no SMS or WhatsApp steps",
-                    "a to-do task for the rep",
-                );
-                let subject = format!("{}: {subject}", what.to_uppercase());
-                ("TASK", None, Some(task("TODO", subject)))
-            }
-        };
-        if task_pattern.is_some() && order + 1 < plan.steps.len() as u32 {
+        if matches!(s.channel, Channel::Sms | Channel::Whatsapp) {
+            sink.loss(
+                s.span,
+                format!("step `{}` sends {}", s.name, s.channel.name()),
+                "HubSpot sequences send email and create tasks; they have no SMS or WhatsApp steps",
+                "a to-do task for the rep",
+            );
+        }
+        if s.channel != Channel::Email && order + 1 < plan.steps.len() as u32 {
             dependencies.push(Dependency {
-                dependency_type: "TASK_COMPLETION",
                 relies_on_step_order: order,
                 required_by_step_order: order + 1,
             });
@@ -208,38 +223,41 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
         steps.push(Step {
             step_order: order,
             delay_millis: delay,
-            action_type,
-            email_pattern,
-            task_pattern,
         });
     }
-    let cal = c
-        .calendar
-        .or_else(|| p.and_then(|p| p.calendar))
-        .and_then(|k| model.calendars.get(k));
+    if !actions.is_empty() {
+        sink.setup(
+            c.span,
+            Scope::cadence(&c.name),
+            format!("the steps' actions: {}", actions.join("; ")),
+            "HubSpot's create-sequence request has no field for a step's email template or task: in the sequence editor, give each step its action in this order",
+        );
+    }
     let mut settings = Settings {
-        eligible_follow_up_days: "EVERYDAY",
         send_window_start_minute: None,
         send_window_end_minute: None,
     };
+    if !weekdays_only && !plan.steps.is_empty() {
+        sink.setup(
+            c.span,
+            Scope::cadence(&c.name),
+            "the cadence runs on every day of the week (its calendar works every day, or it has none)",
+            "HubSpot sends follow-ups on weekdays only by default: clear \"Send follow-ups on weekdays only\" when enrolling contacts",
+        );
+    }
     if let Some(cal) = cal {
         let e = &cal.engine;
-        settings.eligible_follow_up_days = if e.workdays == [true; 7] {
-            "EVERYDAY"
-        } else {
-            if e.workdays != MON_FRI {
-                sink.loss(
-                    cal.span,
-                    format!(
-                        "calendar `{}` works other days than Monday to Friday",
-                        cal.name
-                    ),
-                    "HubSpot sends follow-ups every day, on weekdays or on business days",
-                    "business days (Monday to Friday)",
-                );
-            }
-            "BUSINESS_DAYS"
-        };
+        if weekdays_only && e.workdays != MON_FRI {
+            sink.loss(
+                cal.span,
+                format!(
+                    "calendar `{}` works other days than Monday to Friday",
+                    cal.name
+                ),
+                "HubSpot sends follow-ups every day or on weekdays only",
+                "weekdays (Monday to Friday)",
+            );
+        }
         if business_time && !(e.holidays.is_empty() && e.makeup_workdays.is_empty()) {
             sink.loss(
                 cal.span,
@@ -272,13 +290,8 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
             settings.send_window_end_minute = Some(last.1);
         }
     }
-    // the sequence belongs to the owner's user when the ids file names one (optional)
-    let user_id = sink
-        .has_id(Kind::Role, "owner")
-        .then(|| sink.id(Kind::Role, "owner", c.span, ""));
     let seq = Sequence {
         name: c.title.clone().unwrap_or_else(|| c.name.clone()),
-        user_id,
         steps,
         dependencies,
         settings,
@@ -377,7 +390,7 @@ fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
                 s.span,
                 scope(),
                 format!("escalates to `{role}` when `{when}`"),
-                &format!("a deal workflow: when {when} on a deal in stage \"{here}\", notify or assign the user of role `{role}` (ids `roles.{role}`)"),
+                &format!("a deal workflow: when {when} on a deal in stage \"{here}\", notify or assign the user of role `{role}`"),
             );
         }
         if let Some(d) = s.respond_within {

@@ -1,6 +1,6 @@
 //! HubSpot's documented request rules (see `validate`), checked on a built body.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
@@ -13,6 +13,10 @@ fn hubspot_id(v: &mut V, x: &Value, p: &str) {
     }
 }
 
+/// The create-sequence (2026-09-beta) request: the fields of its documented request example
+/// (https://developers.hubspot.com/docs/api-reference/2026-09-beta/automation/sequences/create-sequence);
+/// the v4 read shape's `actionType`, `emailPattern`, `taskPattern`, `userId`, `dependencyType`
+/// and `eligibleFollowUpDays` are not part of it.
 pub(crate) fn sequence(v: &mut V, body: &Value) {
     let Some(m) = v.obj(
         body,
@@ -25,7 +29,6 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
             "dynamic",
             "engagementTriggers",
             "folderId",
-            "userId",
         ],
         &["name", "steps"],
     ) else {
@@ -34,10 +37,8 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
     if let Some(n) = get(m, "name") {
         v.string(n, "$.name", 1, usize::MAX);
     }
-    for k in ["folderId", "userId"] {
-        if let Some(x) = get(m, k) {
-            hubspot_id(v, x, &format!("$.{k}"));
-        }
+    if let Some(x) = get(m, "folderId") {
+        hubspot_id(v, x, "$.folderId");
     }
     if let Some(d) = get(m, "dynamic") {
         v.boolean(d, "$.dynamic");
@@ -54,8 +55,7 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
             }
         }
     }
-    // step order → action type, for the main branch
-    let mut main: BTreeMap<i64, String> = BTreeMap::new();
+    let mut main: BTreeSet<i64> = BTreeSet::new();
     let mut branches: BTreeSet<(i64, i64)> = BTreeSet::new();
     let steps = get(m, "steps")
         .map(|s| v.array(s, "$.steps", 0, usize::MAX))
@@ -68,9 +68,6 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
             &[
                 "stepOrder",
                 "delayMillis",
-                "actionType",
-                "emailPattern",
-                "taskPattern",
                 "branchNumber",
                 "dynamic",
                 "variants",
@@ -86,6 +83,9 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
         if let Some(d) = get(sm, "delayMillis") {
             v.int(d, &format!("{p}.delayMillis"), 0, i64::MAX);
         }
+        if let Some(d) = get(sm, "dynamic") {
+            v.boolean(d, &format!("{p}.dynamic"));
+        }
         let branch = get(sm, "branchNumber")
             .and_then(|b| v.int(b, &format!("{p}.branchNumber"), 0, i64::MAX))
             .unwrap_or(0);
@@ -98,94 +98,6 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
         if let (Some(a), Some(b)) = (min, max) {
             if a > b {
                 v.err(&p, "delayMillisMin is greater than delayMillisMax");
-            }
-        }
-        let action = get(sm, "actionType").and_then(|a| {
-            v.one_of(
-                a,
-                &format!("{p}.actionType"),
-                &["EMAIL", "TASK", "FINISH_ENROLLMENT"],
-            )
-        });
-        let (ep, tp) = (get(sm, "emailPattern"), get(sm, "taskPattern"));
-        match action.as_deref() {
-            Some("EMAIL") if ep.is_none() || tp.is_some() => {
-                v.err(&p, "an EMAIL step has an emailPattern and no taskPattern")
-            }
-            Some("TASK") if tp.is_none() || ep.is_some() => {
-                v.err(&p, "a TASK step has a taskPattern and no emailPattern")
-            }
-            Some("FINISH_ENROLLMENT") if tp.is_some() || ep.is_some() => {
-                v.err(&p, "a FINISH_ENROLLMENT step has no pattern")
-            }
-            _ => {}
-        }
-        if let Some(e) = ep {
-            let q = format!("{p}.emailPattern");
-            if let Some(em) = v.obj(
-                e,
-                &q,
-                &["templateId", "threadEmailToStepOrder"],
-                &["templateId"],
-            ) {
-                if let Some(t) = get(em, "templateId") {
-                    hubspot_id(v, t, &format!("{q}.templateId"));
-                }
-                if let (Some(t), Some(o)) = (get(em, "threadEmailToStepOrder"), order) {
-                    thread_ok(v, t, o, &main, &format!("{q}.threadEmailToStepOrder"));
-                }
-            }
-        }
-        if let Some(t) = tp {
-            let q = format!("{p}.taskPattern");
-            if let Some(tm) = v.obj(
-                t,
-                &q,
-                &[
-                    "taskType",
-                    "taskPriority",
-                    "subject",
-                    "notes",
-                    "queueId",
-                    "templateId",
-                    "threadEmailToStepOrder",
-                ],
-                &["taskType", "taskPriority"],
-            ) {
-                if let Some(x) = get(tm, "taskType") {
-                    v.one_of(
-                        x,
-                        &format!("{q}.taskType"),
-                        &[
-                            "CALL",
-                            "EMAIL",
-                            "LINKED_IN_CONNECT",
-                            "LINKED_IN_MESSAGE",
-                            "MEETING",
-                            "TODO",
-                        ],
-                    );
-                }
-                if let Some(x) = get(tm, "taskPriority") {
-                    v.one_of(
-                        x,
-                        &format!("{q}.taskPriority"),
-                        &["HIGH", "MEDIUM", "LOW", "NONE"],
-                    );
-                }
-                for k in ["subject", "notes"] {
-                    if let Some(x) = get(tm, k) {
-                        v.string(x, &format!("{q}.{k}"), 0, usize::MAX);
-                    }
-                }
-                for k in ["queueId", "templateId"] {
-                    if let Some(x) = get(tm, k) {
-                        hubspot_id(v, x, &format!("{q}.{k}"));
-                    }
-                }
-                if let (Some(x), Some(o)) = (get(tm, "threadEmailToStepOrder"), order) {
-                    thread_ok(v, x, o, &main, &format!("{q}.threadEmailToStepOrder"));
-                }
             }
         }
         if let Some(vs) = get(sm, "variants") {
@@ -215,11 +127,11 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
                 v.err(&p, format!("stepOrder {o} repeats in branch {branch}"));
             }
             if branch == 0 {
-                main.insert(o, action.clone().unwrap_or_default());
+                main.insert(o);
             }
         }
     }
-    for (i, o) in main.keys().enumerate() {
+    for (i, o) in main.iter().enumerate() {
         if *o != i as i64 {
             v.err(
                 "$.steps",
@@ -239,12 +151,7 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
             let Some(dm) = v.obj(
                 d,
                 &p,
-                &[
-                    "reliesOnStepOrder",
-                    "requiredByStepOrder",
-                    "dependencyType",
-                    "branchNumber",
-                ],
+                &["reliesOnStepOrder", "requiredByStepOrder", "branchNumber"],
                 &["reliesOnStepOrder", "requiredByStepOrder"],
             ) else {
                 continue;
@@ -253,26 +160,14 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
                 .and_then(|x| v.int(x, &format!("{p}.reliesOnStepOrder"), 0, i64::MAX));
             let b = get(dm, "requiredByStepOrder")
                 .and_then(|x| v.int(x, &format!("{p}.requiredByStepOrder"), 0, i64::MAX));
-            let ty = get(dm, "dependencyType").and_then(|x| {
-                v.one_of(
-                    x,
-                    &format!("{p}.dependencyType"),
-                    &["TASK_COMPLETION", "MANUAL_PAUSE"],
-                )
-            });
             if let (Some(a), Some(b)) = (a, b) {
-                if !main.contains_key(&a) || !main.contains_key(&b) {
+                if !main.contains(&a) || !main.contains(&b) {
                     v.err(&p, "both step orders must exist");
                 }
                 if a >= b {
                     v.err(&p, "reliesOnStepOrder must come before requiredByStepOrder");
                 }
-                if ty.as_deref() == Some("TASK_COMPLETION")
-                    && main.get(&a).map(String::as_str) != Some("TASK")
-                {
-                    v.err(&p, "TASK_COMPLETION must rely on a TASK step");
-                }
-                if !seen.insert((a, b, ty.clone())) {
+                if !seen.insert((a, b)) {
                     v.err(&p, "duplicate dependency");
                 }
             }
@@ -283,39 +178,23 @@ pub(crate) fn sequence(v: &mut V, body: &Value) {
     }
 }
 
-fn thread_ok(v: &mut V, t: &Value, order: i64, main: &BTreeMap<i64, String>, p: &str) {
-    match t.as_i64() {
-        Some(x) if x < order && main.get(&x).map(String::as_str) == Some("EMAIL") => {}
-        _ => v.err(p, "must name an earlier EMAIL step"),
-    }
-}
-
 fn hubspot_settings(v: &mut V, s: &Value) {
     let Some(m) = v.obj(
         s,
         "$.settings",
         &[
-            "eligibleFollowUpDays",
+            "individualTaskRemindersEnabled",
             "sendWindowStartMinute",
             "sendWindowEndMinute",
-            "taskReminderMinute",
             "taskCreationMinute",
-            "individualTaskRemindersEnabled",
-            "useThreadedFollowUps",
-            "sellingStrategy",
+            "taskReminderMinute",
             "unenrollmentSettings",
+            "useThreadedFollowUps",
         ],
         &[],
     ) else {
         return;
     };
-    if let Some(x) = get(m, "eligibleFollowUpDays") {
-        v.one_of(
-            x,
-            "$.settings.eligibleFollowUpDays",
-            &["BUSINESS_DAYS", "EVERYDAY", "WEEKDAYS_ONLY"],
-        );
-    }
     for k in [
         "sendWindowStartMinute",
         "sendWindowEndMinute",
@@ -339,13 +218,6 @@ fn hubspot_settings(v: &mut V, s: &Value) {
             v.boolean(x, &format!("$.settings.{k}"));
         }
     }
-    if let Some(x) = get(m, "sellingStrategy") {
-        v.one_of(
-            x,
-            "$.settings.sellingStrategy",
-            &["ACCOUNT_BASED", "LEAD_BASED"],
-        );
-    }
     if let Some(u) = get(m, "unenrollmentSettings") {
         if let Some(um) = v.obj(
             u,
@@ -354,6 +226,7 @@ fn hubspot_settings(v: &mut V, s: &Value) {
             &[],
         ) {
             for (k, x) in um {
+                // shown as `{}` in the request example; the SDKs' enums for what may go inside
                 let p = format!("$.settings.unenrollmentSettings.{k}");
                 if let Some(xm) = v.obj(x, &p, &["criteria", "sellingStrategy"], &[]) {
                     if let Some(c) = get(xm, "criteria") {

@@ -7,7 +7,7 @@ pub mod rules;
 
 use super::ids::Kind;
 use super::validate::V;
-use super::{linear, text, to_body, Body, Emitter, OutputKind, Scope, Sink};
+use super::{linear, text, to_body, Body, Emitter, OutputKind, Scope, Sink, Target};
 use crate::calendar::Delay;
 use crate::model::{Channel, Model, Priority};
 
@@ -28,9 +28,15 @@ struct Settings {
     external_identifier: String,
     remove_replied: bool,
     remove_bounced: bool,
-    remove_people_when_meeting_booked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     cadence_owner: Option<String>,
+    // person stages (https://developers.salesloft.com/docs/platform/cadence-imports/settings/)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bounced_stage_setting: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished_stage_setting: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replied_stage_setting: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +88,11 @@ enum TypeSettings {
     Email {
         previous_email_step_group_reference_id: Option<String>,
         email_template: Template,
+    },
+    Integration {
+        instructions: String,
+        integration_id: u64,
+        integration_step_type_guid: String,
     },
     Manual {
         instructions: String,
@@ -185,10 +196,19 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
                 }
             }
             ch => {
+                let integration = integration(sink, ch);
                 let kind = match ch {
                     Channel::Call => "Phone",
                     Channel::Task => "Other",
+                    _ if integration.is_some() => "Integration",
                     other => {
+                        let hint = match other {
+                            Channel::Linkedin | Channel::Sms => format!(
+                                "; an Integration step needs `{n} = ID` and `{n}_step_type = \"GUID\"` under `[salesloft.integrations]` in the ids file",
+                                n = other.name()
+                            ),
+                            _ => String::new(),
+                        };
                         sink.loss(
                             s.span,
                             format!(
@@ -196,7 +216,7 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
                                 s.name,
                                 crate::diagnostics::with_article(other.name())
                             ),
-                            "Salesloft cadence steps are Email, Phone, Other or Integration",
+                            &format!("Salesloft cadence steps are Email, Phone, Other or Integration{hint}"),
                             "an `Other` step with instructions",
                         );
                         "Other"
@@ -217,11 +237,21 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
                 if let Some(t) = &s.template {
                     instructions.push_str(&format!(" [template {t}]"));
                 }
+                let type_settings = match integration {
+                    Some((integration_id, integration_step_type_guid)) => {
+                        TypeSettings::Integration {
+                            instructions,
+                            integration_id,
+                            integration_step_type_guid,
+                        }
+                    }
+                    None => TypeSettings::Manual { instructions },
+                };
                 Step {
                     enabled: true,
                     name: title,
                     kind,
-                    type_settings: TypeSettings::Manual { instructions },
+                    type_settings,
                 }
             }
         };
@@ -300,14 +330,53 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
     let cadence_owner = sink
         .has_id(Kind::Role, "owner")
         .then(|| sink.id(Kind::Role, "owner", c.span, ""));
+    if plan.ends_on.contains("meeting_booked") {
+        sink.setup(
+            c.span,
+            Scope::cadence(&c.name),
+            "the cadence ends when a meeting is booked",
+            "the cadence import settings have no field for it: remove the person from the cadence when a meeting is booked (a Salesloft rule or a CRM workflow)",
+        );
+    }
+    let stage_label = |st: usize| {
+        p.and_then(|p| p.stages.get(st))
+            .map(|s| s.title.clone().unwrap_or_else(|| s.name.clone()))
+    };
+    let mut person_stage = |key: &str, when: &str, st: Option<usize>| {
+        let label = st.and_then(stage_label)?;
+        sink.setup(
+            c.span,
+            Scope::cadence(&c.name),
+            format!("{when} moves the deal to \"{label}\""),
+            &format!("`{key}` is written as \"{label}\": it moves the person to a Salesloft person stage (not the deal's stage), so create a person stage of that name; the deal's stage follows only from the CRM workflow"),
+        );
+        Some(label)
+    };
+    let replied_stage_setting = person_stage(
+        "replied_stage_setting",
+        "a reply",
+        plan.stage_on.get("reply").copied(),
+    );
+    let bounced_stage_setting = person_stage(
+        "bounced_stage_setting",
+        "a bounce",
+        plan.stage_on.get("bounce").copied(),
+    );
+    let finished_stage_setting = person_stage(
+        "finished_stage_setting",
+        "finishing the cadence",
+        plan.finished_stage,
+    );
     let body = Import {
         settings: Settings {
             name: c.title.clone().unwrap_or_else(|| c.name.clone()),
             external_identifier: c.name.clone(),
             remove_replied: plan.ends_on.contains("reply"),
             remove_bounced: plan.ends_on.contains("bounce"),
-            remove_people_when_meeting_booked: plan.ends_on.contains("meeting_booked"),
             cadence_owner,
+            bounced_stage_setting,
+            finished_stage_setting,
+            replied_stage_setting,
         },
         sharing_settings: Sharing {
             team_cadence: true,
@@ -318,6 +387,21 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
         },
     };
     to_body(sink, c.span, &body)
+}
+
+/// The integration id and step type guid of a LinkedIn or SMS step, when the ids file has both.
+fn integration(sink: &Sink, ch: Channel) -> Option<(u64, String)> {
+    if !matches!(ch, Channel::Linkedin | Channel::Sms) {
+        return None;
+    }
+    let ids = &sink.opts.ids;
+    let id = ids.get(Target::Salesloft, Kind::Integration, ch.name())?;
+    let guid = ids.get(
+        Target::Salesloft,
+        Kind::Integration,
+        &format!("{}_step_type", ch.name()),
+    )?;
+    Some((id.parse().ok().filter(|n| *n > 0)?, guid.to_string()))
 }
 
 /// The Salesloft emitter.

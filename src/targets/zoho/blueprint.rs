@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::{truncate, MAX_NAME_CHARS, MAX_TRANSITIONS};
+use crate::calendar::Delay;
 use crate::model::{Builtin, Cmp, Cond, Model, Operand, Value as MValue};
 use crate::targets::{linear, text, to_body, Body, Scope, Sink};
 
@@ -23,14 +24,44 @@ struct Transition {
 
 /// A timer-only condition (`dwell > D`): Blueprint moves such records automatically.
 fn is_timer(c: &Cond) -> bool {
-    matches!(
-        c,
+    timer(c).is_some()
+}
+
+/// Where Blueprint states and their `state_escalation` are documented.
+const STATES_PAGE: &str =
+    "https://www.zoho.com/crm/developer/docs/api/v8/create-blueprint-states.html";
+
+/// The minutes of a timer-only condition.
+fn timer(c: &Cond) -> Option<f64> {
+    match c {
         Cond::Compare {
             lhs: Operand::Builtin(Builtin::Dwell),
             op: Cmp::Gt | Cmp::Ge,
-            rhs: Operand::Value(MValue::Minutes(_)),
+            rhs: Operand::Value(MValue::Minutes(m)),
+        } => Some(*m),
+        _ => None,
+    }
+}
+
+/// A wait as `state_escalation` `{period, value}` (periods: days, hours, minutes,
+/// business_days, business_hours): the largest exact period.
+pub(super) fn escalation(d: Delay) -> String {
+    let (period, value) = match d {
+        Delay::Zero => ("minutes", 0),
+        Delay::Wall { minutes: m } if m % 1440 == 0 => ("days", m / 1440),
+        Delay::Wall { minutes: m } if m % 60 == 0 => ("hours", m / 60),
+        Delay::Wall { minutes: m } => ("minutes", m),
+        Delay::BusinessDays(n) => ("business_days", u64::from(n)),
+        Delay::BusinessMinutes(m) if m % 60 == 0 => ("business_hours", m / 60),
+        // business minutes have no period: the next whole business hour, said so
+        Delay::BusinessMinutes(m) => {
+            return format!(
+                "`{{\"period\": \"business_hours\", \"value\": {}}}` (rounded up from {m} business minutes)",
+                m.div_ceil(60)
+            )
         }
-    )
+    };
+    format!("`{{\"period\": \"{period}\", \"value\": {value}}}`")
 }
 
 pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
@@ -103,25 +134,35 @@ pub(super) fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body
         for esc in &s.escalations {
             let role = linear::role_name(Some(p), esc.role);
             let when = text::cond(&esc.when, Some(p));
+            let how = match timer(&esc.when).filter(|m| m.fract() == 0.0 && *m >= 0.0) {
+                // a pure timer is the state's documented escalation period
+                Some(m) => format!(
+                    "the `state_escalation` of Blueprint state \"{}\" ({STATES_PAGE}): {}, its trigger notifying the user of role `{role}` (ids `[zoho.roles]` `{role}`)",
+                    label(si),
+                    escalation(Delay::Wall { minutes: m as u64 })
+                ),
+                None => format!(
+                    "a Blueprint SLA escalation on state \"{}\" that notifies the user of role `{role}` (ids `[zoho.roles]` `{role}`) when {when}",
+                    label(si)
+                ),
+            };
             sink.setup(
                 s.span,
                 Scope::stage(&p.name, &s.name),
                 format!("escalates to `{role}` when `{when}`"),
-                &format!(
-                    "a Blueprint SLA escalation on state \"{}\" that notifies the user of role `{role}` (ids `roles.{role}`) when {when}",
-                    label(si)
-                ),
+                &how,
             );
         }
         if let Some(d) = s.respond_within {
-            let d = text::delay(d);
+            let words = text::delay(d);
             sink.setup(
                 s.span,
                 Scope::stage(&p.name, &s.name),
-                format!("must be answered within {d}"),
+                format!("must be answered within {words}"),
                 &format!(
-                    "a Blueprint SLA on state \"{}\": escalate when the record stays there {d} without a transition",
-                    label(si)
+                    "the `state_escalation` of Blueprint state \"{}\" ({STATES_PAGE}): {}, escalating when the record stays there without a transition",
+                    label(si),
+                    escalation(d)
                 ),
             );
         }

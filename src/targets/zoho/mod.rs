@@ -277,6 +277,21 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
             &format!("the first {MAX_FOLLOW_UPS} are kept"),
         );
     }
+    // Zoho's documentation names only `Completed`; every other trigger literal is an assumption
+    let literals: BTreeSet<&str> = nodes
+        .iter()
+        .flat_map(|n| n.triggers.iter().flatten())
+        .map(String::as_str)
+        .filter(|t| *t != "Completed")
+        .collect();
+    for t in literals {
+        sink.assumption(
+            c.span,
+            Scope::cadence(&c.name),
+            &format!("the follow-up trigger `{t}`"),
+            &format!("Zoho's create-cadences documentation names only the trigger `Completed`; `{t}` is the action state of Zoho's cadence analytics: check in Zoho that a follow-up on `{t}` is accepted and fires as expected"),
+        );
+    }
     let placeholders = sink.take_placeholders();
     let mut description = match &c.title {
         Some(t) => format!("{t} (cadence `{}`)", c.name),
