@@ -176,7 +176,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         ..set_c.config(&cand.program).map_err(usage)?
     };
     let pool = worker_pool(a.run.threads)?;
-    let paired = pool.install(|| {
+    let compared = pool.install(|| {
         let (clock_b, clock_c) = (
             simulate::clocks_for(&base.program, &cfg_b),
             simulate::clocks_for(&cand.program, &cfg_c),
@@ -187,12 +187,13 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         );
         let horizon = cfg_b.horizon_minutes.max(cfg_c.horizon_minutes);
         let hours = (horizon / 60.0).ceil() as usize + 1;
-        simulate::compare(&ctx_b, &ctx_c, hours, count)
+        simulate::compare_tallied(&ctx_b, &ctx_c, hours, count, |_, _| {})
     });
+    let paired = &compared.paired;
     let diffs = differences(
         (&base_model, &base, &set_b, &cfg_b),
         (&cand_model, &cand, &set_c, &cfg_c),
-        &paired,
+        paired,
     );
     let cfg = cfg_b;
     let (p1, p2) = paired.rates();
@@ -227,6 +228,10 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     },
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
+                "steps": simulate::compare::steps_json(
+                    (&base.program, &compared.base),
+                    (&cand.program, &compared.candidate),
+                ),
             });
             if let Some(path) = &a.run.report {
                 super::simulate::write_report(path, &super::html::comparison(&doc))?;
@@ -234,7 +239,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
             if a.run.format == ReportFormat::Markdown {
                 super::markdown::comparison(&doc)
             } else if a.run.format == ReportFormat::Human {
-                human(&base, &cand, &paired, &diffs, &cfg)
+                human(&base, &cand, paired, &diffs, &cfg)
             } else {
                 format!(
                     "{}\n",
@@ -242,7 +247,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 )
             }
         }
-        _ => human(&base, &cand, &paired, &diffs, &cfg),
+        _ => human(&base, &cand, paired, &diffs, &cfg),
     };
     super::emit(&text)?;
     Ok(Exit::Clean)

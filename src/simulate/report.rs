@@ -75,6 +75,24 @@ fn pct(k: u64, n: u64) -> f64 {
     }
 }
 
+/// Step `i`'s funnel: where it is, how often it was reached, its outcomes (and, for a step that
+/// can be passed over, how often it was: the flagged exceptions).
+pub fn step_json(p: &Program, t: &Tally, i: usize) -> Value {
+    let s = &p.steps[i];
+    let mut step = json!({
+        "cadence": p.cadences[s.cadence].name,
+        "step": s.name,
+        "channel": s.channel.name(),
+        "reached": t.step_reached[i],
+        "outcomes": s.channel.outcomes().iter().enumerate()
+            .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
+    });
+    if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
+        o.insert("skipped".into(), json!(t.step_skipped[i]));
+    }
+    step
+}
+
 /// What a simulation run was, for the report header.
 pub struct RunInfo {
     pub name: String,
@@ -164,21 +182,7 @@ impl Report<'_> {
             "stage_funnel": super::funnel::stages_json(p, t),
             "final_stages": p.stages.iter().zip(&t.final_stage).filter(|(_, c)| **c > 0)
                 .map(|(s, c)| json!({"stage": s.name, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
-            "steps": p.steps.iter().enumerate().map(|(i, s)| {
-                let mut step = json!({
-                    "cadence": p.cadences[s.cadence].name,
-                    "step": s.name,
-                    "channel": s.channel.name(),
-                    "reached": t.step_reached[i],
-                    "outcomes": s.channel.outcomes().iter().enumerate()
-                        .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
-                });
-                // passed over by `skip when` or `during`: the flagged exceptions
-                if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
-                    o.insert("skipped".into(), json!(t.step_skipped[i]));
-                }
-                step
-            }).collect::<Vec<_>>(),
+            "steps": (0..p.steps.len()).map(|i| step_json(p, t, i)).collect::<Vec<_>>(),
             "stages": p.stages.iter().enumerate().map(|(i, s)| json!({
                 "stage": s.name,
                 "entries": t.stage_entries[i],
