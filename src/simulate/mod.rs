@@ -7,6 +7,7 @@
 //! thread count.
 
 pub mod clock;
+pub mod columns;
 pub mod compare;
 pub mod conds;
 pub mod draws;

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::columns::{layout, Align::*};
 use super::engine::Tally;
 use super::program::Program;
 
@@ -358,20 +359,24 @@ impl Report<'_> {
             o.push_str(&super::funnel::cadences_text(p, t));
         } else {
             o.push_str("\ncadence ended\n");
-            for (r, c, _) in super::funnel::cadence_reasons(p, t, 0) {
-                o.push_str(&format!(
-                    "  {:<22} {:>9}  {:>6.2}%\n",
-                    r,
-                    c,
-                    100.0 * pct(c, t.enrolled)
-                ));
-            }
+            let rows: Vec<Vec<String>> = super::funnel::cadence_reasons(p, t, 0)
+                .into_iter()
+                .map(|(r, c, _)| {
+                    vec![
+                        r,
+                        c.to_string(),
+                        format!("{:.2}%", 100.0 * pct(c, t.enrolled)),
+                    ]
+                })
+                .collect();
+            o.push_str(&layout("  ", &[Left, Right, Right], &rows));
             o.push_str("\nper step (reached, outcomes)\n");
             o.push_str(&super::funnel::steps_text(p, t, 0));
             // the cadences deals were handed off to
             o.push_str(&super::funnel::cadences_text_from(p, t, 1));
         }
         o.push_str("\nper stage (entries, dwell median/p90, exits, escalations)\n");
+        let mut rows = Vec::new();
         for (i, s) in p.stages.iter().enumerate() {
             let d = |q| {
                 quantile_hours(&t.dwell_hist[i], q)
@@ -392,20 +397,19 @@ impl Report<'_> {
                 .filter(|(r, _)| t.escalations[i].get(*r).is_some_and(|c| *c > 0))
                 .map(|(r, x)| format!("{x} {}", t.escalations[i][r]))
                 .collect();
-            o.push_str(&format!(
-                "  {:<14} {:>9}  {:>7}/{:<7} {}{}\n",
-                s.name,
-                t.stage_entries[i],
-                d(0.5),
-                d(0.9),
+            rows.push(vec![
+                s.name.clone(),
+                t.stage_entries[i].to_string(),
+                format!("{}/{}", d(0.5), d(0.9)),
                 exits.join(" "),
                 if esc.is_empty() {
                     String::new()
                 } else {
-                    format!("  escalated: {}", esc.join(", "))
-                }
-            ));
+                    format!("escalated: {}", esc.join(", "))
+                },
+            ]);
         }
+        o.push_str(&layout("  ", &[Left, Right, Right, Left, Left], &rows));
         if let Some((stage, cond, n)) = self.held_back() {
             o.push_str(&format!(
                 "\nheld back most: `{cond}` in stage `{stage}` ({n} open leads)\n"
