@@ -194,3 +194,47 @@ fn exact_text_keeps_its_columns_with_long_names() {
     aligned(&steps, 2, true);
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn a_run_off_a_terminal_prints_no_progress() {
+    let (_d, p) = project();
+    for args in [
+        vec!["simulate", p.as_str(), "--simulation", "with_call"],
+        vec!["compare", "baseline", "with_call", "--path", p.as_str()],
+    ] {
+        let (code, _, err) = cli(&args);
+        assert_eq!(code, 0);
+        assert_eq!(err, "", "{args:?}");
+    }
+}
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`), the human format shows the
+/// progress line with its rounded rate and ETA; a machine format does not.
+#[test]
+fn a_run_on_a_terminal_shows_progress_only_for_people() {
+    let bin = env!("CARGO_BIN_EXE_cadence");
+    let on_tty = |args: &str| {
+        let out = std::process::Command::new("script")
+            .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+            .env_remove("CADENCE_FORMAT")
+            .output()
+            .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+        assert!(out.status.success(), "{args}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let w = "tests/sim/whatif";
+    for cmd in [
+        format!("compare base_sim call_sim --path {w} --count 50000"),
+        format!("simulate {w} --simulation call_sim --count 50000"),
+    ] {
+        let human = on_tty(&cmd);
+        assert!(
+            human.contains(" leads/s") && human.contains("ETA"),
+            "{cmd}: {human}"
+        );
+        for format in ["json", "markdown"] {
+            let machine = on_tty(&format!("{cmd} --format {format}"));
+            assert!(!machine.contains("leads/s"), "{cmd} --format {format}");
+        }
+    }
+}

@@ -176,6 +176,11 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         ..set_c.config(&cand.program).map_err(usage)?
     };
     let pool = worker_pool(a.run.threads)?;
+    let bar = super::progress::bar(
+        a.run.format == ReportFormat::Human,
+        count,
+        &format!("{} vs {}", a.base, a.candidate),
+    );
     let compared = pool.install(|| {
         let (clock_b, clock_c) = (
             simulate::clocks_for(&base.program, &cfg_b),
@@ -187,8 +192,16 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         );
         let horizon = cfg_b.horizon_minutes.max(cfg_c.horizon_minutes);
         let hours = (horizon / 60.0).ceil() as usize + 1;
-        simulate::compare_tallied(&ctx_b, &ctx_c, hours, count, |_, _| {})
+        simulate::compare_tallied(&ctx_b, &ctx_c, hours, count, |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        })
     });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let paired = &compared.paired;
     let diffs = differences(
         (&base_model, &base, &set_b, &cfg_b),
