@@ -272,6 +272,7 @@ Won deals take a median of {} (10% within {}, 90% within {}). Each lead gets {} 
                         .unwrap_or_default();
                     vec![
                         esc(steps[i]["step"].as_str().unwrap_or("")),
+                        esc(steps[i]["title"].as_str().unwrap_or("")),
                         esc(steps[i]["channel"].as_str().unwrap_or("")),
                         fig_int(doc, &p(&format!("steps/{i}/reached"))),
                         outs.join(", "),
@@ -282,7 +283,13 @@ Won deals take a median of {} (10% within {}, 90% within {}). Each lead gets {} 
                 &format!("Cadence {c}: leads reaching each step, and its outcomes"),
                 &bars(&rows, &format!("leads reaching each step of {c}")),
                 &table(
-                    &["step", "channel", "reached", "outcomes (share of reached)"],
+                    &[
+                        "step",
+                        "title",
+                        "channel",
+                        "reached",
+                        "outcomes (share of reached)",
+                    ],
                     &t,
                 ),
             ));

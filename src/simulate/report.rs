@@ -77,7 +77,7 @@ fn pct(k: u64, n: u64) -> f64 {
 }
 
 /// Step `i`'s funnel: where it is, how often it was reached, its outcomes (and, for a step that
-/// can be passed over, how often it was: the flagged exceptions).
+/// can be passed over, how often it was: the flagged exceptions; its title if it has one).
 pub fn step_json(p: &Program, t: &Tally, i: usize) -> Value {
     let s = &p.steps[i];
     let mut step = json!({
@@ -90,6 +90,9 @@ pub fn step_json(p: &Program, t: &Tally, i: usize) -> Value {
     });
     if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
         o.insert("skipped".into(), json!(t.step_skipped[i]));
+    }
+    if let (Some(title), Some(o)) = (&s.title, step.as_object_mut()) {
+        o.insert("title".into(), json!(title));
     }
     step
 }

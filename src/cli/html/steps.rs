@@ -156,10 +156,15 @@ pub(super) fn funnels(doc: &Value) -> String {
                     .as_str()
                     .or(s["candidate"]["channel"].as_str())
                     .unwrap_or("");
+                let title = s["candidate"]["title"]
+                    .as_str()
+                    .or(s["base"]["title"].as_str())
+                    .unwrap_or("");
                 let [rb, ob] = cells(doc, &steps, i, "base");
                 let [rc, oc] = cells(doc, &steps, i, "candidate");
                 vec![
                     esc(s["step"].as_str().unwrap_or("")),
+                    esc(title),
                     esc(channel),
                     rb,
                     rc,
@@ -181,6 +186,7 @@ pub(super) fn funnels(doc: &Value) -> String {
                 table(
                     &[
                         "step",
+                        "title",
                         "channel",
                         "reached (base)",
                         "reached (candidate)",
