@@ -80,8 +80,13 @@ fn figures(dom: &str) -> Vec<(String, Value)> {
     out
 }
 
-/// Rendered, checked, and the screenshot's pixels: (figures checked, distinct colours).
-fn render_and_check(dir: &Path, html: &Path, json: &Value, png: &Path) -> (usize, usize) {
+/// Rendered, checked, and the screenshot's pixels: (the figures checked, distinct colours).
+fn render_and_check(
+    dir: &Path,
+    html: &Path,
+    json: &Value,
+    png: &Path,
+) -> (Vec<(String, Value)>, usize) {
     let (dom, err) = chromium(dir, &["--dump-dom"], html);
     assert!(console_errors(&err).is_empty(), "{err}");
     let figs = figures(&dom);
@@ -131,7 +136,7 @@ fn render_and_check(dir: &Path, html: &Path, json: &Value, png: &Path) -> (usize
         inked * 100 > (info.width * info.height) as usize,
         "{inked} inked pixels"
     );
-    (figs.len(), colours.len())
+    (figs, colours.len())
 }
 
 #[test]
@@ -171,8 +176,8 @@ fn b2b_simulation_report_renders_with_the_json_figures() {
         assert!(!page.contains(bad), "{bad}");
     }
     let png = dir.path().join("b2b.png");
-    let (n, colours) = render_and_check(dir.path(), &html, &json, &png);
-    assert!(n > 100, "{n} figures");
+    let (figs, colours) = render_and_check(dir.path(), &html, &json, &png);
+    assert!(figs.len() > 100, "{} figures", figs.len());
     assert!(colours > 20, "{colours} colours");
     // the headline as a manager reads it, formatted here from the JSON
     let rate = json["runs"][0]["conversion"]["rate"].as_f64().unwrap();
@@ -201,6 +206,70 @@ fn compare_report_renders_with_the_json_figures() {
     ]);
     assert_eq!(code, 0, "{err}");
     let json: Value = serde_json::from_str(&out).unwrap();
-    let (n, _) = render_and_check(dir.path(), &html, &json, &dir.path().join("cmp.png"));
-    assert!(n > 15, "{n} figures");
+    let (figs, _) = render_and_check(dir.path(), &html, &json, &dir.path().join("cmp.png"));
+    assert!(figs.len() > 15, "{} figures", figs.len());
+    // a version against itself: no step differs, and the page says so
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Every step's funnel is identical on both versions"));
+    assert!(!figs.iter().any(|(p, _)| p.starts_with("steps/")));
+}
+
+/// The what-if of a call: the steps whose funnel differs are on the page with both versions'
+/// figures (the generic check makes each equal the JSON's), the identical ones are named.
+#[test]
+fn compare_report_shows_the_differing_steps_of_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("whatif.html");
+    let (code, out, err) = common::cli(&[
+        "compare",
+        "base_sim",
+        "call_sim",
+        "--path",
+        "tests/sim/whatif",
+        "--count",
+        "3000",
+        "--format",
+        "json",
+        "--report",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let png = dir.path().join("whatif.png");
+    let (figs, _) = render_and_check(dir.path(), &html, &json, &png);
+    let shown: std::collections::BTreeSet<&str> = figs.iter().map(|(p, _)| p.as_str()).collect();
+    let steps = json["steps"].as_array().unwrap();
+    let mut identical = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        for side in ["base", "candidate"] {
+            let st = &s[side];
+            let mut want = Vec::new();
+            if !st.is_null() {
+                want.push(format!("steps/{i}/{side}/reached"));
+                for (k, v) in st["outcomes"].as_object().unwrap() {
+                    if v.as_u64().unwrap() > 0 {
+                        want.push(format!("steps/{i}/{side}/outcomes/{k}"));
+                    }
+                }
+            }
+            for w in want {
+                let differs = s["identical"] == false;
+                assert_eq!(shown.contains(w.as_str()), differs, "{w}");
+            }
+        }
+        if s["identical"] == true {
+            identical.push(format!("<b>{}</b>", s["step"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(identical, ["<b>e1</b>", "<b>e2</b>"]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains(&format!(
+            "Identical on both versions: {}.",
+            identical.join(", ")
+        )),
+        "the identical steps are named"
+    );
+    // the call only the candidate makes, on the base's side
+    assert!(page.contains("not in this version"));
 }

@@ -4,7 +4,10 @@
 //! --threads 1` with the arguments below. Each output must be the same on 1 and 2 threads.
 //! The HTML report's work then added one field to the simulate JSON (`converted_by_day`); the
 //! three simulate files were rewritten once with it, after a check that every other value was
-//! equal to the 79414c4 bytes' (the compare file did not change).
+//! equal to the 79414c4 bytes' (the compare file did not change). Compare's per-step funnels
+//! (`steps`) were added to the compare file the same way: without them, its bytes are the
+//! previous file's. Then every step's `title` was added to all four files, after a check that
+//! without the `title` keys each is the previous file's JSON.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
 mod common;

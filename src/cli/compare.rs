@@ -176,7 +176,12 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         ..set_c.config(&cand.program).map_err(usage)?
     };
     let pool = worker_pool(a.run.threads)?;
-    let paired = pool.install(|| {
+    let bar = super::progress::bar(
+        a.run.format == ReportFormat::Human,
+        count,
+        &format!("{} vs {}", a.base, a.candidate),
+    );
+    let compared = pool.install(|| {
         let (clock_b, clock_c) = (
             simulate::clocks_for(&base.program, &cfg_b),
             simulate::clocks_for(&cand.program, &cfg_c),
@@ -187,12 +192,21 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
         );
         let horizon = cfg_b.horizon_minutes.max(cfg_c.horizon_minutes);
         let hours = (horizon / 60.0).ceil() as usize + 1;
-        simulate::compare(&ctx_b, &ctx_c, hours, count)
+        simulate::compare_tallied(&ctx_b, &ctx_c, hours, count, |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        })
     });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let paired = &compared.paired;
     let diffs = differences(
         (&base_model, &base, &set_b, &cfg_b),
         (&cand_model, &cand, &set_c, &cfg_c),
-        &paired,
+        paired,
     );
     let cfg = cfg_b;
     let (p1, p2) = paired.rates();
@@ -200,6 +214,10 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
     let med = paired.percentile_difference(0);
     let p90 = paired.percentile_difference(1);
     let n = paired.n();
+    let steps = simulate::compare::steps_json(
+        (&base.program, &compared.base),
+        (&cand.program, &compared.candidate),
+    );
     let machine = a.run.format != ReportFormat::Human || a.run.report.is_some();
     let text = match a.run.format {
         _ if machine => {
@@ -227,6 +245,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                     },
                     "median": med.map(pct), "p90": p90.map(pct), "batches": simulate::compare::BATCHES,
                 },
+                "steps": steps,
             });
             if let Some(path) = &a.run.report {
                 super::simulate::write_report(path, &super::html::comparison(&doc))?;
@@ -234,7 +253,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
             if a.run.format == ReportFormat::Markdown {
                 super::markdown::comparison(&doc)
             } else if a.run.format == ReportFormat::Human {
-                human(&base, &cand, &paired, &diffs, &cfg)
+                human(&base, &cand, paired, &diffs, &cfg, &steps)
             } else {
                 format!(
                     "{}\n",
@@ -242,7 +261,7 @@ fn run_checked(a: CompareArgs) -> Result<Exit, Exit> {
                 )
             }
         }
-        _ => human(&base, &cand, &paired, &diffs, &cfg),
+        _ => human(&base, &cand, paired, &diffs, &cfg, &steps),
     };
     super::emit(&text)?;
     Ok(Exit::Clean)
@@ -255,6 +274,7 @@ fn human(
     paired: &Paired,
     diffs: &[String],
     cfg: &Config,
+    steps: &serde_json::Value,
 ) -> String {
     use std::fmt::Write as _;
     let (p1, p2) = paired.rates();
@@ -308,6 +328,54 @@ fn human(
                 let _ = writeln!(t, "cycle {name:<6} not enough won leads to compare");
             }
         }
+    }
+    t.push_str(&steps_text(steps));
+    t
+}
+
+/// The steps whose funnel differs (leads reaching them on each side), and the identical ones.
+fn steps_text(steps: &serde_json::Value) -> String {
+    use crate::simulate::columns::{layout, Align::*};
+    let steps = steps.as_array().map(Vec::as_slice).unwrap_or_default();
+    let (same, differ): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) =
+        steps.iter().partition(|s| s["identical"] == true);
+    let name = |s: &serde_json::Value| s["step"].as_str().unwrap_or("").to_string();
+    let mut t = String::new();
+    if !differ.is_empty() {
+        t.push_str("\nper step where the versions differ (leads reaching it)\n");
+        let side = |s: &serde_json::Value, k: &str| {
+            s[k]["reached"]
+                .as_u64()
+                .map_or_else(|| "–".to_string(), |n| n.to_string())
+        };
+        let mut rows = vec![["cadence", "step", "channel", "base", "candidate"]
+            .map(String::from)
+            .to_vec()];
+        for s in &differ {
+            let of = |k: &str| {
+                s["base"][k]
+                    .as_str()
+                    .or(s["candidate"][k].as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            rows.push(vec![
+                of("cadence"),
+                name(s),
+                of("channel"),
+                side(s, "base"),
+                side(s, "candidate"),
+            ]);
+        }
+        t.push_str(&layout("  ", &[Left, Left, Left, Right, Right], &rows));
+    }
+    if !same.is_empty() {
+        let names: Vec<String> = same.iter().map(|s| name(s)).collect();
+        t.push_str(&format!(
+            "{}identical on both versions: {}\n",
+            if differ.is_empty() { "\n" } else { "" },
+            names.join(", ")
+        ));
     }
     t
 }

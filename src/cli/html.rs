@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+mod steps;
+
 /// HTML-escaped text.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -65,7 +67,7 @@ const STYLE: &str = "body{font-family:'DejaVu Sans','WenQuanYi Micro Hei','Noto 
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}\
 .chart{display:flex;gap:2em;align-items:flex-start;flex-wrap:wrap}\
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:right}\
-th:first-child,td:first-child,td.words{text-align:left}.headline{font-size:1.1em;line-height:1.6}\
+th:first-child,td:first-child,td.words{text-align:left}figure{margin:0}figcaption{font-weight:bold}.headline{font-size:1.1em;line-height:1.6}\
 footer{margin-top:3em;font-size:.8em;color:#555}svg text{font-size:11px}";
 
 fn page(title: &str, body: &str) -> String {
@@ -78,7 +80,16 @@ fn page(title: &str, body: &str) -> String {
 
 /// Horizontal bars with their labels: (label, value, text shown); the longest bar is the max.
 fn bars(rows: &[(String, f64, String)], title: &str) -> String {
-    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1e-12);
+    bars_max(
+        rows,
+        title,
+        rows.iter().map(|r| r.1).fold(0.0_f64, f64::max),
+    )
+}
+
+/// [`bars`] on a given scale: a bar of `max` is the longest (charts side by side share one).
+fn bars_max(rows: &[(String, f64, String)], title: &str, max: f64) -> String {
+    let max = max.max(1e-12);
     let label_w = 150.0;
     let (w, h) = (520.0, 22.0 * rows.len() as f64 + 10.0);
     let mut s = format!(
@@ -261,6 +272,7 @@ Won deals take a median of {} (10% within {}, 90% within {}). Each lead gets {} 
                         .unwrap_or_default();
                     vec![
                         esc(steps[i]["step"].as_str().unwrap_or("")),
+                        esc(steps[i]["title"].as_str().unwrap_or("")),
                         esc(steps[i]["channel"].as_str().unwrap_or("")),
                         fig_int(doc, &p(&format!("steps/{i}/reached"))),
                         outs.join(", "),
@@ -271,7 +283,13 @@ Won deals take a median of {} (10% within {}, 90% within {}). Each lead gets {} 
                 &format!("Cadence {c}: leads reaching each step, and its outcomes"),
                 &bars(&rows, &format!("leads reaching each step of {c}")),
                 &table(
-                    &["step", "channel", "reached", "outcomes (share of reached)"],
+                    &[
+                        "step",
+                        "title",
+                        "channel",
+                        "reached",
+                        "outcomes (share of reached)",
+                    ],
                     &t,
                 ),
             ));
@@ -591,6 +609,7 @@ a paired difference of {} points (95% interval {} to {}). {} of leads had a diff
         &interval_svg(&ivs, 1.0),
         &table(&["percentile", "difference", "95% interval"], &rows),
     ));
+    o.push_str(&steps::funnels(doc));
     o.push_str(&format!(
         "<footer>Seed {}, horizon {} days. cadence {}.</footer>\n",
         fig_int(doc, "seed"),

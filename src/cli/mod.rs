@@ -9,6 +9,7 @@ mod html;
 pub mod init;
 mod markdown;
 mod output;
+mod progress;
 pub(crate) mod schedule;
 mod settings;
 pub(crate) mod simulate;
@@ -486,35 +487,6 @@ fn cmd_check(
     }
 }
 
-/// The simulator's progress bar: leads per second as a whole number (`466,972/s`), since
-/// indicatif's `{per_sec}` prints four decimals.
-pub(crate) fn progress_style() -> indicatif::ProgressStyle {
-    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} leads ({rate})")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .with_key(
-            "rate",
-            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = w.write_str(&rate_text(s.per_sec()));
-            },
-        )
-}
-
-/// A rate per second, rounded, with thousands separators.
-pub(crate) fn rate_text(per_sec: f64) -> String {
-    if !per_sec.is_finite() || per_sec < 0.0 {
-        return "-/s".into();
-    }
-    let digits = format!("{:.0}", per_sec);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{out}/s")
-}
-
 pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -578,19 +550,5 @@ pub(crate) fn render_failure(
             }
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rate_text;
-
-    #[test]
-    fn progress_rate_is_a_whole_number_with_separators() {
-        assert_eq!(rate_text(466_972.108_3), "466,972/s");
-        assert_eq!(rate_text(999.6), "1,000/s");
-        assert_eq!(rate_text(12.0), "12/s");
-        assert_eq!(rate_text(1_234_567.0), "1,234,567/s");
-        assert_eq!(rate_text(f64::NAN), "-/s");
     }
 }

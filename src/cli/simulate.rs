@@ -1,7 +1,7 @@
 //! `cadence simulate`: load and check a project, pick a simulation (or a cadence and a lead
-//! model), run it, print the report. Progress goes to stderr, only on a terminal.
+//! model), run it, print the report. Progress goes to stderr, only on a terminal
+//! (`progress.rs`).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDateTime, TimeZone};
@@ -304,7 +304,6 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
     let model = load_model(&a.paths, a.run.format.diagnostics())?;
     let plans = plans(&model, &a).map_err(usage)?;
     let pool = worker_pool(a.run.threads)?;
-    let show_progress = a.run.format == ReportFormat::Human && std::io::stderr().is_terminal();
     let mut json_reports = Vec::new();
     for plan in plans {
         if a.exact {
@@ -322,12 +321,11 @@ fn run_checked(a: SimulateArgs) -> Result<Exit, Exit> {
             }
             continue;
         }
-        let bar = show_progress.then(|| {
-            let b = indicatif::ProgressBar::new(plan.settings.count);
-            b.set_style(super::progress_style());
-            b.set_message(plan.name.clone());
-            b
-        });
+        let bar = super::progress::bar(
+            a.run.format == ReportFormat::Human,
+            plan.settings.count,
+            &plan.name,
+        );
         let ran = pool
             .install(|| {
                 run_plan(&model, &plan, |done, total| {

@@ -208,3 +208,59 @@ impl Paired {
         Some((mean, mean - half, mean + half))
     }
 }
+
+/// The per-step funnels of both versions, step by step: a step of one version is the same step
+/// of the other when it has the same draws (its `site`: the name, or cadence and name where
+/// two cadences share a name). Base order, a step only the candidate has after the candidate's
+/// step before it. `identical`: on both sides, with the same channel, reach, outcomes and
+/// passes.
+pub fn steps_json(
+    base: (&super::Program, &super::Tally),
+    cand: (&super::Program, &super::Tally),
+) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let (pb, pc) = (base.0, cand.0);
+    // (base step, candidate step)
+    let mut pairs: Vec<(Option<usize>, Option<usize>)> = (0..pb.steps.len())
+        .map(|i| {
+            (
+                Some(i),
+                pc.steps.iter().position(|s| s.site == pb.steps[i].site),
+            )
+        })
+        .collect();
+    let mut after = 0;
+    for j in 0..pc.steps.len() {
+        match pairs.iter().position(|p| p.1 == Some(j)) {
+            Some(at) => after = at + 1,
+            None => {
+                pairs.insert(after, (None, Some(j)));
+                after += 1;
+            }
+        }
+    }
+    let side = |x: Option<usize>, (p, t): (&super::Program, &super::Tally)| {
+        x.map_or(Value::Null, |i| super::report::step_json(p, t, i))
+    };
+    let funnel =
+        |v: &Value| ["channel", "reached", "outcomes", "skipped"].map(|k| v.get(k).cloned());
+    Value::Array(
+        pairs
+            .into_iter()
+            .map(|(b, c)| {
+                let (vb, vc) = (side(b, base), side(c, cand));
+                let name = match (b, c) {
+                    (Some(i), _) => pb.steps[i].name.clone(),
+                    (None, Some(j)) => pc.steps[j].name.clone(),
+                    (None, None) => String::new(),
+                };
+                json!({
+                    "step": name,
+                    "identical": !vb.is_null() && !vc.is_null() && funnel(&vb) == funnel(&vc),
+                    "base": vb,
+                    "candidate": vc,
+                })
+            })
+            .collect(),
+    )
+}

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::columns::{layout, Align::*};
 use super::program::Program;
 use super::tally::Tally;
 
@@ -96,17 +97,28 @@ pub fn stages_text(p: &Program, t: &Tally) -> String {
     let mut o = String::from(
         "\nstage funnel (of the deals entering each stage: moved on, lost, back, still there at the horizon)\n",
     );
-    for f in &flows {
-        o.push_str(&format!(
-            "  {:<14} {:>9}  on {:>6.2}%  lost {:>6.2}%  back {:>6.2}%  open {:>6.2}%\n",
-            p.stages[f.stage].name,
-            f.entries,
-            100.0 * share(f.advanced, f.entries),
-            100.0 * share(f.lost, f.entries),
-            100.0 * share(f.back, f.entries),
-            100.0 * share(f.open, f.entries),
-        ));
-    }
+    let pc = |k: u64, f: &StageFlow| format!("{:.2}%", 100.0 * share(k, f.entries));
+    let rows: Vec<Vec<String>> = flows
+        .iter()
+        .map(|f| {
+            vec![
+                p.stages[f.stage].name.clone(),
+                f.entries.to_string(),
+                "on".into(),
+                pc(f.advanced, f),
+                "lost".into(),
+                pc(f.lost, f),
+                "back".into(),
+                pc(f.back, f),
+                "open".into(),
+                pc(f.open, f),
+            ]
+        })
+        .collect();
+    let right = [
+        Left, Right, Left, Right, Left, Right, Left, Right, Left, Right,
+    ];
+    o.push_str(&layout("  ", &right, &rows));
     if let Some(f) = lost_most(&flows) {
         o.push_str(&format!(
             "deals are lost most in `{}`: {} of its {} entries ({:.2}%) lost or stalled\n",
@@ -154,7 +166,7 @@ pub fn cadences_json(p: &Program, t: &Tally) -> Value {
 
 /// One line per step of cadence `c`: reached, and its outcomes.
 pub fn steps_text(p: &Program, t: &Tally, c: usize) -> String {
-    let mut o = String::new();
+    let mut rows = Vec::new();
     for i in p.cadences[c].steps.clone() {
         let s = &p.steps[i];
         let mut outs: Vec<String> = s
@@ -168,15 +180,14 @@ pub fn steps_text(p: &Program, t: &Tally, c: usize) -> String {
         if t.step_skipped[i] > 0 {
             outs.push(format!("skipped {} (exceptions)", t.step_skipped[i]));
         }
-        o.push_str(&format!(
-            "  {:<14} {:<8} {:>9}  {}\n",
-            s.name,
-            s.channel.name(),
-            t.step_reached[i],
-            outs.join(", ")
-        ));
+        rows.push(vec![
+            s.name.clone(),
+            s.channel.name().to_string(),
+            t.step_reached[i].to_string(),
+            outs.join(", "),
+        ]);
     }
-    o
+    layout("  ", &[Left, Left, Right, Left], &rows)
 }
 
 /// The per-cadence sections of a whole-pipeline report.

@@ -7,6 +7,7 @@
 //! thread count.
 
 pub mod clock;
+pub mod columns;
 pub mod compare;
 pub mod conds;
 pub mod draws;
@@ -155,37 +156,74 @@ pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -
 /// Leads `0..count` on both versions, paired lead by lead (in parallel chunks; integer sums,
 /// so order-free; memory flat in `count`). Batch k holds leads `count*k/B .. count*(k+1)/B`.
 pub fn compare(base: &RunCtx<'_>, cand: &RunCtx<'_>, hours: usize, count: u64) -> compare::Paired {
-    let chunks: Vec<(u64, u64)> = (0..count)
-        .step_by(CHUNK as usize)
-        .map(|a| (a, (a + CHUNK).min(count)))
-        .collect();
+    compare_tallied(base, cand, hours, count, |_, _| {}).paired
+}
+
+/// What a comparison counted: the pairs, and each side's own tally (its per-step funnel; the
+/// tallies' histograms have one bin: the pairs hold the cycle times).
+pub struct Compared {
+    pub paired: compare::Paired,
+    pub base: Tally,
+    pub candidate: Tally,
+}
+
+/// [`compare`] with each side's tally, in slices so that `progress(done, count)` moves (a
+/// lead's batch depends only on its index, so slicing changes no count).
+pub fn compare_tallied(
+    base: &RunCtx<'_>,
+    cand: &RunCtx<'_>,
+    hours: usize,
+    count: u64,
+    mut progress: impl FnMut(u64, u64),
+) -> Compared {
     let batches = compare::BATCHES as u128;
-    chunks
-        .par_iter()
-        .fold(
-            || {
-                let scratch = (engine::Scratch::default(), engine::Scratch::default());
-                let tallies = (Tally::new(base.program, 1), Tally::new(cand.program, 1));
-                (compare::Paired::new(hours), scratch, tallies)
-            },
-            |(mut paired, (mut sb, mut sc), (mut tb, mut tc)), (a, b)| {
-                for i in *a..*b {
-                    let rb = engine::run_lead(base, i, &mut tb, &mut sb);
-                    let rc = engine::run_lead(cand, i, &mut tc, &mut sc);
-                    let batch = (u128::from(i) * batches / u128::from(count.max(1))) as usize;
-                    paired.add(batch, &rb, &rc);
-                }
-                (paired, (sb, sc), (tb, tc))
-            },
-        )
-        .map(|(paired, _, _)| paired)
-        .reduce(
-            || compare::Paired::new(hours),
-            |mut a, b| {
-                a.merge(&b);
-                a
-            },
-        )
+    let empty = || Compared {
+        paired: compare::Paired::new(hours),
+        base: Tally::new(base.program, 1),
+        candidate: Tally::new(cand.program, 1),
+    };
+    let merge = |mut a: Compared, b: Compared| {
+        a.paired.merge(&b.paired);
+        a.base.merge(&b.base);
+        a.candidate.merge(&b.candidate);
+        a
+    };
+    let step = count.div_ceil(20).max(CHUNK);
+    let mut total = empty();
+    let mut done = 0;
+    while done < count {
+        let next = (done + step).min(count);
+        let chunks: Vec<(u64, u64)> = (done..next)
+            .step_by(CHUNK as usize)
+            .map(|a| (a, (a + CHUNK).min(next)))
+            .collect();
+        let part = chunks
+            .par_iter()
+            .fold(
+                || {
+                    (
+                        empty(),
+                        engine::Scratch::default(),
+                        engine::Scratch::default(),
+                    )
+                },
+                |(mut acc, mut sb, mut sc), (a, b)| {
+                    for i in *a..*b {
+                        let rb = engine::run_lead(base, i, &mut acc.base, &mut sb);
+                        let rc = engine::run_lead(cand, i, &mut acc.candidate, &mut sc);
+                        let batch = (u128::from(i) * batches / u128::from(count.max(1))) as usize;
+                        acc.paired.add(batch, &rb, &rc);
+                    }
+                    (acc, sb, sc)
+                },
+            )
+            .map(|(acc, _, _)| acc)
+            .reduce(empty, merge);
+        total = merge(total, part);
+        done = next;
+        progress(done, count);
+    }
+    total
 }
 
 /// Compile and check that the model is complete enough to simulate.

@@ -99,6 +99,8 @@ pub struct RuleP {
 
 pub struct StepP {
     pub name: String,
+    /// its title (the message, in the playbook's language), for the reports
+    pub title: Option<String>,
     /// the cadence the step belongs to (index into `Program::cadences`)
     pub cadence: usize,
     pub site: u64,
@@ -406,6 +408,7 @@ pub fn compile_for(
             };
             steps.push(StepP {
                 name: s.name.clone(),
+                title: s.title.clone(),
                 cadence: ci,
                 site: site(&key),
                 first_outcome_key: super::random::draw_key(site(&key), Purpose::Outcome, 0),

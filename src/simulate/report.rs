@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::columns::{layout, Align::*};
 use super::engine::Tally;
 use super::program::Program;
 
@@ -73,6 +74,27 @@ fn pct(k: u64, n: u64) -> f64 {
     } else {
         k as f64 / n as f64
     }
+}
+
+/// Step `i`'s funnel: where it is, how often it was reached, its outcomes (and, for a step that
+/// can be passed over, how often it was: the flagged exceptions; its title if it has one).
+pub fn step_json(p: &Program, t: &Tally, i: usize) -> Value {
+    let s = &p.steps[i];
+    let mut step = json!({
+        "cadence": p.cadences[s.cadence].name,
+        "step": s.name,
+        "channel": s.channel.name(),
+        "reached": t.step_reached[i],
+        "outcomes": s.channel.outcomes().iter().enumerate()
+            .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
+    });
+    if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
+        o.insert("skipped".into(), json!(t.step_skipped[i]));
+    }
+    if let (Some(title), Some(o)) = (&s.title, step.as_object_mut()) {
+        o.insert("title".into(), json!(title));
+    }
+    step
 }
 
 /// What a simulation run was, for the report header.
@@ -164,21 +186,7 @@ impl Report<'_> {
             "stage_funnel": super::funnel::stages_json(p, t),
             "final_stages": p.stages.iter().zip(&t.final_stage).filter(|(_, c)| **c > 0)
                 .map(|(s, c)| json!({"stage": s.name, "count": c, "share": pct(*c, t.enrolled)})).collect::<Vec<_>>(),
-            "steps": p.steps.iter().enumerate().map(|(i, s)| {
-                let mut step = json!({
-                    "cadence": p.cadences[s.cadence].name,
-                    "step": s.name,
-                    "channel": s.channel.name(),
-                    "reached": t.step_reached[i],
-                    "outcomes": s.channel.outcomes().iter().enumerate()
-                        .map(|(k, o)| (o.to_string(), json!(t.step_outcomes[i][k]))).collect::<serde_json::Map<_, _>>(),
-                });
-                // passed over by `skip when` or `during`: the flagged exceptions
-                if let (true, Some(o)) = (s.can_skip(), step.as_object_mut()) {
-                    o.insert("skipped".into(), json!(t.step_skipped[i]));
-                }
-                step
-            }).collect::<Vec<_>>(),
+            "steps": (0..p.steps.len()).map(|i| step_json(p, t, i)).collect::<Vec<_>>(),
             "stages": p.stages.iter().enumerate().map(|(i, s)| json!({
                 "stage": s.name,
                 "entries": t.stage_entries[i],
@@ -354,20 +362,24 @@ impl Report<'_> {
             o.push_str(&super::funnel::cadences_text(p, t));
         } else {
             o.push_str("\ncadence ended\n");
-            for (r, c, _) in super::funnel::cadence_reasons(p, t, 0) {
-                o.push_str(&format!(
-                    "  {:<22} {:>9}  {:>6.2}%\n",
-                    r,
-                    c,
-                    100.0 * pct(c, t.enrolled)
-                ));
-            }
+            let rows: Vec<Vec<String>> = super::funnel::cadence_reasons(p, t, 0)
+                .into_iter()
+                .map(|(r, c, _)| {
+                    vec![
+                        r,
+                        c.to_string(),
+                        format!("{:.2}%", 100.0 * pct(c, t.enrolled)),
+                    ]
+                })
+                .collect();
+            o.push_str(&layout("  ", &[Left, Right, Right], &rows));
             o.push_str("\nper step (reached, outcomes)\n");
             o.push_str(&super::funnel::steps_text(p, t, 0));
             // the cadences deals were handed off to
             o.push_str(&super::funnel::cadences_text_from(p, t, 1));
         }
         o.push_str("\nper stage (entries, dwell median/p90, exits, escalations)\n");
+        let mut rows = Vec::new();
         for (i, s) in p.stages.iter().enumerate() {
             let d = |q| {
                 quantile_hours(&t.dwell_hist[i], q)
@@ -388,20 +400,19 @@ impl Report<'_> {
                 .filter(|(r, _)| t.escalations[i].get(*r).is_some_and(|c| *c > 0))
                 .map(|(r, x)| format!("{x} {}", t.escalations[i][r]))
                 .collect();
-            o.push_str(&format!(
-                "  {:<14} {:>9}  {:>7}/{:<7} {}{}\n",
-                s.name,
-                t.stage_entries[i],
-                d(0.5),
-                d(0.9),
+            rows.push(vec![
+                s.name.clone(),
+                t.stage_entries[i].to_string(),
+                format!("{}/{}", d(0.5), d(0.9)),
                 exits.join(" "),
                 if esc.is_empty() {
                     String::new()
                 } else {
-                    format!("  escalated: {}", esc.join(", "))
-                }
-            ));
+                    format!("escalated: {}", esc.join(", "))
+                },
+            ]);
         }
+        o.push_str(&layout("  ", &[Left, Right, Right, Left, Left], &rows));
         if let Some((stage, cond, n)) = self.held_back() {
             o.push_str(&format!(
                 "\nheld back most: `{cond}` in stage `{stage}` ({n} open leads)\n"

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::Exact;
+use crate::simulate::columns::{layout, Align::*};
 use crate::simulate::report::{duration_text, RunInfo, SIM_FORMAT_VERSION};
 
 pub struct ExactReport {
@@ -266,13 +267,17 @@ impl ExactReport {
             self.share(l.tasks).0
         ));
         o.push_str("\ncadence ended\n");
-        for (r, name) in spec.reasons.iter().enumerate() {
-            let (v, _) = self.share(l.reason(r));
-            if v > 1e-15 {
-                o.push_str(&format!("  {name:<22} {:>9.4}%\n", pc(v)));
-            }
-        }
+        let rows: Vec<Vec<String>> = spec
+            .reasons
+            .iter()
+            .enumerate()
+            .map(|(r, name)| (name, self.share(l.reason(r)).0))
+            .filter(|(_, v)| *v > 1e-15)
+            .map(|(name, v)| vec![name.clone(), format!("{:.4}%", pc(v))])
+            .collect();
+        o.push_str(&layout("  ", &[Left, Right], &rows));
         o.push_str("\nper step (reached per lead, outcomes per lead)\n");
+        let mut rows = Vec::new();
         for (i, s) in spec.steps.iter().enumerate() {
             let outs: Vec<String> = s
                 .channel
@@ -282,15 +287,16 @@ impl ExactReport {
                 .filter(|(k, _)| self.share(l.step_outcome(i, *k)).0 > 1e-15)
                 .map(|(k, n)| format!("{n} {:.4}", self.share(l.step_outcome(i, k)).0))
                 .collect();
-            o.push_str(&format!(
-                "  {:<14} {:<8} {:>9.4}  {}\n",
-                s.name,
-                s.channel.name(),
-                self.share(l.reached(i)).0,
-                outs.join(", ")
-            ));
+            rows.push(vec![
+                s.name.clone(),
+                s.channel.name().to_string(),
+                format!("{:.4}", self.share(l.reached(i)).0),
+                outs.join(", "),
+            ]);
         }
+        o.push_str(&layout("  ", &[Left, Left, Right, Left], &rows));
         o.push_str("\nper stage (entries per lead, dwell median/p90, exits, escalations)\n");
+        let mut rows = Vec::new();
         for (i, s) in spec.stages.iter().enumerate() {
             let dw = self.dwell(i);
             let d = |q| {
@@ -312,20 +318,19 @@ impl ExactReport {
                 .filter(|(r, _)| self.share(l.escalation(i, *r)).0 > 1e-15)
                 .map(|(r, x)| format!("{x} {:.4}", self.share(l.escalation(i, r)).0))
                 .collect();
-            o.push_str(&format!(
-                "  {:<14} {:>9.4}  {:>7}/{:<7} {}{}\n",
-                s.name,
-                self.share(l.stage_entry(i)).0,
-                d(0.5),
-                d(0.9),
+            rows.push(vec![
+                s.name.clone(),
+                format!("{:.4}", self.share(l.stage_entry(i)).0),
+                format!("{}/{}", d(0.5), d(0.9)),
                 exits.join(" "),
                 if esc.is_empty() {
                     String::new()
                 } else {
-                    format!("  escalated: {}", esc.join(", "))
-                }
-            ));
+                    format!("escalated: {}", esc.join(", "))
+                },
+            ]);
         }
+        o.push_str(&layout("  ", &[Left, Right, Right, Left, Left], &rows));
         if let Some((stage, k, j, v)) = self.held_back() {
             o.push_str(&format!(
                 "\nheld back most: `{}` in stage `{stage}` ({:.4}% of enrolled leads, open)\n",
