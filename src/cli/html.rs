@@ -253,23 +253,7 @@ Won deals take a median of {} (10% within {}, 90% within {}). Each lead gets {} 
             let t: Vec<Vec<String>> = idx
                 .iter()
                 .map(|&i| {
-                    let reached = num(&steps[i]["reached"]);
-                    let outs: Vec<String> = steps[i]["outcomes"]
-                        .as_object()
-                        .map(|m| {
-                            m.iter()
-                                .filter(|(_, v)| num(v) > 0.0)
-                                .map(|(k, v)| {
-                                    format!(
-                                        "{} {} ({})",
-                                        esc(k),
-                                        fig_int(doc, &p(&format!("steps/{i}/outcomes/{k}"))),
-                                        percent(num(v) / reached.max(1.0))
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let outs = outcome_cells(doc, &steps[i], &p(&format!("steps/{i}")));
                     vec![
                         esc(steps[i]["step"].as_str().unwrap_or("")),
                         esc(steps[i]["title"].as_str().unwrap_or("")),
@@ -675,4 +659,26 @@ fn interval_svg(ivs: &[(String, f64, f64, f64, String)], scale: f64) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// A step's outcomes (those it had) as `name count (share of reached)`, the count read from the
+/// document at `path` (a step's JSON pointer) so the DOM carries the JSON's own figure.
+fn outcome_cells(doc: &Value, step: &Value, path: &str) -> Vec<String> {
+    let reached = num(&step["reached"]).max(1.0);
+    step["outcomes"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| num(v) > 0.0)
+                .map(|(k, v)| {
+                    format!(
+                        "{} {} ({})",
+                        esc(k),
+                        fig_int(doc, &format!("{path}/outcomes/{k}")),
+                        percent(num(v) / reached)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

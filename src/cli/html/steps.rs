@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{bars_max, esc, fig_int, num, percent, section, table};
+use super::{bars_max, esc, fig_int, num, outcome_cells, section, table};
 
 /// One cadence's steps as the page shows them: its title and the indices into `steps`.
 struct Group {
@@ -76,23 +76,7 @@ fn cells(doc: &Value, steps: &[Value], i: usize, side: &str) -> [String; 2] {
         return ["–".into(), "not in this version".into()];
     }
     let p = |k: &str| format!("steps/{i}/{side}/{k}");
-    let reached = num(&s["reached"]).max(1.0);
-    let mut outs: Vec<String> = s["outcomes"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(_, v)| num(v) > 0.0)
-                .map(|(k, v)| {
-                    format!(
-                        "{} {} ({})",
-                        esc(k),
-                        fig_int(doc, &p(&format!("outcomes/{k}"))),
-                        percent(num(v) / reached)
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut outs = outcome_cells(doc, s, &format!("steps/{i}/{side}"));
     if num(&s["skipped"]) > 0.0 {
         outs.push(format!("skipped {}", fig_int(doc, &p("skipped"))));
     }
