@@ -32,15 +32,52 @@ pub enum COperand {
     BusinessMinutes(u64),
 }
 
-/// Whether a condition reads `touches` or `idle` (values a touch changes).
-pub(super) fn reads_activity(c: &CCond) -> bool {
+/// Whether a touch (one more touch, a later last activity: a smaller `idle`) can make `c` true
+/// where it was false; `positive`: `c` is not under an odd number of `not`s. Timers compare by
+/// instant (`idle > X` is `now >= last activity + X`), so `idle > X` only turns false as the
+/// last activity moves later, and `idle < X` only turns true.
+pub(super) fn activity_can_open(c: &CCond, positive: bool) -> bool {
     match c {
-        CCond::And(v) | CCond::Or(v) => v.iter().any(reads_activity),
-        CCond::Not(x) => reads_activity(x),
-        CCond::Cmp { lhs, rhs, .. } => [lhs, rhs]
-            .iter()
-            .any(|o| matches!(o, COperand::Builtin(Builtin::Touches | Builtin::Idle))),
+        CCond::And(v) | CCond::Or(v) => v.iter().any(|x| activity_can_open(x, positive)),
+        CCond::Not(x) => activity_can_open(x, !positive),
+        CCond::Cmp { lhs, op, rhs } => {
+            let reads = |b: Builtin| {
+                [lhs, rhs]
+                    .iter()
+                    .any(|o| matches!(o, COperand::Builtin(x) if *x == b))
+            };
+            if reads(Builtin::Touches) {
+                return true;
+            }
+            if !reads(Builtin::Idle) {
+                return false;
+            }
+            match (lhs, op, rhs) {
+                (_, _, COperand::Builtin(_)) => true,
+                (_, Cmp::Gt | Cmp::Ge, _) => !positive,
+                (_, Cmp::Lt | Cmp::Le, _) => positive,
+                _ => true,
+            }
+        }
         _ => false,
+    }
+}
+
+/// Every comparison in `c` that can be a timer (a `dwell`, `idle` or `age` on the left, as
+/// `compile_cond` puts it), as (lhs, rhs), in the order of the condition.
+pub(super) fn timer_operands(c: &CCond, out: &mut Vec<(COperand, COperand)>) {
+    match c {
+        CCond::And(v) | CCond::Or(v) => v.iter().for_each(|x| timer_operands(x, out)),
+        CCond::Not(x) => timer_operands(x, out),
+        CCond::Cmp { lhs, rhs, .. } => {
+            if matches!(
+                lhs,
+                COperand::Builtin(Builtin::Dwell | Builtin::Idle | Builtin::Age)
+            ) {
+                out.push((*lhs, *rhs));
+            }
+        }
+        _ => {}
     }
 }
 

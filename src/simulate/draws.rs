@@ -4,18 +4,17 @@
 //! The engine is generic over its `Draws`, so the simulation pays nothing for the seam.
 
 use super::engine::Time;
-use super::outcomes::{draw, Delays, Happening};
-use super::program::{MilestoneP, PopulationP, Program, Rates, StepP};
+use super::outcomes::{sample, Delays, DrawKeys, Happening, Has, Plan};
+use super::program::{MilestoneP, PopulationP, Program, StepP};
 use super::random::{LeadRng, Purpose};
 
-/// What a touch draws from: its step, the rates and multipliers in force, the delays of the
-/// population, the repeat key and the instant of the touch.
+/// What a touch draws from: its step, its plan (the rates and multipliers in force), the
+/// delays of the population, the repeat key and the instant of the touch.
 pub struct TouchDraw<'a> {
     /// global step index
     pub step: usize,
     pub sp: &'a StepP,
-    pub rates: &'a Rates,
-    pub mult: &'a Rates,
+    pub plan: &'a Plan,
     pub delays: &'a Delays<'a>,
     /// the step's n-th touch of the lead
     pub visit: u64,
@@ -47,7 +46,7 @@ pub trait Draws {
     fn variant(&mut self, sp: &StepP) -> usize;
     /// What a touch does: which outcomes it has (what the report counts), and every happening,
     /// in time order, in `out`.
-    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> [bool; 6];
+    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> Has;
     /// Whether a milestone happens in this stage visit, and how long after the entry.
     fn milestone(&mut self, m: &MilestoneP, visit: u32) -> Option<f64>;
     /// What happens from outside the cadences, with its instant, at the lead's start.
@@ -70,7 +69,7 @@ impl<D: Draws> Draws for &mut D {
     fn variant(&mut self, sp: &StepP) -> usize {
         (**self).variant(sp)
     }
-    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> [bool; 6] {
+    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> Has {
         (**self).touch(d, out)
     }
     fn milestone(&mut self, m: &MilestoneP, visit: u32) -> Option<f64> {
@@ -145,18 +144,13 @@ impl Draws for Sampled {
     }
 
     #[inline]
-    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> [bool; 6] {
-        draw(
-            d.sp.channel,
-            d.rates,
-            d.mult,
-            d.delays,
-            &self.rng,
-            d.sp.site,
-            d.visit,
-            d.sp.first_outcome_key,
-            out,
-        )
+    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> Has {
+        let keys = DrawKeys {
+            site: d.sp.site,
+            visit: d.visit,
+            first_key: d.sp.first_outcome_key,
+        };
+        sample(d.plan, d.delays, &self.rng, keys, out)
     }
 
     #[inline]

@@ -3,6 +3,7 @@
 //! (`crate::testing::trace`). The engine is generic over it, so counting pays nothing for it.
 
 use super::engine::Time;
+use super::outcomes::Has;
 use super::tally::Tally;
 use crate::model::Channel;
 
@@ -29,7 +30,7 @@ pub trait Observer {
     /// a step passed over (`skip when`, `during`)
     fn skipped(&mut self, step: usize, at: Time);
     /// the outcomes a touch has (drawn at the touch)
-    fn outcomes(&mut self, step: usize, has: &[bool; 6]);
+    fn outcomes(&mut self, step: usize, has: Has);
     /// an outcome of a touch happens (at the touch or later)
     fn happened(&mut self, _step: usize, _outcome: usize, _at: Time) {}
     /// a step's `on` rule (`None`: its `otherwise`) applies
@@ -87,11 +88,11 @@ impl Observer for Tally {
     }
 
     #[inline]
-    fn outcomes(&mut self, step: usize, has: &[bool; 6]) {
+    fn outcomes(&mut self, step: usize, has: Has) {
         // without a branch per outcome
         let row = &mut self.step_outcomes[step];
-        for (x, h) in row.iter_mut().zip(has) {
-            *x += u64::from(*h);
+        for (i, x) in row.iter_mut().enumerate() {
+            *x += u64::from(has.0 >> i & 1);
         }
     }
 

@@ -23,27 +23,184 @@ pub struct Delays<'a> {
     pub meeting: Option<&'a Dist>,
 }
 
+/// Which outcomes a touch has (bit i: outcome i), what the report counts. One byte rather than
+/// `[bool; 6]`: the draw writes it bit by bit and the tally reads it whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Has(pub u8);
+
+impl Has {
+    #[inline]
+    pub fn get(self, i: usize) -> bool {
+        self.0 >> i & 1 != 0
+    }
+
+    #[inline]
+    pub fn set(&mut self, i: usize) {
+        self.0 |= 1 << i;
+    }
+
+    /// Bit i set where `v` is true.
+    pub fn from_flags(v: [bool; 6]) -> Has {
+        Has(v.iter().rev().fold(0, |a, b| a << 1 | u8::from(*b)))
+    }
+}
+
 /// At most this many opens of one email are drawn (the first and up to 19 more).
 const MAX_OPENS: u64 = 20;
 
-/// Draw one touch. Returns which outcomes the touch has (what the report counts) and pushes
-/// every happening, in time order, into `out`. `mult[i]` is the lead's multiplier on engaging
-/// outcome i (responsiveness × its calibration gain × fatigue); `visit` is the repeat key (the
-/// step's n-th touch); `first_key` is the `draw_key` of the outcome draw of visit 0.
-#[allow(clippy::too_many_arguments)]
-pub fn draw(
-    ch: Channel,
-    rates: &Rates,
-    mult: &Rates,
+/// What one touch's draws compare against: the thresholds of its outcome draw and the chances
+/// of the draws that follow, computed from the stated rates and the lead's multipliers. A plan
+/// depends on nothing else, so a program computes it once per (segment, step, variant) for
+/// leads whose multiplier is 1 and the engine only for the others; [`sample`] makes the draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plan {
+    /// outcome draw: bounced below `b`, unsubscribed below `bs`, replied below `bsr`; then the
+    /// chances of delivery (of what neither bounced, unsubscribed nor replied), of an open (of
+    /// the other deliveries), of a click (of the opens), and of each further open
+    Email {
+        b: f64,
+        bs: f64,
+        bsr: f64,
+        deliver: f64,
+        open: f64,
+        click: f64,
+        again: f64,
+    },
+    /// SMS and WhatsApp: failed below `f`, opted out below `fx`, replied below `fxr`
+    Text {
+        f: f64,
+        fx: f64,
+        fxr: f64,
+        deliver: f64,
+    },
+    /// bad number below `bad`, connected below `bc`, voicemail below `bcv`, else no answer
+    Call { bad: f64, bc: f64, bcv: f64 },
+    /// replied below `r`, accepted below `ra`
+    Linkedin { r: f64, ra: f64 },
+    /// booked below `bk`; of the booked, the result draw: cancelled below `c`, no-show below
+    /// `cns`, held below `cnsh`
+    Meeting {
+        bk: f64,
+        c: f64,
+        cns: f64,
+        cnsh: f64,
+    },
+    /// skipped below `s`, completed below `sc`, else completed (unstated)
+    Task { s: f64, sc: f64 },
+}
+
+/// A draw with chance `p`: a sure or impossible event is 1 or 0 (and then costs no draw), so
+/// a chance that a condition rules out is written as 0.
+fn or_zero(ok: bool, p: f64) -> f64 {
+    if ok {
+        p
+    } else {
+        0.0
+    }
+}
+
+/// The plan of a touch on channel `ch` with `rates` (indexed like `Channel::outcomes()`) and
+/// `mult[i]`, the lead's multiplier on engaging outcome i (responsiveness × its calibration
+/// gain × fatigue).
+pub fn plan(ch: Channel, rates: &Rates, mult: &Rates) -> Plan {
+    match ch {
+        Channel::Email => {
+            // delivered opened clicked replied bounced unsubscribed
+            let (d, b, s) = (rates[0], rates[4], rates[5]);
+            let r = (rates[3] * mult[3])
+                .min((d - s).max(0.0))
+                .min((1.0 - b - s).max(0.0));
+            let o = (rates[1] * mult[1]).max(r).min(d);
+            let c = (rates[2] * mult[2]).min(o);
+            // unsubscribes and replies were delivered; the rest is delivered so that the total
+            // is d; a reply is an open, the other deliveries open so that the total is o
+            let rest = 1.0 - b - s - r;
+            Plan::Email {
+                b,
+                bs: b + s,
+                bsr: b + s + r,
+                deliver: or_zero(rest > 0.0, (d - s - r) / rest),
+                open: or_zero(d - r > 0.0, (o - r) / (d - r)),
+                click: or_zero(o > 0.0, c / o),
+                again: if d > 0.0 { (o / d).min(0.9) } else { 0.0 },
+            }
+        }
+        Channel::Sms | Channel::Whatsapp => {
+            // delivered replied failed opted_out
+            let (d, f, x) = (rates[0], rates[2], rates[3]);
+            let r = (rates[1] * mult[1])
+                .min((d - x).max(0.0))
+                .min((1.0 - f - x).max(0.0));
+            let rest = 1.0 - f - x - r;
+            Plan::Text {
+                f,
+                fx: f + x,
+                fxr: f + x + r,
+                deliver: or_zero(rest > 0.0, (d - x - r) / rest),
+            }
+        }
+        Channel::Call => {
+            // connected voicemail no_answer bad_number: exclusive, no_answer the remainder
+            let (bad, conn, vm) = (rates[3], rates[0] * mult[0], rates[1]);
+            Plan::Call {
+                bad,
+                bc: bad + conn,
+                bcv: bad + conn + vm,
+            }
+        }
+        Channel::Linkedin => {
+            // accepted replied: a reply (later) or an acceptance (now), or nothing
+            let r = (rates[1] * mult[1]).min(1.0);
+            let a = (rates[0] * mult[0]).min(1.0 - r);
+            Plan::Linkedin { r, ra: r + a }
+        }
+        Channel::Meeting => {
+            // booked held no_show cancelled: the touch books the meeting (not scaled: the lead
+            // was asked for it); the lead's multiplier moves shares between held and no-show
+            // only, so held + no_show keeps its total
+            let (bk, h, ns, c) = (rates[0], rates[1], rates[2], rates[3]);
+            let held = (h * mult[1]).min(h + ns) / bk;
+            let (c, ns) = (c / bk, (h + ns) / bk - held);
+            Plan::Meeting {
+                bk,
+                c,
+                cns: c + ns,
+                cnsh: c + ns + held,
+            }
+        }
+        // completed skipped: skipped, else completed when stated, else completed
+        Channel::Task => Plan::Task {
+            s: rates[1],
+            sc: rates[1] + rates[0],
+        },
+    }
+}
+
+/// What keys a touch's draws: the step's site, the repeat key (the step's n-th touch) and the
+/// `draw_key` of the outcome draw of visit 0 (every lead reaching the step makes it).
+#[derive(Debug, Clone, Copy)]
+pub struct DrawKeys {
+    pub site: u64,
+    pub visit: u64,
+    pub first_key: u64,
+}
+
+/// Draw one touch planned by `plan`. Returns which outcomes the touch has (what the report
+/// counts) and pushes every happening, in time order, into `out`.
+pub fn sample(
+    plan: &Plan,
     delays: &Delays<'_>,
     rng: &LeadRng,
-    site: u64,
-    visit: u64,
-    first_key: u64,
+    keys: DrawKeys,
     out: &mut Vec<Happening>,
-) -> [bool; 6] {
+) -> Has {
+    let DrawKeys {
+        site,
+        visit,
+        first_key,
+    } = keys;
     out.clear();
-    let mut has = [false; 6];
+    let mut has = Has::default();
     let u = if visit == 0 {
         rng.uniform_at(first_key)
     } else {
@@ -63,38 +220,42 @@ pub fn draw(
         after: 0.0,
         outcome: o,
     };
-    match ch {
-        Channel::Email => {
+    match *plan {
+        Plan::Email {
+            b,
+            bs,
+            bsr,
+            deliver,
+            open,
+            click,
+            again,
+        } => {
             // delivered opened clicked replied bounced unsubscribed
-            let (d, b, s) = (rates[0], rates[4], rates[5]);
-            let r = (rates[3] * mult[3])
-                .min((d - s).max(0.0))
-                .min((1.0 - b - s).max(0.0));
-            let o = (rates[1] * mult[1]).max(r).min(d);
-            let c = (rates[2] * mult[2]).min(o);
             if u < b {
-                has[4] = true;
-            } else if u < b + s {
-                has[5] = true;
-            } else if u < b + s + r {
-                has[3] = true;
+                has.set(4);
+            } else if u < bs {
+                has.set(5);
+            } else if u < bsr {
+                has.set(3);
             }
-            // unsubscribes and replies were delivered; the rest is delivered so that the total is d
-            has[0] = has[3] || has[5] || {
-                let rest = 1.0 - b - s - r;
-                !has[4] && rest > 0.0 && chance((d - s - r) / rest, Purpose::Delivered)
-            };
-            // a reply is an open; the other deliveries open so that the total is o
-            has[1] =
-                has[3] || (has[0] && d - r > 0.0 && chance((o - r) / (d - r), Purpose::Opened));
-            has[2] = has[1] && o > 0.0 && chance(c / o, Purpose::Clicked);
+            if has.get(3) || has.get(5) || (!has.get(4) && chance(deliver, Purpose::Delivered)) {
+                has.set(0);
+            }
+            if has.get(3) || (has.get(0) && chance(open, Purpose::Opened)) {
+                has.set(1);
+            }
+            if has.get(1) && chance(click, Purpose::Clicked) {
+                has.set(2);
+            }
             for i in [0, 4, 5] {
-                if has[i] {
+                if has.get(i) {
                     out.push(now(i));
                 }
             }
-            let reply_at = has[3].then(|| delay(delays.reply, Purpose::ReplyDelay, 0));
-            if has[1] {
+            let reply_at = has
+                .get(3)
+                .then(|| delay(delays.reply, Purpose::ReplyDelay, 0));
+            if has.get(1) {
                 // the first open (no later than the reply), then further opens, each with the
                 // chance a delivered email has of being opened, each after another open delay
                 let mut at = delay(delays.open, Purpose::OpenDelay, 0);
@@ -105,13 +266,12 @@ pub fn draw(
                     after: at,
                     outcome: 1,
                 });
-                if has[2] {
+                if has.get(2) {
                     out.push(Happening {
                         after: at,
                         outcome: 2,
                     });
                 }
-                let again = if d > 0.0 { (o / d).min(0.9) } else { 0.0 };
                 for k in 1..MAX_OPENS {
                     if rng.uniform(site, Purpose::Repeat, visit * 32 + k - 1) >= again {
                         break;
@@ -130,87 +290,77 @@ pub fn draw(
                 });
             }
         }
-        Channel::Sms | Channel::Whatsapp => {
+        Plan::Text {
+            f,
+            fx,
+            fxr,
+            deliver,
+        } => {
             // delivered replied failed opted_out
-            let (d, f, x) = (rates[0], rates[2], rates[3]);
-            let r = (rates[1] * mult[1])
-                .min((d - x).max(0.0))
-                .min((1.0 - f - x).max(0.0));
             if u < f {
-                has[2] = true;
-            } else if u < f + x {
-                has[3] = true;
-            } else if u < f + x + r {
-                has[1] = true;
+                has.set(2);
+            } else if u < fx {
+                has.set(3);
+            } else if u < fxr {
+                has.set(1);
             }
-            has[0] = has[1] || has[3] || {
-                let rest = 1.0 - f - x - r;
-                !has[2] && rest > 0.0 && chance((d - x - r) / rest, Purpose::Delivered)
-            };
+            if has.get(1) || has.get(3) || (!has.get(2) && chance(deliver, Purpose::Delivered)) {
+                has.set(0);
+            }
             for i in [0, 2, 3] {
-                if has[i] {
+                if has.get(i) {
                     out.push(now(i));
                 }
             }
-            if has[1] {
+            if has.get(1) {
                 out.push(Happening {
                     after: delay(delays.reply, Purpose::ReplyDelay, 0),
                     outcome: 1,
                 });
             }
         }
-        Channel::Call => {
-            // connected voicemail no_answer bad_number: exclusive, no_answer the remainder
-            let (bad, conn, vm) = (rates[3], rates[0] * mult[0], rates[1]);
+        Plan::Call { bad, bc, bcv } => {
             let i = if u < bad {
                 3
-            } else if u < bad + conn {
+            } else if u < bc {
                 0
-            } else if u < bad + conn + vm {
+            } else if u < bcv {
                 1
             } else {
                 2
             };
-            has[i] = true;
+            has.set(i);
             out.push(now(i));
         }
-        Channel::Linkedin => {
-            // accepted replied: a reply (later) or an acceptance (now), or nothing
-            let r = (rates[1] * mult[1]).min(1.0);
-            let a = (rates[0] * mult[0]).min(1.0 - r);
+        Plan::Linkedin { r, ra } => {
             if u < r {
-                has[1] = true;
+                has.set(1);
                 out.push(Happening {
                     after: delay(delays.reply, Purpose::ReplyDelay, 0),
                     outcome: 1,
                 });
-            } else if u < r + a {
-                has[0] = true;
+            } else if u < ra {
+                has.set(0);
                 out.push(now(0));
             }
         }
-        Channel::Meeting => {
-            // booked held no_show cancelled: the touch books the meeting (not scaled: the lead
-            // was asked for it); the meeting takes place later, and the lead's multiplier moves
-            // shares between held and no-show only, so held + no_show keeps its total
-            let (bk, h, ns, c) = (rates[0], rates[1], rates[2], rates[3]);
+        Plan::Meeting { bk, c, cns, cnsh } => {
+            // the meeting takes place later than its booking
             if u < bk {
-                has[0] = true;
+                has.set(0);
                 out.push(now(0));
-                let held = (h * mult[1]).min(h + ns) / bk;
-                let (c, ns) = (c / bk, (h + ns) / bk - held);
                 let v = rng.uniform(site, Purpose::MeetingResult, visit);
                 let result = if v < c {
                     Some(3)
-                } else if v < c + ns {
+                } else if v < cns {
                     Some(2)
-                } else if v < c + ns + held {
+                } else if v < cnsh {
                     Some(1)
                 } else {
                     None
                 };
                 if let Some(i) = result {
-                    has[i] = true;
+                    has.set(i);
                     out.push(Happening {
                         after: delay(delays.meeting, Purpose::MeetingDelay, 0),
                         outcome: i,
@@ -218,17 +368,16 @@ pub fn draw(
                 }
             }
         }
-        Channel::Task => {
-            // completed skipped: skipped, else completed when stated, else completed
-            let i = if u < rates[1] {
+        Plan::Task { s, sc } => {
+            let i = if u < s {
                 1
-            } else if u < rates[1] + rates[0] {
+            } else if u < sc {
                 0
             } else {
                 usize::MAX
             };
             if i < 6 {
-                has[i] = true;
+                has.set(i);
                 out.push(now(i));
             }
         }

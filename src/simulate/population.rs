@@ -7,6 +7,7 @@ use crate::model::{
 };
 
 use super::conds::Interner;
+use super::outcomes::plan;
 use super::program::{outcome_index, MilestoneP, PopulationP, Rates};
 use super::random::site;
 
@@ -245,6 +246,18 @@ pub(super) fn population(
                 })
                 .collect()
         })
+        .collect::<Vec<Vec<Rates>>>();
+    // the plan of a touch whose lead multiplier is 1: mult = gains × 1 = gains, exactly
+    let unit_plans = rates
+        .iter()
+        .zip(&gains)
+        .zip(&steps)
+        .map(|((r, g), (_, _, s))| {
+            r.iter()
+                .zip(g)
+                .map(|(r, g)| plan(s.channel, r, g))
+                .collect()
+        })
         .collect();
     PopulationP {
         facts,
@@ -257,5 +270,6 @@ pub(super) fn population(
         milestones,
         rates,
         gains,
+        unit_plans,
     }
 }

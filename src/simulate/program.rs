@@ -16,8 +16,9 @@ use crate::model::{
     Trigger,
 };
 
+use super::conds::{activity_can_open, compile_cond, is_timer, timer_operands, Interner};
 pub use super::conds::{assumed_events, cond_text, conjuncts, CCond, COperand};
-use super::conds::{compile_cond, is_timer, reads_activity, Interner};
+use super::outcomes::Plan;
 use super::population::population;
 use super::random::{site, Purpose};
 
@@ -86,8 +87,15 @@ pub struct StageP {
     pub require: Vec<CCond>,
     pub exits: Vec<StageExitP>,
     pub escalations: Vec<EscalationP>,
-    /// some condition of the stage reads `touches` or `idle`, so a touch can change its gates
-    pub uses_activity: bool,
+    /// a touch or a later last activity can make a condition of the stage true that was false
+    /// (it reads `touches`, or `idle` where a smaller one helps): only then do the gates need
+    /// a look after each touch
+    pub activity_opens_gates: bool,
+    /// every timer comparison of the stage's exits, escalations and `require` as (lhs, rhs),
+    /// flat: those on the stage entry or the enrolment (`dwell`, `age`) and those on the last
+    /// activity (`idle`), which moves with every touch
+    pub fixed_timers: Vec<(COperand, COperand)>,
+    pub idle_timers: Vec<(COperand, COperand)>,
 }
 
 pub struct RuleP {
@@ -162,6 +170,9 @@ pub struct PopulationP {
     /// gains[step][variant or 0][outcome]: what a lead's responsiveness is multiplied by for
     /// that rate, so that the population's average at the first touch is the stated rate
     pub gains: Vec<Vec<Rates>>,
+    /// unit_plans[step][variant or 0]: the outcome plan of a touch by a lead whose multiplier
+    /// (responsiveness × fatigue) is 1, computed once rather than per touch
+    pub unit_plans: Vec<Vec<Plan>>,
 }
 
 /// One cadence of the program: what enrolls it, how it ends, where its steps are.
@@ -192,6 +203,8 @@ pub struct CadenceP {
     pub defer: bool,
     /// `hand_off to`: the cadence (of this program) that takes the deal when this one runs out
     pub hand_off: Option<usize>,
+    /// some step has `on` rules or `otherwise`: only then are its outcome and jump counts read
+    pub has_rules: bool,
 }
 
 impl CadenceP {
@@ -503,6 +516,10 @@ pub fn compile_for(
             hand_off: cad
                 .hand_off
                 .and_then(|h| cads.iter().position(|(id, _)| *id == h)),
+            has_rules: cad
+                .steps
+                .iter()
+                .any(|s| !s.rules.is_empty() || s.otherwise.is_some()),
         });
     }
     let mut stage_cadences = vec![Vec::new(); stages.len()];
@@ -635,13 +652,26 @@ fn compile_stages(pipeline: &Pipeline, interner: &mut Interner) -> Vec<StageP> {
                     task: e.task.is_some(),
                 })
                 .collect(),
-            uses_activity: false,
+            activity_opens_gates: false,
+            fixed_timers: Vec::new(),
+            idle_timers: Vec::new(),
         })
         .collect();
     for st in &mut stages {
-        st.uses_activity = st.exits.iter().any(|e| reads_activity(&e.when))
-            || st.escalations.iter().any(|e| reads_activity(&e.when))
-            || st.require.iter().any(reads_activity);
+        let conds: Vec<&CCond> = (st.exits.iter().map(|e| &e.when))
+            .chain(st.escalations.iter().map(|e| &e.when))
+            .chain(st.require.iter())
+            .collect();
+        st.activity_opens_gates = conds.iter().any(|c| activity_can_open(c, true));
+        let mut timers = Vec::new();
+        for c in &conds {
+            timer_operands(c, &mut timers);
+        }
+        let idle = |(lhs, _): &(COperand, COperand)| {
+            matches!(lhs, COperand::Builtin(crate::model::Builtin::Idle))
+        };
+        st.idle_timers = timers.iter().copied().filter(idle).collect();
+        st.fixed_timers = timers.into_iter().filter(|t| !idle(t)).collect();
     }
     if stages.is_empty() {
         // a cadence without a pipeline still runs: one open stage that nothing leaves
@@ -652,7 +682,9 @@ fn compile_stages(pipeline: &Pipeline, interner: &mut Interner) -> Vec<StageP> {
             require: Vec::new(),
             exits: Vec::new(),
             escalations: Vec::new(),
-            uses_activity: false,
+            activity_opens_gates: false,
+            fixed_timers: Vec::new(),
+            idle_timers: Vec::new(),
         });
     }
     stages

@@ -7,7 +7,7 @@
 
 use crate::simulate::draws::{Draws, Outside, TouchDraw};
 use crate::simulate::engine::Time;
-use crate::simulate::outcomes::Happening;
+use crate::simulate::outcomes::{Happening, Has};
 use crate::simulate::program::{MilestoneP, PopulationP, Program, StepP};
 
 /// A scripted outcome of a step's touch.
@@ -95,7 +95,7 @@ impl Draws for Script {
         0
     }
 
-    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> [bool; 6] {
+    fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> Has {
         out.clear();
         self.touches.push((d.step, d.visit, d.now));
         let mut has = [false; 6];
@@ -124,7 +124,7 @@ impl Draws for Script {
             }
         }
         out.sort_by(|a, b| a.after.total_cmp(&b.after));
-        has
+        Has::from_flags(has)
     }
 
     fn milestone(&mut self, _m: &MilestoneP, _visit: u32) -> Option<f64> {

@@ -5,6 +5,7 @@ use crate::model::Channel;
 use crate::simulate::draws::Outside;
 use crate::simulate::engine::Time;
 use crate::simulate::observe::{MovedBy, Observer};
+use crate::simulate::outcomes::Has;
 use crate::simulate::program::{Program, ACTIVE};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,7 +52,7 @@ impl Observer for Trace {
     fn skipped(&mut self, step: usize, at: Time) {
         self.entries.push((at, What::Skipped(step)));
     }
-    fn outcomes(&mut self, _step: usize, _has: &[bool; 6]) {}
+    fn outcomes(&mut self, _step: usize, _has: Has) {}
     fn happened(&mut self, step: usize, outcome: usize, at: Time) {
         self.entries.push((at, What::Happened(step, outcome)));
     }

@@ -71,9 +71,11 @@ struct Lead<'p, D: Draws> {
     last_activity: Time,
     /// the simulation clock: the instant of the event being processed
     now: Time,
-    /// the next timer of this stage visit, while nothing it depends on has changed
+    /// the next timer of this stage visit on the stage entry or the enrolment (`dwell`, `age`),
+    /// while nothing it depends on has changed (None: to compute)
     timer_cache: Option<Option<Time>>,
-    /// `last_activity` when the cached timer was computed: only `idle` timers read it
+    /// the next `idle` timer, and the `last_activity` it was computed for
+    idle_cache: Option<Option<Time>>,
     timer_activity: Time,
     /// touches of every cadence (fatigue and `touches` count them all)
     touches: u32,
@@ -163,6 +165,7 @@ pub fn run_lead_with<D: Draws>(
         last_activity: enroll,
         now: enroll,
         timer_cache: None,
+        idle_cache: None,
         timer_activity: enroll,
         touches: 0,
         outcome: None,
@@ -313,7 +316,7 @@ pub fn run_lead_with<D: Draws>(
             || kind == 4
             || kind == 6
             || timer_due
-            || lead.p.stages[lead.stage].uses_activity
+            || lead.p.stages[lead.stage].activity_opens_gates
         {
             lead.gates(next, t, s);
         }

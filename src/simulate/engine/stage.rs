@@ -85,67 +85,68 @@ impl<D: Draws> Lead<'_, D> {
         }
     }
 
-    /// `next_timer`, computed once per stage visit and again when the lead's last activity
-    /// moved (a timer's instant reads only the stage entry, the enrolment, facts and the last
-    /// activity; a fact that changes clears the cache).
+    /// The next instant a timer of the current stage comes due (no later than the horizon):
+    /// the timers on the stage entry or the enrolment are computed once per stage visit (again
+    /// when a fact changes or the cached one came due), the `idle` ones again when the last
+    /// activity moved.
+    #[inline(always)]
     pub(super) fn cached_timer(&mut self, s: &Scratch) -> Option<Time> {
-        if let Some(Some(at)) = self.timer_cache {
-            if at <= self.now {
-                self.timer_cache = None; // it came due: look for the next one
-            }
-        }
         match self.timer_cache {
             Some(t)
-                if !self.p.stages[self.stage].uses_activity
-                    || self.timer_activity == self.last_activity =>
+                if t.is_none_or(|at| at > self.now)
+                    && self.p.stages[self.stage].idle_timers.is_empty() =>
             {
                 t
             }
+            _ => self.refresh_timers(s),
+        }
+    }
+
+    #[inline(never)]
+    fn refresh_timers(&mut self, s: &Scratch) -> Option<Time> {
+        let now = self.now;
+        let fixed = match self.timer_cache {
+            Some(t) if t.is_none_or(|at| at > now) => t,
             _ => {
-                let t = self.next_timer(s);
+                let t = self.next_of(&self.p.stages[self.stage].fixed_timers, s);
                 self.timer_cache = Some(t);
+                t
+            }
+        };
+        let st = &self.p.stages[self.stage];
+        if st.idle_timers.is_empty() {
+            return fixed;
+        }
+        let idle = match self.idle_cache {
+            Some(t) if self.timer_activity == self.last_activity && t.is_none_or(|at| at > now) => {
+                t
+            }
+            _ => {
+                let t = self.next_of(&st.idle_timers, s);
+                self.idle_cache = Some(t);
                 self.timer_activity = self.last_activity;
                 t
             }
+        };
+        match (fixed, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    /// The earliest future instant at which a timer in the current stage comes due.
-    pub(super) fn next_timer(&self, s: &Scratch) -> Option<Time> {
-        let st = &self.p.stages[self.stage];
+    /// The earliest instant after now, and no later than the horizon, at which one of `timers`
+    /// comes due. Every comparison of a timer changes its truth at its threshold, whatever the
+    /// operator and under `not` too, so each is a moment to re-check the gates.
+    fn next_of(&self, timers: &[(COperand, COperand)], s: &Scratch) -> Option<Time> {
         let mut best: Option<Time> = None;
-        for e in &st.exits {
-            self.timers_in(&e.when, &mut best, s);
-        }
-        for e in &st.escalations {
-            self.timers_in(&e.when, &mut best, s);
-        }
-        for c in &st.require {
-            self.timers_in(c, &mut best, s);
+        for (lhs, rhs) in timers {
+            if let Some(at) = self.threshold(*lhs, *rhs, s) {
+                if at > self.now && best.is_none_or(|b| at < b) {
+                    best = Some(at);
+                }
+            }
         }
         best.filter(|b| *b <= self.horizon_end)
-    }
-
-    /// The earliest timer threshold after now in a condition (no allocation: plain recursion).
-    /// Every comparison of a timer changes its truth at its threshold, whatever the operator
-    /// and under `not` too, so each is a moment to re-check the gates.
-    pub(super) fn timers_in(&self, c: &CCond, best: &mut Option<Time>, s: &Scratch) {
-        match c {
-            CCond::And(v) | CCond::Or(v) => {
-                for x in v {
-                    self.timers_in(x, best, s);
-                }
-            }
-            CCond::Not(x) => self.timers_in(x, best, s),
-            CCond::Cmp { lhs, rhs, .. } => {
-                if let Some(at) = self.threshold(*lhs, *rhs, s) {
-                    if at > self.now && best.is_none_or(|b| at < b) {
-                        *best = Some(at);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 
     /// When a touch with `timing` made from `from` falls on calendar `cal` (an index into the
@@ -160,6 +161,7 @@ impl<D: Draws> Lead<'_, D> {
         }
     }
 
+    #[inline]
     pub(super) fn schedule_step(&mut self, step: usize, from: Time, s: &mut Scratch) {
         let sp = &self.p.steps[step];
         let at = match sp.plain_after {
@@ -179,6 +181,7 @@ impl<D: Draws> Lead<'_, D> {
         s: &mut Scratch,
     ) {
         self.timer_cache = None;
+        self.idle_cache = None;
         self.stage = stage;
         self.stage_entry = now;
         s.stage_visits += 1;
@@ -243,12 +246,17 @@ impl<D: Draws> Lead<'_, D> {
     /// After anything that can move the deal: a cadence works one stage, so leaving it ends the
     /// cadence (its `stage_change` exit first); a closed deal ends every cadence; a stage entered
     /// enrolls that stage's cadences (whole pipeline).
+    #[inline(always)]
     pub(super) fn after_stage_change(&mut self, now: Time, t: &mut impl Observer, s: &mut Scratch) {
         // only a stage move (a new visit; a closed deal is one too) can leave a running cadence
         // outside its stage or a stage's cadences to enroll
-        if self.changes_seen == self.stage_visit {
-            return;
+        if self.changes_seen != self.stage_visit {
+            self.after_new_stage(now, t, s);
         }
+    }
+
+    #[inline(never)]
+    fn after_new_stage(&mut self, now: Time, t: &mut impl Observer, s: &mut Scratch) {
         self.changes_seen = self.stage_visit;
         let p = self.p;
         for c in 0..s.runs.len() {
@@ -327,9 +335,11 @@ impl<D: Draws> Lead<'_, D> {
             r.next_touch = None;
         }
         t.cadence_started(c, now);
-        let st = &cp.steps;
-        s.counts[st.start * 6..st.end * 6].fill(0);
-        s.jumps[st.start * 8..st.end * 8].fill(0);
+        if cp.has_rules {
+            let st = &cp.steps;
+            s.counts[st.start * 6..st.end * 6].fill(0);
+            s.jumps[st.start * 8..st.end * 8].fill(0);
+        }
         let from = cp.window.map_or(now, |(open, _)| now.max(open));
         if let Some(e) = cp.entry {
             self.schedule_step(e, from, s);

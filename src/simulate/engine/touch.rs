@@ -4,7 +4,7 @@
 use crate::calendar::{Delay, Timing};
 use crate::model::{Channel, Effects, Flow};
 
-use super::super::outcomes::{read_by_lead, waking, Delays, Happening};
+use super::super::outcomes::{plan, read_by_lead, waking, Delays, Happening};
 use super::super::program::Kind;
 use super::{Lead, Pending, Scratch, Time, BOUNCE, MEETING_BOOKED, REPLY, UNSUBSCRIBE};
 use crate::simulate::draws::{Draws, Outside, TouchDraw};
@@ -179,7 +179,6 @@ impl<D: Draws> Lead<'_, D> {
             self.draws.variant(sp)
         };
         let pp = &p.populations[self.pop];
-        let rates = pp.rates[step].get(variant).copied().unwrap_or([0.0; 6]);
         // fatigue discounts every touch after the first; an agreed meeting is not a cold touch
         let mult = if sp.channel == Channel::Meeting || pp.fatigue == 1.0 {
             self.responsiveness
@@ -191,27 +190,35 @@ impl<D: Draws> Lead<'_, D> {
                 .map_or_else(|| pp.fatigue.powi(k), |f| *f);
             self.responsiveness * f
         };
+        // a lead whose multiplier is 1 touches on the plan computed with the program
+        let fresh;
+        let plan = match pp.unit_plans[step].get(variant) {
+            Some(unit) if mult == 1.0 => unit,
+            _ => {
+                let rates = pp.rates[step].get(variant).copied().unwrap_or([0.0; 6]);
+                let gains = pp.gains[step].get(variant).copied().unwrap_or([1.0; 6]);
+                fresh = plan(sp.channel, &rates, &gains.map(|g| g * mult));
+                &fresh
+            }
+        };
         let delays = Delays {
             reply: pp.reply_after.as_ref(),
             open: pp.open_after.as_ref(),
             meeting: pp.meeting_after.as_ref(),
         };
         let mut happen = std::mem::take(&mut s.happen);
-        let gains = pp.gains[step].get(variant).copied().unwrap_or([1.0; 6]);
-        let mult = gains.map(|g| g * mult);
         let has = self.draws.touch(
             &TouchDraw {
                 step,
                 sp,
-                rates: &rates,
-                mult: &mult,
+                plan,
                 delays: &delays,
                 visit,
                 now,
             },
             &mut happen,
         );
-        t.outcomes(step, &has);
+        t.outcomes(step, has);
         // leads open and reply in their waking hours
         if let Some(tz) = p.lead_tz {
             for h in happen
@@ -410,6 +417,7 @@ impl<D: Draws> Lead<'_, D> {
                     *x = v;
                 }
                 self.timer_cache = None;
+                self.idle_cache = None;
             }
         }
     }
