@@ -92,7 +92,8 @@ fn stage_exits_are_setup_items_per_stage_where_the_crm_has_a_pipeline_body() {
             .iter()
             .filter(|o| o.kind == OutputKind::Pipeline)
             .count();
-        assert_eq!(pipelines, 1, "{t:?}: pipelines never block cadence bodies");
+        // pipeline bodies only with `--pipelines`; the stage exits are setup items either way
+        assert_eq!(pipelines, 0, "{t:?}");
         // one item per stage exit of the source: lead → lost, meeting → won
         for (stage, to) in [("lead", "lost"), ("meeting", "won")] {
             let hits = b

@@ -18,11 +18,11 @@ use crate::targets::{self, Ids, Options, Target};
 pub enum BuildTarget {
     /// the whole checked project as neutral JSON (`cadence schema` prints its JSON Schema)
     Json,
-    /// Zoho CRM v8: cadences and Blueprint transitions
+    /// Zoho CRM v8: cadences (and with `--pipelines` the Blueprint plan)
     Zoho,
     /// Salesloft cadence imports
     Salesloft,
-    /// HubSpot sequences and deal pipelines
+    /// HubSpot sequences (and with `--pipelines` deal pipelines)
     Hubspot,
 }
 
@@ -47,6 +47,7 @@ pub struct BuildArgs {
     pub ids: Option<PathBuf>,
     pub strict: bool,
     pub fail_on_setup: bool,
+    pub pipelines: bool,
     pub format: Format,
     pub color: Color,
 }
@@ -119,6 +120,7 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     opts.allow_lossy = args.allow_lossy;
     opts.strict = args.strict;
     opts.fail_on_setup = args.fail_on_setup;
+    opts.pipelines = args.pipelines;
     // the ids file joins each project's source map, so its findings have a place
     let mut ids_source = None;
     if let Some(p) = &args.ids {

@@ -127,6 +127,10 @@ pub enum Command {
         /// a setup item (configured once in the CRM, listed in SETUP.md) is an error too
         #[arg(long)]
         fail_on_setup: bool,
+        /// write the pipelines' bodies too (Zoho: the Blueprint plan; HubSpot: the deal pipeline);
+        /// without it a pipeline gives setup items only
+        #[arg(long)]
+        pipelines: bool,
         /// output format for findings (machine formats need `-o`: stdout holds the findings)
         #[arg(long, value_enum, env = "CADENCE_FORMAT", default_value = "human")]
         format: Format,
@@ -201,6 +205,7 @@ pub fn run(cli: Cli) -> Exit {
             ids,
             strict,
             fail_on_setup,
+            pipelines,
             format,
             color,
         } => build::cmd_build(build::BuildArgs {
@@ -211,6 +216,7 @@ pub fn run(cli: Cli) -> Exit {
             ids,
             strict,
             fail_on_setup,
+            pipelines,
             format,
             color,
         }),

@@ -377,9 +377,19 @@ fn known(model: &crate::model::Model, kind: Kind) -> Vec<String> {
             for c in &model.cadences {
                 names.extend(c.steps.iter().map(|s| format!("{}.{}", c.name, s.name)));
             }
+            // Zoho Blueprint states' escalation email alerts
+            for p in &model.pipelines {
+                names.extend(
+                    p.stages
+                        .iter()
+                        .map(|s| format!("{}.{}.escalation", p.name, s.name)),
+                );
+            }
         }
         Kind::View => names.extend(model.cadences.iter().map(|c| c.name.clone())),
-        Kind::Layout => names.push("Calls".into()),
+        // `Calls` for scheduled calls; a Blueprint's module (Zoho's default `Deals`, or a
+        // `[modules]` value, added by the caller)
+        Kind::Layout => names.extend(["Calls".into(), "Deals".into()]),
         Kind::Integration => {
             for ch in ["linkedin", "sms"] {
                 names.push(ch.into());
@@ -402,8 +412,18 @@ impl Ids {
             .map(|(k, t)| (None, *k, t))
             .chain(self.per_target.iter().map(|((g, k), t)| (Some(*g), *k, t)));
         let mut out = Vec::new();
+        let modules: Vec<String> = self
+            .global
+            .iter()
+            .chain(self.per_target.iter().map(|((_, k), t)| (k, t)))
+            .filter(|(k, _)| **k == Kind::Module)
+            .flat_map(|(_, t)| t.values().map(|v| v.to_string()))
+            .collect();
         for (target, kind, table) in tables {
-            let names = known(model, kind);
+            let mut names = known(model, kind);
+            if kind == Kind::Layout {
+                names.extend(modules.iter().cloned());
+            }
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             for key in table.keys() {
                 let named = match kind {

@@ -20,6 +20,9 @@ pub(crate) struct Plan {
     pub stage_on: std::collections::BTreeMap<&'static str, usize>,
     /// the stage the deal moves to when the last step is done (its `otherwise`)
     pub finished_stage: Option<usize>,
+    /// `on opened|clicked [N times] -> exit` on an email step (HubSpot's `engagementTriggers`):
+    /// the step, the outcome and N
+    pub engagement: Vec<(StepId, &'static str, u32)>,
 }
 
 /// The built-in trigger an outcome stands for, if the vendor can end a sequence on it.
@@ -43,8 +46,15 @@ pub(crate) fn rule_text(r: &OnRule, p: Option<&Pipeline>, c: &Cadence) -> String
 }
 
 /// Plan a linear sequence for cadence `ci`; `native` lists the built-in triggers the target ends
-/// a sequence on by itself.
-pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static str]) -> Plan {
+/// a sequence on by itself; with `engagement`, an email step's exit on opens or clicks is kept
+/// for the caller (`Plan::engagement`) instead of being a loss.
+pub(crate) fn plan(
+    model: &Model,
+    ci: usize,
+    sink: &mut Sink,
+    native: &[&'static str],
+    engagement: bool,
+) -> Plan {
     let t = sink.target().title();
     let branch_limit = format!("{t} sequences are linear: a step cannot branch on its outcome");
     let mut plan = Plan {
@@ -52,6 +62,7 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
         ends_on: BTreeSet::new(),
         stage_on: Default::default(),
         finished_stage: None,
+        engagement: Vec::new(),
     };
     let Some(c) = model.cadences.get(ci) else {
         return plan;
@@ -108,6 +119,18 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
                 }
                 _ => None,
             };
+            let engaged = match r.outcome.as_str() {
+                "opened" => Some("opened"),
+                "clicked" => Some("clicked"),
+                _ => None,
+            }
+            .filter(|_| {
+                engagement
+                    && s.channel == Channel::Email
+                    && matches!(r.effects.flow, Flow::Exit(_))
+                    && pure(&flow_only)
+                    && r.within_minutes.is_none()
+            });
             let workflow_only = r.effects.flow == Flow::Continue
                 && r.effects.tasks.is_empty()
                 && r.times == 1
@@ -121,6 +144,12 @@ pub(crate) fn plan(model: &Model, ci: usize, sink: &mut Sink, native: &[&'static
                     effects_setup(sink, c, p, s, &format!("on {}", r.outcome), &r.effects);
                 }
                 None if workflow_only => {
+                    effects_setup(sink, c, p, s, &format!("on {}", r.outcome), &r.effects);
+                }
+                None if engaged.is_some() => {
+                    if let Some(o) = engaged {
+                        plan.engagement.push((si, o, r.times));
+                    }
                     effects_setup(sink, c, p, s, &format!("on {}", r.outcome), &r.effects);
                 }
                 None => sink.loss(

@@ -88,8 +88,16 @@ impl Target {
 /// request rules for what it built (checked before a body is handed out).
 pub(crate) trait Emitter: Sync {
     fn cadence(&self, model: &Model, ci: usize, sink: &mut Sink) -> Option<Body>;
-    /// `None` when the vendor has no pipeline format or the pipeline gives no body.
+    /// `None` when the vendor has no pipeline format, the pipeline gives no body or the build
+    /// does not ask for pipeline bodies (`Options::pipelines`); the setup items come in any case.
     fn pipeline(&self, model: &Model, pi: usize, sink: &mut Sink) -> Option<Body>;
+    /// Setup items of the whole team, once per build (before the cadences, so that none of
+    /// them holds back a cadence body under `--fail-on-setup`).
+    fn team(&self, _model: &Model, _sink: &mut Sink) {}
+    /// The file name prefix of a pipeline body (`PREFIX.NAME.json`).
+    fn pipeline_prefix(&self) -> &'static str {
+        "pipeline"
+    }
     /// Add every documented rule `body` breaks to `v`.
     fn rules(&self, kind: OutputKind, body: &Value, v: &mut validate::V);
 }
@@ -104,6 +112,9 @@ pub struct Options {
     pub strict: bool,
     /// A setup item (configured once outside the body) is an error (E0901), as a loss is.
     pub fail_on_setup: bool,
+    /// Write the pipelines' bodies (Zoho's Blueprint plan, HubSpot's deal pipeline); without
+    /// it a pipeline gives setup items only.
+    pub pipelines: bool,
     pub ids: Ids,
 }
 
@@ -114,6 +125,7 @@ impl Options {
             allow_lossy: false,
             strict: false,
             fail_on_setup: false,
+            pipelines: false,
             ids: Ids::default(),
         }
     }
@@ -180,6 +192,7 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
         unknown_keys(model, &mut sink);
     }
     let mut outputs = Vec::new();
+    let mut failed_pipelines = BTreeSet::new();
     match opts.target.emitter() {
         None => {
             let doc = neutral::Document::from_model(model, project);
@@ -194,18 +207,24 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
             }
         }
         Some(emitter) => {
+            emitter.team(model, &mut sink);
             for (pi, p) in model.pipelines.iter().enumerate() {
                 let before = sink.errors;
-                if let Some(body) = emitter.pipeline(model, pi, &mut sink) {
+                let body = emitter.pipeline(model, pi, &mut sink);
+                if let Some(body) = body.filter(|_| opts.pipelines) {
                     let kind = OutputKind::Pipeline;
-                    sink.finish(&mut outputs, before, kind, &p.name, body, p.span);
+                    let prefix = emitter.pipeline_prefix();
+                    sink.finish(&mut outputs, before, kind, &p.name, body, p.span, prefix);
+                }
+                if sink.errors > before {
+                    failed_pipelines.insert(p.name.clone());
                 }
             }
             for (ci, c) in model.cadences.iter().enumerate() {
                 let before = sink.errors;
                 if let Some(body) = emitter.cadence(model, ci, &mut sink) {
                     let kind = OutputKind::Cadence;
-                    sink.finish(&mut outputs, before, kind, &c.name, body, c.span);
+                    sink.finish(&mut outputs, before, kind, &c.name, body, c.span, "cadence");
                 }
             }
         }
@@ -214,13 +233,14 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
     let mut diagnostics = sink.diags;
     diagnostics::sort(&mut diagnostics);
     let mut setup = sink.setup;
-    // the report is for the bodies that were written
-    setup.retain(|it| {
-        let (kind, name) = match &it.scope {
-            Scope::Cadence { cadence, .. } => (OutputKind::Cadence, cadence),
-            Scope::Pipeline { pipeline, .. } => (OutputKind::Pipeline, pipeline),
-        };
-        outputs.iter().any(|o| o.kind == kind && &o.name == name)
+    // the report is for the bodies that were written, and for the pipelines that built (a
+    // pipeline's setup items stand without its body)
+    setup.retain(|it| match &it.scope {
+        Scope::Cadence { cadence, .. } => outputs
+            .iter()
+            .any(|o| o.kind == OutputKind::Cadence && &o.name == cadence),
+        Scope::Pipeline { pipeline, .. } => !failed_pipelines.contains(pipeline),
+        Scope::Team { .. } => true,
     });
     setup.sort();
     setup.dedup();
@@ -480,6 +500,7 @@ impl<'o> Sink<'o> {
 
     /// Validate a body against the vendor's documented rules and keep it if the building added
     /// no error.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &mut self,
         outputs: &mut Vec<Output>,
@@ -488,6 +509,7 @@ impl<'o> Sink<'o> {
         name: &str,
         body: Body,
         span: Span,
+        prefix: &str,
     ) {
         if self.errors > before {
             return;
@@ -503,11 +525,6 @@ impl<'o> Sink<'o> {
             );
             return;
         }
-        let prefix = match kind {
-            OutputKind::Cadence => "cadence",
-            OutputKind::Pipeline => "pipeline",
-            OutputKind::Project => "project",
-        };
         outputs.push(Output {
             kind,
             name: name.to_string(),

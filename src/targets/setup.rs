@@ -24,6 +24,8 @@ pub enum Scope {
         #[serde(skip_serializing_if = "Option::is_none")]
         stage: Option<String>,
     },
+    /// a setting of the whole team, shared by its cadences (Salesloft's holiday calendar)
+    Team { calendar: String },
 }
 
 impl Scope {
@@ -55,11 +57,18 @@ impl Scope {
         }
     }
 
+    pub fn team_calendar(calendar: &str) -> Scope {
+        Scope::Team {
+            calendar: calendar.to_string(),
+        }
+    }
+
     /// The section heading of the scope's cadence or pipeline.
     fn heading(&self) -> String {
         match self {
             Scope::Cadence { cadence, .. } => format!("Cadence `{cadence}`"),
             Scope::Pipeline { pipeline, .. } => format!("Pipeline `{pipeline}`"),
+            Scope::Team { .. } => "Team settings".to_string(),
         }
     }
 
@@ -67,6 +76,7 @@ impl Scope {
         match self {
             Scope::Cadence { step, .. } => step.as_ref().map(|s| format!("step `{s}`")),
             Scope::Pipeline { stage, .. } => stage.as_ref().map(|s| format!("stage `{s}`")),
+            Scope::Team { calendar } => Some(format!("calendar `{calendar}`")),
         }
     }
 }

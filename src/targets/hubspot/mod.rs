@@ -1,6 +1,6 @@
 //! HubSpot: the sequence body of `POST /automation/sequences/2026-09-beta/serviceaccounts/sequences`
-//! (the documented create request) per cadence, and the deal pipeline body of `POST /crm/v3/pipelines/deals` per
-//! pipeline.
+//! (the documented create request) per cadence, and with `--pipelines` the deal pipeline body of
+//! `POST /crm/v3/pipelines/deals` per pipeline (without it, a setup item names its stages).
 
 use serde::Serialize;
 
@@ -31,7 +31,21 @@ struct Sequence {
     steps: Vec<Step>,
     dependencies: Vec<Dependency>,
     settings: Settings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engagement_triggers: Option<EngagementTriggers>,
 }
+
+/// The create request's `engagementTriggers` (its effect is not explained on the page).
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct EngagementTriggers {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number_of_clicks: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number_of_opens: Option<u32>,
+}
+
+const CREATE_PAGE: &str = "https://developers.hubspot.com/docs/api-reference/2026-09-beta/automation/sequences/create-sequence";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -91,7 +105,8 @@ fn action_words(model_ids: &super::Ids, c: &Cadence, s: &crate::model::Step) -> 
 fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
     let c = model.cadences.get(ci)?;
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
-    let plan = linear::plan(model, ci, sink, &NATIVE);
+    let plan = linear::plan(model, ci, sink, &NATIVE, true);
+    let engagement_triggers = engagement(c, &plan, sink);
     if !plan.ends_on.contains("reply") {
         sink.loss(
             c.span,
@@ -295,8 +310,60 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
         steps,
         dependencies,
         settings,
+        engagement_triggers,
     };
     to_body(sink, c.span, &seq)
+}
+
+/// Exits on opens or clicks of an email as the body's `engagementTriggers`: the page names the
+/// field (`numberOfOpens`, `numberOfClicks`) without saying what reaching the number does, so
+/// each is an assumption to check, not a loss. One number per kind: a second, different one
+/// is a loss.
+fn engagement(
+    c: &crate::model::Cadence,
+    plan: &linear::Plan,
+    sink: &mut Sink,
+) -> Option<EngagementTriggers> {
+    let mut t = EngagementTriggers::default();
+    let emails = plan
+        .steps
+        .iter()
+        .filter(|&&si| c.steps.get(si).map(|s| s.channel) == Some(Channel::Email))
+        .count();
+    for &(si, outcome, n) in &plan.engagement {
+        let Some(s) = c.steps.get(si) else { continue };
+        let (slot, field) = match outcome {
+            "opened" => (&mut t.number_of_opens, "numberOfOpens"),
+            _ => (&mut t.number_of_clicks, "numberOfClicks"),
+        };
+        match *slot {
+            Some(m) if m != n => {
+                sink.loss(
+                    s.span,
+                    format!("step `{}`: `on {outcome} {n} times -> exit`", s.name),
+                    &format!("a sequence has one `engagementTriggers.{field}`, already {m}"),
+                    "the exit is left out",
+                );
+                continue;
+            }
+            _ => *slot = Some(n),
+        }
+        let counted = if emails > 1 {
+            format!(
+                "; HubSpot's number is the sequence's, the cadence counts only step `{}`'s email",
+                s.name
+            )
+        } else {
+            String::new()
+        };
+        sink.assumption(
+            s.span,
+            Scope::step(&c.name, &s.name),
+            &format!("the sequence ends after {n} {outcome} email{} (`engagementTriggers.{field}: {n}`)", if n == 1 { "" } else { "s" }),
+            &format!("the create-sequence page ({CREATE_PAGE}) names `engagementTriggers.{field}` without saying what reaching it does: check that the contact is unenrolled{counted}"),
+        );
+    }
+    (t.number_of_opens.is_some() || t.number_of_clicks.is_some()).then_some(t)
 }
 
 #[derive(Serialize)]
@@ -426,8 +493,26 @@ fn pipeline(model: &Model, pi: usize, sink: &mut Sink) -> Option<Body> {
             &format!("turn on {} in the pipeline's rules (HubSpot: Settings → Objects → Deals → Pipelines)", rules.join(" and ")),
         );
     }
+    let label = p.title.clone().unwrap_or_else(|| p.name.clone());
+    if !sink.opts.pipelines {
+        // no body asked for: the pipeline itself is configured by hand
+        let words: Vec<String> = stages
+            .iter()
+            .map(|s| format!("\"{}\" (probability {})", s.label, s.metadata.probability))
+            .collect();
+        sink.setup(
+            p.span,
+            Scope::pipeline(&p.name),
+            "the deal pipeline",
+            &format!(
+                "a deal pipeline \"{label}\" with the stages {}, in this order (or build with `--pipelines` for the body of POST /crm/v3/pipelines/deals)",
+                words.join(", ")
+            ),
+        );
+        return None;
+    }
     let body = Pipeline {
-        label: p.title.clone().unwrap_or_else(|| p.name.clone()),
+        label,
         display_order: pi as u32,
         stages,
     };

@@ -111,7 +111,7 @@ struct Template {
 fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
     let c = model.cadences.get(ci)?;
     let p = c.pipeline.and_then(|p| model.pipelines.get(p));
-    let plan = linear::plan(model, ci, sink, &NATIVE);
+    let plan = linear::plan(model, ci, sink, &NATIVE, false);
     let cal = c
         .calendar
         .or_else(|| p.and_then(|p| p.calendar))
@@ -119,20 +119,6 @@ fn cadence(model: &Model, ci: usize, sink: &mut Sink) -> Option<Body> {
     let weekends = cal
         .map(|c| c.engine.workdays[5] || c.engine.workdays[6])
         .unwrap_or(true);
-    if let Some(cal) = cal {
-        let e = &cal.engine;
-        if !(e.holidays.is_empty() && e.makeup_workdays.is_empty()) {
-            sink.setup(
-                cal.span,
-                Scope::cadence(&c.name),
-                format!(
-                    "calendar `{}` has holidays or make-up workdays that the days of the cadence count",
-                    cal.name
-                ),
-                "holidays are a team setting in Salesloft, not part of a cadence: enter the calendar's holidays in the team's holiday settings",
-            );
-        }
-    }
     let mut groups: Vec<Group> = Vec::new();
     let (mut day, mut offset) = (1u64, 0u64);
     for &si in &plan.steps {
@@ -404,6 +390,59 @@ fn integration(sink: &Sink, ch: Channel) -> Option<(u64, String)> {
     Some((id.parse().ok().filter(|n| *n > 0)?, guid.to_string()))
 }
 
+/// Holidays are a team setting in Salesloft, not part of a cadence: one setup item per calendar
+/// that a cadence counts its days on, with its dates.
+fn holiday_calendars(model: &Model, sink: &mut Sink) {
+    let used: std::collections::BTreeSet<usize> = model
+        .cadences
+        .iter()
+        .filter_map(|c| {
+            c.calendar.or_else(|| {
+                c.pipeline
+                    .and_then(|p| model.pipelines.get(p))
+                    .and_then(|p| p.calendar)
+            })
+        })
+        .collect();
+    for k in used {
+        let Some(cal) = model.calendars.get(k) else {
+            continue;
+        };
+        let e = &cal.engine;
+        if e.holidays.is_empty() && e.makeup_workdays.is_empty() {
+            continue;
+        }
+        let days = |set: &std::collections::BTreeSet<chrono::NaiveDate>| {
+            set.iter()
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut how = format!(
+            "configure the team holiday calendar \"{}\" (Salesloft team settings; cadences have no holiday field) with the holidays {}",
+            cal.name,
+            days(&e.holidays)
+        );
+        if !e.makeup_workdays.is_empty() {
+            how.push_str(&format!(
+                "; Salesloft has no make-up working days: on {} the cadences' days do not advance as the calendar says",
+                days(&e.makeup_workdays)
+            ));
+        }
+        sink.setup(
+            cal.span,
+            Scope::team_calendar(&cal.name),
+            format!(
+                "calendar `{}` has {} holidays and {} make-up workdays that the cadences' days count",
+                cal.name,
+                e.holidays.len(),
+                e.makeup_workdays.len()
+            ),
+            &how,
+        );
+    }
+}
+
 /// The Salesloft emitter.
 pub(crate) struct Salesloft;
 
@@ -414,6 +453,10 @@ impl Emitter for Salesloft {
 
     fn pipeline(&self, _model: &Model, _pi: usize, _sink: &mut Sink) -> Option<Body> {
         None
+    }
+
+    fn team(&self, model: &Model, sink: &mut Sink) {
+        holiday_calendars(model, sink);
     }
 
     fn rules(&self, _kind: OutputKind, body: &serde_json::Value, v: &mut V) {

@@ -1,5 +1,5 @@
 //! Zoho CRM v8: the body of `POST /crm/v8/settings/automation/cadences` per cadence (a tree of
-//! follow-ups), and the body of `POST /crm/v8/settings/blueprints/transitions` per pipeline.
+//! follow-ups), and with `--pipelines` the `zoho-blueprint` plan per pipeline (`blueprint.rs`).
 //!
 //! The step graph is unfolded into Zoho's follow-up tree from the entry step: a step's children
 //! are the step after it (on the action's completion trigger), the targets of its outcome rules
@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-mod blueprint;
+pub mod blueprint;
+pub mod plan_rules;
 pub mod rules;
 mod tree;
 
@@ -331,9 +332,13 @@ impl Emitter for Zoho {
         blueprint::pipeline(model, pi, sink)
     }
 
+    fn pipeline_prefix(&self) -> &'static str {
+        "blueprint"
+    }
+
     fn rules(&self, kind: OutputKind, body: &serde_json::Value, v: &mut V) {
         match kind {
-            OutputKind::Pipeline => rules::transitions(v, body),
+            OutputKind::Pipeline => plan_rules::blueprint_plan(v, body),
             _ => rules::cadence(v, body),
         }
     }
