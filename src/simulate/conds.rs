@@ -263,3 +263,113 @@ pub fn conjuncts(c: &Cond) -> Vec<&Cond> {
         other => vec![other],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The engine's reading of a condition (timers by instant: `idle > X` holds from the
+    /// instant `last activity + X`), over one event, `dwell`, `idle` and `touches`.
+    fn holds(c: &CCond, ev: bool, dwell: f64, idle: f64, touches: f64) -> bool {
+        let value = |o: &COperand| match o {
+            COperand::Builtin(Builtin::Dwell) => dwell,
+            COperand::Builtin(Builtin::Idle) => idle,
+            COperand::Builtin(Builtin::Touches) => touches,
+            COperand::Num(x) => *x,
+            _ => f64::NAN,
+        };
+        match c {
+            CCond::True => true,
+            CCond::And(v) => v.iter().all(|x| holds(x, ev, dwell, idle, touches)),
+            CCond::Or(v) => v.iter().any(|x| holds(x, ev, dwell, idle, touches)),
+            CCond::Not(x) => !holds(x, ev, dwell, idle, touches),
+            CCond::Event(_) => ev,
+            CCond::Fact(_) => false,
+            CCond::Cmp { lhs, op, rhs } => {
+                let timer = matches!(lhs, COperand::Builtin(Builtin::Dwell | Builtin::Idle));
+                let (a, b) = (value(lhs), value(rhs));
+                match op {
+                    Cmp::Gt | Cmp::Ge if timer => a >= b,
+                    Cmp::Lt | Cmp::Le if timer => a < b,
+                    Cmp::Eq => a == b,
+                    Cmp::Ne => a != b,
+                    Cmp::Lt => a < b,
+                    Cmp::Le => a <= b,
+                    Cmp::Gt => a > b,
+                    Cmp::Ge => a >= b,
+                }
+            }
+        }
+    }
+
+    fn cond() -> impl Strategy<Value = CCond> {
+        let op = prop_oneof![
+            Just(Cmp::Eq),
+            Just(Cmp::Ne),
+            Just(Cmp::Lt),
+            Just(Cmp::Le),
+            Just(Cmp::Gt),
+            Just(Cmp::Ge)
+        ];
+        let operand = prop_oneof![
+            Just(COperand::Builtin(Builtin::Idle)),
+            Just(COperand::Builtin(Builtin::Dwell)),
+            Just(COperand::Builtin(Builtin::Touches)),
+        ];
+        let leaf = prop_oneof![
+            Just(CCond::Event(0)),
+            (operand.clone(), op.clone(), 0u8..4).prop_map(|(lhs, op, x)| CCond::Cmp {
+                lhs,
+                op,
+                rhs: COperand::Num(f64::from(x)),
+            }),
+            (operand.clone(), op, operand).prop_map(|(lhs, op, rhs)| CCond::Cmp { lhs, op, rhs }),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..3).prop_map(CCond::And),
+                prop::collection::vec(inner.clone(), 1..3).prop_map(CCond::Or),
+                inner.prop_map(|x| CCond::Not(Box::new(x))),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Where `activity_can_open` says no, no touch (one more touch, a smaller idle) turns
+        /// the condition from false to true: so the engine may skip the gates after a touch.
+        #[test]
+        fn a_touch_opens_no_condition_activity_can_open_rules_out(
+            c in cond(),
+            ev in any::<bool>(),
+            dwell in 0u8..5,
+            idle in 0u8..5,
+            drop in 0u8..5,
+            touches in 0u8..5,
+        ) {
+            let (d, i, t) = (f64::from(dwell), f64::from(idle), f64::from(touches));
+            let after = f64::from(idle.saturating_sub(drop));
+            let opened = !holds(&c, ev, d, i, t) && holds(&c, ev, d, after, t + 1.0);
+            prop_assert!(!opened || activity_can_open(&c, true), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn idle_limits_are_not_opened_by_a_touch_and_their_negations_are() {
+        let idle = |op| CCond::Cmp {
+            lhs: COperand::Builtin(Builtin::Idle),
+            op,
+            rhs: COperand::Num(90.0),
+        };
+        assert!(!activity_can_open(&idle(Cmp::Gt), true));
+        assert!(activity_can_open(
+            &CCond::Not(Box::new(idle(Cmp::Gt))),
+            true
+        ));
+        assert!(activity_can_open(&idle(Cmp::Lt), true));
+        assert!(!activity_can_open(
+            &CCond::Not(Box::new(idle(Cmp::Lt))),
+            true
+        ));
+    }
+}
