@@ -161,16 +161,22 @@ impl<D: Draws> Lead<'_, D> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn schedule_step(&mut self, step: usize, from: Time, s: &mut Scratch) {
         let sp = &self.p.steps[step];
         let at = match sp.plain_after {
             Some(d) => from + d,
-            None => self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing),
+            None => self.schedule_on_calendar(step, from),
         };
         if let Some(r) = s.runs.get_mut(sp.cadence) {
             r.next_touch = Some((at, step));
         }
+    }
+
+    #[inline(never)]
+    fn schedule_on_calendar(&self, step: usize, from: Time) -> Time {
+        let sp = &self.p.steps[step];
+        self.schedule(self.p.cadences[sp.cadence].calendar, from, sp.timing)
     }
 
     pub(super) fn enter_stage(
