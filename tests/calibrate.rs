@@ -352,7 +352,10 @@ fn deal_snapshots_fit_the_time_to_win() {
 fn usage_errors_say_what_to_do() {
     let (code, _, err) = cadence(&["calibrate", "tests/data/bank-additional.csv"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--kind contacts|stages|deals"), "{err}");
+    assert!(
+        err.contains("--kind contacts|stages|deals|activity"),
+        "{err}"
+    );
     let (code, _, err) = cadence(&[
         "calibrate",
         "tests/data/bank-additional.csv",

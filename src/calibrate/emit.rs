@@ -16,7 +16,7 @@ pub fn percent(x: f64) -> String {
     format!("{}%", trim(&format!("{p:.2}")))
 }
 
-fn trim(s: &str) -> String {
+pub fn trim(s: &str) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -35,7 +35,7 @@ pub fn days(d: f64) -> String {
     }
 }
 
-fn interval(e: &Estimate, show: &dyn Fn(f64) -> String) -> String {
+pub fn interval(e: &Estimate, show: &dyn Fn(f64) -> String) -> String {
     match (e.low, e.high) {
         (Some(l), Some(h)) => format!("{}–{}", show(l), show(h)),
         _ => "not determined (flat likelihood)".into(),
@@ -66,7 +66,7 @@ pub fn distribution(f: &Fit) -> String {
     }
 }
 
-fn fit_comment(f: &Fit, others: &[Fit]) -> String {
+pub fn fit_comment(f: &Fit, others: &[Fit]) -> String {
     let params: Vec<String> = f
         .params
         .iter()
@@ -261,6 +261,9 @@ pub fn leads_block(c: &Calibration, pipeline: Option<&Pipeline>, opts: &Options)
             trim(&format!("{:.3}", h.fatigue.value)),
             interval(&h.fatigue, &|x| trim(&format!("{x:.3}")))
         );
+    }
+    if let Some(a) = &c.activity {
+        super::emit_activity::lines(&mut out, a);
     }
     if !c.stages.is_empty() {
         let _ = writeln!(

@@ -6,8 +6,10 @@
 //! censoring), then write the block (`emit`), which is checked with the project before it is
 //! printed. docs/calibrate.md says what each figure is a share of and what is assumed.
 
+pub mod activity;
 pub mod backtest;
 pub mod emit;
+mod emit_activity;
 pub mod hazard;
 pub mod input;
 pub mod optimize;
@@ -34,6 +36,8 @@ pub enum Kind {
     Stages,
     /// one row per deal: created, closed (or empty while open), won/lost
     Deals,
+    /// one row per touch: lead, time, channel, outcome (optional reply time, step, template)
+    Activity,
 }
 
 impl Kind {
@@ -42,6 +46,7 @@ impl Kind {
             Kind::Contacts => "contacts",
             Kind::Stages => "stages",
             Kind::Deals => "deals",
+            Kind::Activity => "activity",
         }
     }
 }
@@ -102,10 +107,12 @@ pub struct Calibration {
     pub bad: Vec<BadRow>,
     pub as_of: Option<NaiveDateTime>,
     pub contacts: Option<hazard::Hazard>,
+    pub activity: Option<activity::Activity>,
     pub stages: Vec<stages::StageFit>,
     pub arrivals: Option<stages::Arrivals>,
     pub deals: u64,
-    /// the deals still open when the export was taken (their times are censored)
+    /// the deals still open when the export was taken (their times are censored); for an
+    /// activity log, the touches with no reply seen in their window
     pub censored: u64,
     pub pipeline: Option<String>,
     /// with `--holdout-after`: the later cohort, left out of the fit
@@ -117,7 +124,11 @@ pub struct Calibration {
 
 const BAD_SHOWN: usize = 50;
 
-fn field<'a>(row: &'a [String], cols: &BTreeMap<&str, usize>, role: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(
+    row: &'a [String],
+    cols: &BTreeMap<&str, usize>,
+    role: &str,
+) -> Option<&'a str> {
     cols.get(role)
         .and_then(|&i| row.get(i))
         .map(String::as_str)
@@ -136,13 +147,13 @@ pub fn calibrate(
         None => (None, &[][..]),
     };
     let kind = opts.kind.or(kind).ok_or(
-        "say which kind of export this is: `--kind contacts|stages|deals` or a `--preset`",
+        "say which kind of export this is: `--kind contacts|stages|deals|activity` or a `--preset`",
     )?;
-    if kind == Kind::Contacts && opts.holdout_after.is_some() {
-        return Err(
-            "--holdout-after back-tests stage histories and deal snapshots, not contact summaries"
-                .into(),
-        );
+    if matches!(kind, Kind::Contacts | Kind::Activity) && opts.holdout_after.is_some() {
+        return Err(format!(
+            "--holdout-after back-tests stage histories and deal snapshots, not {} exports",
+            kind.name()
+        ));
     }
     let mut map: BTreeMap<String, String> = preset_map
         .iter()
@@ -159,6 +170,7 @@ pub fn calibrate(
         bad: Vec::new(),
         as_of: None,
         contacts: None,
+        activity: None,
         stages: Vec::new(),
         arrivals: None,
         deals: 0,
@@ -198,6 +210,25 @@ pub fn calibrate(
             }
             out.deals = leads.len() as u64;
             out.contacts = hazard::fit(&leads);
+        }
+        Kind::Activity => {
+            let (touches, has_reply_time) = activity::touches(table, &map, opts, &mut bad)?;
+            let latest = touches
+                .iter()
+                .flat_map(|t| std::iter::once(t.at).chain(t.replied_at))
+                .max();
+            let as_of = opts.as_of.or(latest).ok_or("no usable row in the export")?;
+            let a = activity::fit(&touches, has_reply_time, as_of);
+            let mut firsts: BTreeMap<&str, NaiveDateTime> = BTreeMap::new();
+            for t in &touches {
+                let f = firsts.entry(&t.lead).or_insert(t.at);
+                *f = (*f).min(t.at);
+            }
+            out.arrivals = stages::arrivals_from(&firsts.into_values().collect::<Vec<_>>());
+            out.deals = a.leads;
+            out.censored = a.reply.as_ref().map_or(0, |r| r.censored);
+            out.activity = Some(a);
+            out.as_of = Some(as_of);
         }
         Kind::Stages | Kind::Deals => {
             let entries = if kind == Kind::Stages {
