@@ -142,6 +142,7 @@ fn options() -> Options {
         won_stage: None,
         lost_stage: None,
         holdout_after: None,
+        currency: None,
     }
 }
 
@@ -209,7 +210,7 @@ fn naive(csv: &str) -> (bool, bool) {
 #[test]
 fn activity_logs_recover_rates_and_the_reply_delay_where_ignoring_censoring_does_not() {
     let seeds = 40;
-    let mut hits = [0usize; 6];
+    let mut hits = [0usize; 7];
     let mut naive_hits = [0usize; 2];
     for seed in 0..seeds {
         let csv = activity_log(seed, 1500);
@@ -243,6 +244,8 @@ fn activity_logs_recover_rates_and_the_reply_delay_where_ignoring_censoring_does
             inside(&rate("call", "connected"), CONNECTED),
             inside(&rate("call", "voicemail"), VOICEMAIL),
             inside(&rate("email", "bounced"), BOUNCED),
+            // leads arrive evenly over the 90 days: 1500 / 90 × 7 a week
+            inside(&c.arrivals.as_ref().unwrap().per_week, 1500.0 / END * 7.0),
         ];
         for (h, ok) in hits.iter_mut().zip(checks) {
             *h += usize::from(ok);

@@ -7,6 +7,7 @@
 //! printed. docs/calibrate.md says what each figure is a share of and what is assumed.
 
 pub mod activity;
+pub mod amounts;
 pub mod backtest;
 pub mod emit;
 mod emit_activity;
@@ -93,6 +94,8 @@ pub struct Options {
     pub lost_stage: Option<String>,
     /// fit on the deals that started before this, back-test on the rest
     pub holdout_after: Option<NaiveDateTime>,
+    /// the currency of the amount column, for the `fact amount = …` line
+    pub currency: Option<String>,
 }
 
 /// Everything calibration found, for `--format json` (and the block's comments).
@@ -110,6 +113,8 @@ pub struct Calibration {
     pub activity: Option<activity::Activity>,
     pub stages: Vec<stages::StageFit>,
     pub arrivals: Option<stages::Arrivals>,
+    /// the amount per deal (stage histories: its latest), when the export has amounts
+    pub amounts: Option<amounts::Amounts>,
     pub deals: u64,
     /// the deals still open when the export was taken (their times are censored); for an
     /// activity log, the touches with no reply seen in their window
@@ -133,6 +138,30 @@ pub(crate) fn field<'a>(
         .and_then(|&i| row.get(i))
         .map(String::as_str)
         .filter(|s| !s.is_empty())
+}
+
+/// An amount as exports write it: `80000`, `80,000.50`, `80 000`; `Err` says why not.
+fn parse_amount(text: &str) -> Result<f64, String> {
+    let t: String = text
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
+    match t.parse::<f64>() {
+        Ok(a) if a >= 0.0 && a.is_finite() => Ok(a),
+        _ => Err(format!(
+            "the amount `{text}` is not a number at or above zero"
+        )),
+    }
+}
+
+/// Each deal's amount with the time it was recorded: the latest wins.
+type AmountOf = BTreeMap<String, (NaiveDateTime, f64)>;
+
+fn record_amount(amounts: &mut AmountOf, deal: &str, at: NaiveDateTime, amount: f64) {
+    let e = amounts.entry(deal.to_string()).or_insert((at, amount));
+    if at >= e.0 {
+        *e = (at, amount);
+    }
 }
 
 /// Runs calibration on a read table. `Err` for what makes the whole export unusable.
@@ -173,6 +202,7 @@ pub fn calibrate(
         activity: None,
         stages: Vec::new(),
         arrivals: None,
+        amounts: None,
         deals: 0,
         censored: 0,
         pipeline: pipeline.map(|p| p.name.clone()),
@@ -231,10 +261,11 @@ pub fn calibrate(
             out.as_of = Some(as_of);
         }
         Kind::Stages | Kind::Deals => {
+            let mut amount_of = BTreeMap::new();
             let entries = if kind == Kind::Stages {
-                stage_entries(table, &map, pipeline, opts, &mut bad)?
+                stage_entries(table, &map, pipeline, opts, &mut bad, &mut amount_of)?
             } else {
-                snapshot_entries(table, &map, pipeline, opts, &mut bad)?
+                snapshot_entries(table, &map, pipeline, opts, &mut bad, &mut amount_of)?
             };
             let latest = entries.iter().map(|e| e.at).max();
             let as_of = opts.as_of.or(latest).ok_or("no usable row in the export")?;
@@ -256,6 +287,13 @@ pub fn calibrate(
                 .count() as u64;
             out.stages = stages::fit_stages(&deals, &terminal, as_of);
             out.arrivals = stages::arrivals(&deals);
+            // the deals fitted (a holdout's cohort is left out of the amounts too)
+            let fitted: Vec<f64> = amount_of
+                .iter()
+                .filter(|(d, _)| deals.contains_key(*d))
+                .map(|(_, a)| a.1)
+                .collect();
+            out.amounts = amounts::fit(&fitted);
             out.as_of = Some(as_of);
         }
     }
@@ -310,6 +348,7 @@ fn stage_entries(
     pipeline: Option<&Pipeline>,
     opts: &Options,
     bad: &mut Vec<BadRow>,
+    amounts: &mut AmountOf,
 ) -> Result<Vec<stages::Entry>, String> {
     let roles = [
         ("deal", true),
@@ -328,6 +367,9 @@ fn stage_entries(
                 field(row, &cols, "entered").ok_or("no entry date")?,
                 opts.dates,
             )?;
+            if let Some(a) = field(row, &cols, "amount") {
+                record_amount(amounts, deal, at, parse_amount(a)?);
+            }
             Ok::<_, String>(stages::Entry {
                 deal: deal.to_string(),
                 stage,
@@ -354,6 +396,7 @@ fn snapshot_entries(
     pipeline: Option<&Pipeline>,
     opts: &Options,
     bad: &mut Vec<BadRow>,
+    amounts: &mut AmountOf,
 ) -> Result<Vec<stages::Entry>, String> {
     let roles = [
         ("deal", false),
@@ -399,6 +442,9 @@ fn snapshot_entries(
             let closed = field(row, &cols, "closed")
                 .map(|c| input::parse_time(c, opts.dates))
                 .transpose()?;
+            if let Some(a) = field(row, &cols, "amount") {
+                record_amount(amounts, &deal, created, parse_amount(a)?);
+            }
             let to = match result.to_ascii_lowercase().as_str() {
                 "open" | "" => None,
                 r => match input::parse_flag(r) {
