@@ -531,3 +531,53 @@ fn deal_amounts_become_the_money_fact_of_the_project() {
         "{block}"
     );
 }
+
+/// HubSpot's wide deal export (one `Date entered` column per stage; the field names from
+/// knowledge.hubspot.com/properties/stage-calculated-properties) and Zoho's stage history
+/// (Stage, Modified Time, Amount) read as the same history: the same entries, so the same fit.
+#[test]
+fn hubspot_and_zoho_presets_read_their_documented_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = stage_history(3, 400);
+    let mut zoho = String::from("Deal Name,Stage,Modified Time,Amount\n");
+    let mut wide: std::collections::BTreeMap<String, [String; 4]> = Default::default();
+    let stages = ["lead", "needs", "won", "lost"];
+    for l in long.lines().skip(1) {
+        let f: Vec<&str> = l.split(';').collect();
+        let _ = writeln!(zoho, "{},{},{},1000", f[0], f[1], f[2]);
+        let i = stages.iter().position(|s| *s == f[1]).unwrap();
+        wide.entry(f[0].to_string()).or_default()[i] = f[2].to_string();
+    }
+    let mut hubspot = String::from(
+        "Record ID,Amount,hs_v2_date_entered_lead,hs_v2_date_entered_needs,\
+         hs_v2_date_entered_won,hs_v2_date_entered_lost,hs_v2_date_entered_current_stage\n",
+    );
+    for (deal, at) in &wide {
+        let _ = writeln!(hubspot, "{deal},1000,{},{}", at.join(","), at[0]);
+    }
+    std::fs::write(dir.path().join("sales.cadence"), PIPELINE).unwrap();
+    let project = dir.path().join("sales.cadence");
+    let mut fits = Vec::new();
+    for (name, csv, preset) in [
+        ("zoho.csv", &zoho, "zoho-stage-history"),
+        ("hubspot.csv", &hubspot, "hubspot-deal-stages"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, csv).unwrap();
+        let (code, json, err) = cadence(&[
+            "calibrate",
+            file.to_str().unwrap(),
+            "--preset",
+            preset,
+            "--project",
+            project.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{preset}: {err}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["deals"], 400, "{preset}");
+        fits.push(transition(&v, "lead", "needs")["fits"][0]["share"].clone());
+    }
+    assert_eq!(fits[0], fits[1]);
+}

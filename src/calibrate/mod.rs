@@ -14,6 +14,7 @@ mod emit_activity;
 pub mod hazard;
 pub mod input;
 pub mod optimize;
+pub mod presets;
 pub mod stages;
 pub mod survival;
 
@@ -57,6 +58,11 @@ impl Kind {
 pub enum Preset {
     /// Salesforce `OpportunityHistory` (OpportunityId, StageName, CreatedDate, Amount)
     SalesforceOpportunityHistory,
+    /// HubSpot deals with their stage properties (Record ID, Amount, one `Date entered`
+    /// column per stage: `hs_v2_date_entered_STAGE`, `hs_date_entered_STAGE`)
+    HubspotDealStages,
+    /// Zoho CRM stage history (Deal_Name, Stage, Modified_Time, Amount)
+    ZohoStageHistory,
 }
 
 impl Preset {
@@ -69,6 +75,35 @@ impl Preset {
                     ("deal", "OpportunityId"),
                     ("stage", "StageName"),
                     ("entered", "CreatedDate"),
+                    ("amount", "Amount"),
+                ],
+            ),
+            // knowledge.hubspot.com/properties/stage-calculated-properties: "Date entered
+            // [stage ID]" per stage; wide, so `presets::widen` turns it into entries first
+            Preset::HubspotDealStages => (
+                Kind::Stages,
+                &[
+                    ("deal", "deal"),
+                    ("stage", "stage"),
+                    ("entered", "entered"),
+                    ("amount", "amount"),
+                ],
+            ),
+            // Zoho CRM's stage history (the Deals module's Stage tracker): Stage, Amount,
+            // Probability, Expected Revenue, Closing Date, Modified Time, Duration, Moved To;
+            // API names first, then the export's labels and the older `Potential` names
+            Preset::ZohoStageHistory => (
+                Kind::Stages,
+                &[
+                    (
+                        "deal",
+                        "Deal_Name|Deal Name|Potential_Name|Potential Name|Deal_Id",
+                    ),
+                    ("stage", "Stage"),
+                    (
+                        "entered",
+                        "Modified_Time|Modified Time|Last_Modified_Time|Last Modified Time",
+                    ),
                     ("amount", "Amount"),
                 ],
             ),
@@ -184,9 +219,17 @@ pub fn calibrate(
             kind.name()
         ));
     }
+    let widened;
+    let table = if opts.preset == Some(Preset::HubspotDealStages) {
+        widened = presets::widen(table)?;
+        &widened
+    } else {
+        table
+    };
+    // a preset column may have several spellings (`A|B`): the first the header has
     let mut map: BTreeMap<String, String> = preset_map
         .iter()
-        .map(|(r, c)| (r.to_string(), c.to_string()))
+        .map(|(r, c)| (r.to_string(), presets::spelling(table, c)))
         .collect();
     map.extend(opts.map.clone());
     let mut bad: Vec<BadRow> = table.ragged.clone();
