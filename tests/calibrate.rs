@@ -352,7 +352,10 @@ fn deal_snapshots_fit_the_time_to_win() {
 fn usage_errors_say_what_to_do() {
     let (code, _, err) = cadence(&["calibrate", "tests/data/bank-additional.csv"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--kind contacts|stages|deals"), "{err}");
+    assert!(
+        err.contains("--kind contacts|stages|deals|activity"),
+        "{err}"
+    );
     let (code, _, err) = cadence(&[
         "calibrate",
         "tests/data/bank-additional.csv",
@@ -455,4 +458,126 @@ fn the_backtest_reads_as_comments_after_a_block_that_checks() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("give `--project PATH`"), "{err}");
+}
+
+/// Amounts drawn from lognormal(median 50k, p90 200k) by the inverse CDF: the amount line is
+/// the project's money fact in the given currency, the truth inside the intervals, and the
+/// block checks with the project.
+#[test]
+fn deal_amounts_become_the_money_fact_of_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = PIPELINE.replace(
+        "events demo_held, contract_signed",
+        "facts { amount: money }\n  events demo_held, contract_signed",
+    );
+    std::fs::write(dir.path().join("sales.cadence"), &project).unwrap();
+    let truth = Dist::LogNormal {
+        mu: 50_000f64.ln(),
+        sigma: 4f64.ln() / 1.281_551_565_544_600_4,
+    };
+    let mut rng = Rng(20);
+    let mut csv = String::from("deal,created,closed,result,amount\n");
+    let mut log_sum = 0.0;
+    for d in 0..1500 {
+        let amount = quantile(&truth, rng.uniform());
+        log_sum += amount.ln();
+        let _ = writeln!(csv, "D{d},2026-01-{:02},,open,\"{amount:.2}\"", 1 + d % 28);
+    }
+    csv.push_str("X,2026-01-02,,open,lots\n");
+    let file = dir.path().join("deals.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let project = dir.path().join("sales.cadence");
+    let args = [
+        "calibrate",
+        file.to_str().unwrap(),
+        "--kind",
+        "deals",
+        "--project",
+        project.to_str().unwrap(),
+        "--currency",
+        "CNY",
+    ];
+    let (code, json, err) = cadence(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(":1502: the amount `lots` is not a number"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let best = &v["amounts"]["fits"][0];
+    assert_eq!(best["family"], "lognormal", "{best}");
+    assert!(inside(&best["params"][0], 50_000.0), "{best}");
+    // the lognormal's maximum-likelihood median is the sample's geometric mean
+    let geometric = (log_sum / 1500.0).exp();
+    let median = best["params"][0]["value"].as_f64().unwrap();
+    assert!(
+        (median / geometric - 1.0).abs() < 0.005,
+        "{median} vs {geometric}"
+    );
+    assert!(inside(&best["params"][1], 200_000.0), "{best}");
+    assert_eq!(v["amounts"]["deals"], 1500);
+    let (code, block, err) = cadence(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        block.contains("  fact amount = lognormal(median "),
+        "{block}"
+    );
+    assert!(block.contains(" CNY, p90 "), "{block}");
+    // without the currency the figure stays a comment, and says what it needs
+    let (code, block, _) = cadence(&args[..6]);
+    assert_eq!(code, 0);
+    assert!(
+        block.contains("no `fact` line") && !block.contains("fact amount"),
+        "{block}"
+    );
+}
+
+/// HubSpot's wide deal export (one `Date entered` column per stage; the field names from
+/// knowledge.hubspot.com/properties/stage-calculated-properties) and Zoho's stage history
+/// (Stage, Modified Time, Amount) read as the same history: the same entries, so the same fit.
+#[test]
+fn hubspot_and_zoho_presets_read_their_documented_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = stage_history(3, 400);
+    let mut zoho = String::from("Deal Name,Stage,Modified Time,Amount\n");
+    let mut wide: std::collections::BTreeMap<String, [String; 4]> = Default::default();
+    let stages = ["lead", "needs", "won", "lost"];
+    for l in long.lines().skip(1) {
+        let f: Vec<&str> = l.split(';').collect();
+        let _ = writeln!(zoho, "{},{},{},1000", f[0], f[1], f[2]);
+        let i = stages.iter().position(|s| *s == f[1]).unwrap();
+        wide.entry(f[0].to_string()).or_default()[i] = f[2].to_string();
+    }
+    let mut hubspot = String::from(
+        "Record ID,Amount,hs_v2_date_entered_lead,hs_v2_date_entered_needs,\
+         hs_v2_date_entered_won,hs_v2_date_entered_lost,hs_v2_date_entered_current_stage\n",
+    );
+    for (deal, at) in &wide {
+        let _ = writeln!(hubspot, "{deal},1000,{},{}", at.join(","), at[0]);
+    }
+    std::fs::write(dir.path().join("sales.cadence"), PIPELINE).unwrap();
+    let project = dir.path().join("sales.cadence");
+    let mut fits = Vec::new();
+    for (name, csv, preset) in [
+        ("zoho.csv", &zoho, "zoho-stage-history"),
+        ("hubspot.csv", &hubspot, "hubspot-deal-stages"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, csv).unwrap();
+        let (code, json, err) = cadence(&[
+            "calibrate",
+            file.to_str().unwrap(),
+            "--preset",
+            preset,
+            "--project",
+            project.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{preset}: {err}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["deals"], 400, "{preset}");
+        fits.push(transition(&v, "lead", "needs")["fits"][0]["share"].clone());
+    }
+    assert_eq!(fits[0], fits[1]);
 }

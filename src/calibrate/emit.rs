@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::amounts::{money, Amounts};
 use super::stages::{StageFit, Transition};
 use super::survival::{Estimate, Family, Fit};
 use super::{Calibration, Options};
@@ -16,7 +17,7 @@ pub fn percent(x: f64) -> String {
     format!("{}%", trim(&format!("{p:.2}")))
 }
 
-fn trim(s: &str) -> String {
+pub fn trim(s: &str) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -35,7 +36,7 @@ pub fn days(d: f64) -> String {
     }
 }
 
-fn interval(e: &Estimate, show: &dyn Fn(f64) -> String) -> String {
+pub fn interval(e: &Estimate, show: &dyn Fn(f64) -> String) -> String {
     match (e.low, e.high) {
         (Some(l), Some(h)) => format!("{}–{}", show(l), show(h)),
         _ => "not determined (flat likelihood)".into(),
@@ -66,7 +67,7 @@ pub fn distribution(f: &Fit) -> String {
     }
 }
 
-fn fit_comment(f: &Fit, others: &[Fit]) -> String {
+pub fn fit_comment(f: &Fit, others: &[Fit]) -> String {
     let params: Vec<String> = f
         .params
         .iter()
@@ -192,6 +193,88 @@ fn transition_lines(
     }
 }
 
+/// The money fact an amount is: `amount`, else the pipeline's only money fact.
+fn amount_fact(pipeline: &Pipeline) -> Option<&str> {
+    let money: Vec<&str> = pipeline
+        .facts
+        .iter()
+        .filter(|f| f.ty == crate::model::FactType::Money)
+        .map(|f| f.path.as_str())
+        .collect();
+    money
+        .iter()
+        .find(|p| **p == "amount")
+        .or(match money.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        })
+        .copied()
+}
+
+fn amount_lines(out: &mut String, a: &Amounts, pipeline: Option<&Pipeline>, opts: &Options) {
+    let Some((best, rest)) = a.fits.split_first() else {
+        return;
+    };
+    let unit = opts.currency.as_deref().unwrap_or("");
+    let show = |x: f64| money(x, unit).trim().to_string();
+    let number = |x: f64| trim(&format!("{x:.2}"));
+    let params: Vec<String> = best
+        .params
+        .iter()
+        .map(|e| {
+            let f: &dyn Fn(f64) -> String = if e.name == "shape" { &number } else { &show };
+            format!("{} {} ({})", e.name, f(e.value), interval(e, f))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  # amount per deal: {:?} with {} (95% in brackets); {} deals{}; distance to the data {:.3}{}",
+        best.family,
+        params.join(", "),
+        a.deals,
+        if a.zero > 0 {
+            format!(" ({} more at zero, not fitted)", a.zero)
+        } else {
+            String::new()
+        },
+        best.distance,
+        rest.first()
+            .map(|n| format!("; next best {:?} (AIC +{:.1})", n.family, n.aic - best.aic))
+            .unwrap_or_default()
+    );
+    let fact = pipeline.and_then(amount_fact);
+    match (fact, opts.currency.as_deref()) {
+        (Some(path), Some(cur)) => {
+            let p = |n: &str| best.param(n).map_or(0.0, |e| e.value);
+            let m = |x: f64| money(x, cur);
+            let dist = match best.family {
+                Family::Lognormal => {
+                    format!("lognormal(median {}, p90 {})", m(p("median")), m(p("p90")))
+                }
+                Family::Gamma => {
+                    format!("gamma(mean {}, shape {})", m(p("mean")), number(p("shape")))
+                }
+                Family::Weibull => {
+                    format!(
+                        "weibull(scale {}, shape {})",
+                        m(p("scale")),
+                        number(p("shape"))
+                    )
+                }
+                Family::Exponential => format!("exponential(mean {})", m(p("mean"))),
+            };
+            let _ = writeln!(out, "  fact {path} = {dist}");
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "  #   no `fact` line: it needs the project's money fact (`amount`, or its only \
+                 one) and `--currency CODE`"
+            );
+        }
+    }
+}
+
 pub fn leads_block(c: &Calibration, pipeline: Option<&Pipeline>, opts: &Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -261,6 +344,12 @@ pub fn leads_block(c: &Calibration, pipeline: Option<&Pipeline>, opts: &Options)
             trim(&format!("{:.3}", h.fatigue.value)),
             interval(&h.fatigue, &|x| trim(&format!("{x:.3}")))
         );
+    }
+    if let Some(a) = &c.amounts {
+        amount_lines(&mut out, a, pipeline, opts);
+    }
+    if let Some(a) = &c.activity {
+        super::emit_activity::lines(&mut out, a);
     }
     if !c.stages.is_empty() {
         let _ = writeln!(

@@ -6,11 +6,15 @@
 //! censoring), then write the block (`emit`), which is checked with the project before it is
 //! printed. docs/calibrate.md says what each figure is a share of and what is assumed.
 
+pub mod activity;
+pub mod amounts;
 pub mod backtest;
 pub mod emit;
+mod emit_activity;
 pub mod hazard;
 pub mod input;
 pub mod optimize;
+pub mod presets;
 pub mod stages;
 pub mod survival;
 
@@ -34,6 +38,8 @@ pub enum Kind {
     Stages,
     /// one row per deal: created, closed (or empty while open), won/lost
     Deals,
+    /// one row per touch: lead, time, channel, outcome (optional reply time, step, template)
+    Activity,
 }
 
 impl Kind {
@@ -42,6 +48,7 @@ impl Kind {
             Kind::Contacts => "contacts",
             Kind::Stages => "stages",
             Kind::Deals => "deals",
+            Kind::Activity => "activity",
         }
     }
 }
@@ -51,6 +58,11 @@ impl Kind {
 pub enum Preset {
     /// Salesforce `OpportunityHistory` (OpportunityId, StageName, CreatedDate, Amount)
     SalesforceOpportunityHistory,
+    /// HubSpot deals with their stage properties (Record ID, Amount, one `Date entered`
+    /// column per stage: `hs_v2_date_entered_STAGE`, `hs_date_entered_STAGE`)
+    HubspotDealStages,
+    /// Zoho CRM stage history (Deal_Name, Stage, Modified_Time, Amount)
+    ZohoStageHistory,
 }
 
 impl Preset {
@@ -63,6 +75,35 @@ impl Preset {
                     ("deal", "OpportunityId"),
                     ("stage", "StageName"),
                     ("entered", "CreatedDate"),
+                    ("amount", "Amount"),
+                ],
+            ),
+            // knowledge.hubspot.com/properties/stage-calculated-properties: "Date entered
+            // [stage ID]" per stage; wide, so `presets::widen` turns it into entries first
+            Preset::HubspotDealStages => (
+                Kind::Stages,
+                &[
+                    ("deal", "deal"),
+                    ("stage", "stage"),
+                    ("entered", "entered"),
+                    ("amount", "amount"),
+                ],
+            ),
+            // Zoho CRM's stage history (the Deals module's Stage tracker): Stage, Amount,
+            // Probability, Expected Revenue, Closing Date, Modified Time, Duration, Moved To;
+            // API names first, then the export's labels and the older `Potential` names
+            Preset::ZohoStageHistory => (
+                Kind::Stages,
+                &[
+                    (
+                        "deal",
+                        "Deal_Name|Deal Name|Potential_Name|Potential Name|Deal_Id",
+                    ),
+                    ("stage", "Stage"),
+                    (
+                        "entered",
+                        "Modified_Time|Modified Time|Last_Modified_Time|Last Modified Time",
+                    ),
                     ("amount", "Amount"),
                 ],
             ),
@@ -88,6 +129,8 @@ pub struct Options {
     pub lost_stage: Option<String>,
     /// fit on the deals that started before this, back-test on the rest
     pub holdout_after: Option<NaiveDateTime>,
+    /// the currency of the amount column, for the `fact amount = …` line
+    pub currency: Option<String>,
 }
 
 /// Everything calibration found, for `--format json` (and the block's comments).
@@ -102,10 +145,14 @@ pub struct Calibration {
     pub bad: Vec<BadRow>,
     pub as_of: Option<NaiveDateTime>,
     pub contacts: Option<hazard::Hazard>,
+    pub activity: Option<activity::Activity>,
     pub stages: Vec<stages::StageFit>,
     pub arrivals: Option<stages::Arrivals>,
+    /// the amount per deal (stage histories: its latest), when the export has amounts
+    pub amounts: Option<amounts::Amounts>,
     pub deals: u64,
-    /// the deals still open when the export was taken (their times are censored)
+    /// the deals still open when the export was taken (their times are censored); for an
+    /// activity log, the touches with no reply seen in their window
     pub censored: u64,
     pub pipeline: Option<String>,
     /// with `--holdout-after`: the later cohort, left out of the fit
@@ -117,11 +164,39 @@ pub struct Calibration {
 
 const BAD_SHOWN: usize = 50;
 
-fn field<'a>(row: &'a [String], cols: &BTreeMap<&str, usize>, role: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(
+    row: &'a [String],
+    cols: &BTreeMap<&str, usize>,
+    role: &str,
+) -> Option<&'a str> {
     cols.get(role)
         .and_then(|&i| row.get(i))
         .map(String::as_str)
         .filter(|s| !s.is_empty())
+}
+
+/// An amount as exports write it: `80000`, `80,000.50`, `80 000`; `Err` says why not.
+fn parse_amount(text: &str) -> Result<f64, String> {
+    let t: String = text
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
+    match t.parse::<f64>() {
+        Ok(a) if a >= 0.0 && a.is_finite() => Ok(a),
+        _ => Err(format!(
+            "the amount `{text}` is not a number at or above zero"
+        )),
+    }
+}
+
+/// Each deal's amount with the time it was recorded: the latest wins.
+type AmountOf = BTreeMap<String, (NaiveDateTime, f64)>;
+
+fn record_amount(amounts: &mut AmountOf, deal: &str, at: NaiveDateTime, amount: f64) {
+    let e = amounts.entry(deal.to_string()).or_insert((at, amount));
+    if at >= e.0 {
+        *e = (at, amount);
+    }
 }
 
 /// Runs calibration on a read table. `Err` for what makes the whole export unusable.
@@ -136,17 +211,25 @@ pub fn calibrate(
         None => (None, &[][..]),
     };
     let kind = opts.kind.or(kind).ok_or(
-        "say which kind of export this is: `--kind contacts|stages|deals` or a `--preset`",
+        "say which kind of export this is: `--kind contacts|stages|deals|activity` or a `--preset`",
     )?;
-    if kind == Kind::Contacts && opts.holdout_after.is_some() {
-        return Err(
-            "--holdout-after back-tests stage histories and deal snapshots, not contact summaries"
-                .into(),
-        );
+    if matches!(kind, Kind::Contacts | Kind::Activity) && opts.holdout_after.is_some() {
+        return Err(format!(
+            "--holdout-after back-tests stage histories and deal snapshots, not {} exports",
+            kind.name()
+        ));
     }
+    let widened;
+    let table = if opts.preset == Some(Preset::HubspotDealStages) {
+        widened = presets::widen(table)?;
+        &widened
+    } else {
+        table
+    };
+    // a preset column may have several spellings (`A|B`): the first the header has
     let mut map: BTreeMap<String, String> = preset_map
         .iter()
-        .map(|(r, c)| (r.to_string(), c.to_string()))
+        .map(|(r, c)| (r.to_string(), presets::spelling(table, c)))
         .collect();
     map.extend(opts.map.clone());
     let mut bad: Vec<BadRow> = table.ragged.clone();
@@ -159,8 +242,10 @@ pub fn calibrate(
         bad: Vec::new(),
         as_of: None,
         contacts: None,
+        activity: None,
         stages: Vec::new(),
         arrivals: None,
+        amounts: None,
         deals: 0,
         censored: 0,
         pipeline: pipeline.map(|p| p.name.clone()),
@@ -199,11 +284,31 @@ pub fn calibrate(
             out.deals = leads.len() as u64;
             out.contacts = hazard::fit(&leads);
         }
+        Kind::Activity => {
+            let (touches, has_reply_time) = activity::touches(table, &map, opts, &mut bad)?;
+            let latest = touches
+                .iter()
+                .flat_map(|t| std::iter::once(t.at).chain(t.replied_at))
+                .max();
+            let as_of = opts.as_of.or(latest).ok_or("no usable row in the export")?;
+            let a = activity::fit(&touches, has_reply_time, as_of);
+            let mut firsts: BTreeMap<&str, NaiveDateTime> = BTreeMap::new();
+            for t in &touches {
+                let f = firsts.entry(&t.lead).or_insert(t.at);
+                *f = (*f).min(t.at);
+            }
+            out.arrivals = stages::arrivals_from(&firsts.into_values().collect::<Vec<_>>());
+            out.deals = a.leads;
+            out.censored = a.reply.as_ref().map_or(0, |r| r.censored);
+            out.activity = Some(a);
+            out.as_of = Some(as_of);
+        }
         Kind::Stages | Kind::Deals => {
+            let mut amount_of = BTreeMap::new();
             let entries = if kind == Kind::Stages {
-                stage_entries(table, &map, pipeline, opts, &mut bad)?
+                stage_entries(table, &map, pipeline, opts, &mut bad, &mut amount_of)?
             } else {
-                snapshot_entries(table, &map, pipeline, opts, &mut bad)?
+                snapshot_entries(table, &map, pipeline, opts, &mut bad, &mut amount_of)?
             };
             let latest = entries.iter().map(|e| e.at).max();
             let as_of = opts.as_of.or(latest).ok_or("no usable row in the export")?;
@@ -225,6 +330,13 @@ pub fn calibrate(
                 .count() as u64;
             out.stages = stages::fit_stages(&deals, &terminal, as_of);
             out.arrivals = stages::arrivals(&deals);
+            // the deals fitted (a holdout's cohort is left out of the amounts too)
+            let fitted: Vec<f64> = amount_of
+                .iter()
+                .filter(|(d, _)| deals.contains_key(*d))
+                .map(|(_, a)| a.1)
+                .collect();
+            out.amounts = amounts::fit(&fitted);
             out.as_of = Some(as_of);
         }
     }
@@ -279,6 +391,7 @@ fn stage_entries(
     pipeline: Option<&Pipeline>,
     opts: &Options,
     bad: &mut Vec<BadRow>,
+    amounts: &mut AmountOf,
 ) -> Result<Vec<stages::Entry>, String> {
     let roles = [
         ("deal", true),
@@ -297,6 +410,9 @@ fn stage_entries(
                 field(row, &cols, "entered").ok_or("no entry date")?,
                 opts.dates,
             )?;
+            if let Some(a) = field(row, &cols, "amount") {
+                record_amount(amounts, deal, at, parse_amount(a)?);
+            }
             Ok::<_, String>(stages::Entry {
                 deal: deal.to_string(),
                 stage,
@@ -323,6 +439,7 @@ fn snapshot_entries(
     pipeline: Option<&Pipeline>,
     opts: &Options,
     bad: &mut Vec<BadRow>,
+    amounts: &mut AmountOf,
 ) -> Result<Vec<stages::Entry>, String> {
     let roles = [
         ("deal", false),
@@ -368,6 +485,9 @@ fn snapshot_entries(
             let closed = field(row, &cols, "closed")
                 .map(|c| input::parse_time(c, opts.dates))
                 .transpose()?;
+            if let Some(a) = field(row, &cols, "amount") {
+                record_amount(amounts, &deal, created, parse_amount(a)?);
+            }
             let to = match result.to_ascii_lowercase().as_str() {
                 "open" | "" => None,
                 r => match input::parse_flag(r) {

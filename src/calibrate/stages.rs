@@ -142,11 +142,17 @@ pub fn fit_stages(
 
 /// Deals per week from each deal's first entry (a Poisson rate over the span they cover).
 pub fn arrivals(deals: &BTreeMap<String, Vec<Entry>>) -> Option<Arrivals> {
-    let firsts: Vec<NaiveDateTime> = deals
-        .values()
-        .filter_map(|v| v.first())
-        .map(|e| e.at)
-        .collect();
+    arrivals_from(
+        &deals
+            .values()
+            .filter_map(|v| v.first())
+            .map(|e| e.at)
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Arrivals per week from the first times of the deals or leads.
+pub fn arrivals_from(firsts: &[NaiveDateTime]) -> Option<Arrivals> {
     let (first, last) = (*firsts.iter().min()?, *firsts.iter().max()?);
     let weeks = (last - first).num_seconds() as f64 / (7.0 * DAY_SECONDS);
     if firsts.len() < 2 || weeks <= 0.0 {

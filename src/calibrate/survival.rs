@@ -343,6 +343,137 @@ impl Fit {
     }
 }
 
+/// A delay shared by several groups, each with its own share: per-channel reply rates with
+/// one `reply_after` (the language has one per lead model). Observation (g, o) adds
+/// π_g f(t) for an event and 1 − π_g + π_g S(t) when censored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupedFit {
+    pub family: Family,
+    pub params: Vec<Estimate>,
+    /// π per group, in the groups' order
+    pub shares: Vec<Estimate>,
+    pub log_likelihood: f64,
+    pub aic: f64,
+    /// the largest gap between π_g F(t) and the Kaplan–Meier estimate, over the groups
+    pub distance: f64,
+}
+
+pub fn fit_grouped(family: Family, obs: &[(usize, Obs)], groups: usize) -> Option<GroupedFit> {
+    let events: Vec<f64> = obs.iter().filter(|o| o.1.event).map(|o| o.1.days).collect();
+    let bad_time = obs
+        .iter()
+        .any(|o| !(o.1.days > 0.0 && o.1.days.is_finite()));
+    if events.len() < 3 || bad_time || obs.iter().any(|o| o.0 >= groups) {
+        return None;
+    }
+    let plain: Vec<Obs> = obs.iter().map(|o| o.1).collect();
+    if fixed_delay(&plain).is_some() {
+        return None;
+    }
+    let mut start = family.start(&events);
+    let k = start.len();
+    for g in 0..groups {
+        let n = obs.iter().filter(|o| o.0 == g).count().max(1) as f64;
+        let e = obs.iter().filter(|o| o.0 == g && o.1.event).count() as f64;
+        let p = (e / n).clamp(0.01, 0.98);
+        start.push((p / (1.0 - p)).ln());
+    }
+    let f = |th: &[f64]| {
+        let lognormal_mu = usize::from(family == Family::Lognormal);
+        if th[lognormal_mu..k].iter().any(|x| x.abs() > LOG_BOUND)
+            || th[0].abs() > 2.0 * LOG_BOUND
+            || th[k..].iter().any(|x| x.abs() > 30.0)
+        {
+            return f64::NEG_INFINITY;
+        }
+        let mut ll = 0.0;
+        for (g, o) in obs {
+            let pi = logistic(th[k + g]);
+            let (lf, ls) = family.log_density_survival(&th[..k], o.days);
+            ll += if o.event {
+                pi.ln() + lf
+            } else {
+                (1.0 - pi + pi * ls.exp()).ln()
+            };
+        }
+        ll
+    };
+    let (theta, ll) = maximise(&f, &start);
+    let (theta, ll) = {
+        let (t2, l2) = maximise(&f, &theta);
+        if l2 > ll {
+            (t2, l2)
+        } else {
+            (theta, ll)
+        }
+    };
+    let cov = covariance(&f, &theta);
+    let shares: Vec<Estimate> = (0..groups)
+        .map(|g| {
+            let i = k + g;
+            let se = cov.as_ref().map(|c| c[i][i].max(0.0).sqrt());
+            Estimate {
+                name: "share",
+                value: logistic(theta[i]),
+                low: se.map(|s| logistic(theta[i] - Z95 * s)),
+                high: se.map(|s| logistic(theta[i] + Z95 * s)),
+            }
+        })
+        .collect();
+    let mut distance: f64 = 0.0;
+    for (g, share) in shares.iter().enumerate() {
+        let mine: Vec<Obs> = obs.iter().filter(|o| o.0 == g).map(|o| o.1).collect();
+        let mut before = 0.0;
+        for (t, km) in kaplan_meier(&mine) {
+            let model = share.value * family.cdf(&theta[..k], t);
+            distance = distance.max((model - km).abs()).max((model - before).abs());
+            before = km;
+        }
+    }
+    // the covariance of the delay's own parameters (the leading block) gives their intervals
+    let dist_cov = cov
+        .as_ref()
+        .map(|c| c[..k].iter().map(|r| r[..k].to_vec()).collect::<Vec<_>>());
+    Some(GroupedFit {
+        family,
+        params: family.estimates(&theta[..k], dist_cov.as_deref()),
+        shares,
+        log_likelihood: ll,
+        aic: 2.0 * theta.len() as f64 - 2.0 * ll,
+        distance,
+    })
+}
+
+/// Every family fitted with shared delay and one share per group, best AIC first.
+pub fn fit_grouped_all(obs: &[(usize, Obs)], groups: usize) -> Vec<GroupedFit> {
+    let mut fits: Vec<GroupedFit> = FAMILIES
+        .iter()
+        .filter_map(|&f| fit_grouped(f, obs, groups))
+        .collect();
+    fits.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+    fits
+}
+
+impl GroupedFit {
+    pub fn param(&self, name: &str) -> Option<&Estimate> {
+        self.params.iter().find(|e| e.name == name)
+    }
+
+    /// As a one-group `Fit` for writing its distribution (no share, no draws).
+    pub fn as_fit(&self) -> Fit {
+        Fit {
+            family: self.family,
+            params: self.params.clone(),
+            share: None,
+            log_likelihood: self.log_likelihood,
+            aic: self.aic,
+            distance: self.distance,
+            theta: Vec::new(),
+            cov: None,
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "survival_tests.rs"]
 mod tests;

@@ -63,6 +63,9 @@ pub struct CalibrateArgs {
     /// (needs `--project`)
     #[arg(long, value_name = "DATE")]
     pub holdout_after: Option<String>,
+    /// the currency of the amount column (`CNY`, `USD`), for the block's `fact amount` line
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
     /// any bad row fails the run (exit 1) instead of being counted and reported
     #[arg(long)]
     pub strict: bool,
@@ -140,6 +143,13 @@ pub fn run(args: CalibrateArgs) -> Exit {
             args.name
         ));
     }
+    if let Some(c) = &args.currency {
+        if !(c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase())) {
+            return usage(format_args!(
+                "`--currency {c}` is not a currency code: three capital letters (e.g. CNY)"
+            ));
+        }
+    }
     let model = if args.project.is_empty() {
         None
     } else {
@@ -198,6 +208,7 @@ pub fn run(args: CalibrateArgs) -> Exit {
         won_stage: args.won_stage.clone(),
         lost_stage: args.lost_stage.clone(),
         holdout_after,
+        currency: args.currency.clone(),
     };
     let table = match input::read(&args.file) {
         Ok(t) => t,
