@@ -613,16 +613,30 @@ fn pp(doc: &Value, path: &str) -> String {
     fig(path, v, &format!("{:+.2}", 100.0 * num(v)))
 }
 
+/// The widest a character of the charts' text is (11px DejaVu Sans; digits are 7px).
+const TEXT_PX: f64 = 7.0;
+
 /// Intervals around zero: (label, estimate, low, high, unit), values × `scale` shown.
 fn interval_svg(ivs: &[(String, f64, f64, f64, String)], scale: f64) -> String {
-    let (w, left) = (520.0, 120.0);
+    let estimate = |e: f64, unit: &str| format!("{:+.2} {}", e * scale, unit);
+    // the estimate is written right of its interval's end, which may be the chart's edge: room
+    // for the longest one (11px DejaVu Sans: at most 7px a character)
+    let room = ivs
+        .iter()
+        .map(|i| estimate(i.1, &i.4).chars().count())
+        .max()
+        .unwrap_or(0) as f64
+        * TEXT_PX
+        + 12.0;
+    let (plot, left) = (380.0, 120.0);
+    let w = left + plot + room;
     let h = 30.0 * ivs.len() as f64 + 30.0;
     let m = ivs
         .iter()
         .flat_map(|i| [i.2.abs(), i.3.abs(), i.1.abs()])
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    let x = |v: f64| left + (w - left - 20.0) * (v + m) / (2.0 * m);
+    let x = |v: f64| left + plot * (v + m) / (2.0 * m);
     let mut s = format!(
         "<svg role=\"img\" aria-label=\"differences with intervals\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
 <line x1=\"{z:.1}\" y1=\"5\" x2=\"{z:.1}\" y2=\"{b}\" stroke=\"#888\" stroke-dasharray=\"3,3\"/><text x=\"{z:.1}\" y=\"{t}\" text-anchor=\"middle\">0</text>",
@@ -636,7 +650,7 @@ fn interval_svg(ivs: &[(String, f64, f64, f64, String)], scale: f64) -> String {
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
 <line x1=\"{:.1}\" y1=\"{y}\" x2=\"{:.1}\" y2=\"{y}\" stroke=\"#1d4f91\" stroke-width=\"2\"/>\
 <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#1d4f91\"/><line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#1d4f91\"/>\
-<circle cx=\"{:.1}\" cy=\"{y}\" r=\"4\" fill=\"#1d4f91\"/><text x=\"{:.1}\" y=\"{:.1}\">{:+.2} {}</text>",
+<circle cx=\"{:.1}\" cy=\"{y}\" r=\"4\" fill=\"#1d4f91\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             left - 6.0,
             y + 4.0,
             esc(label),
@@ -653,8 +667,7 @@ fn interval_svg(ivs: &[(String, f64, f64, f64, String)], scale: f64) -> String {
             x(*e),
             x(*hi) + 6.0,
             y + 4.0,
-            e * scale,
-            esc(unit)
+            esc(&estimate(*e, unit)),
         ));
     }
     s.push_str("</svg>");
@@ -681,4 +694,51 @@ fn outcome_cells(doc: &Value, step: &Value, path: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text of the interval chart ends inside the chart, also the estimate written right
+    /// of an interval that reaches the chart's edge.
+    #[test]
+    fn interval_labels_fit_inside_the_chart() {
+        let ivs = [
+            (
+                "conversion".to_string(),
+                0.0203,
+                0.0101,
+                0.0305,
+                "points".to_string(),
+            ),
+            ("p90".to_string(), -2.5, -3.0, 0.0, "days".to_string()),
+        ];
+        let svg = interval_svg(&ivs, 100.0);
+        let width: f64 = svg
+            .split("width=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        for piece in svg.split("<text x=\"").skip(1) {
+            let x: f64 = piece.split('"').next().unwrap().parse().unwrap();
+            let text = piece.split('>').nth(1).unwrap().split('<').next().unwrap();
+            let end = if piece.contains("text-anchor=\"end\"") {
+                x
+            } else if piece.contains("text-anchor=\"middle\"") {
+                x + text.chars().count() as f64 * TEXT_PX / 2.0
+            } else {
+                x + text.chars().count() as f64 * TEXT_PX
+            };
+            assert!(
+                end <= width,
+                "{text:?} ends at {end}, the chart is {width} wide"
+            );
+        }
+        assert!(svg.contains(">+2.03 points<"), "{svg}");
+    }
 }
