@@ -143,6 +143,8 @@ fn options() -> Options {
         lost_stage: None,
         holdout_after: None,
         currency: None,
+        by: None,
+        min_segment: 50,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod hazard;
 pub mod input;
 pub mod optimize;
 pub mod presets;
+pub mod segments;
 pub mod stages;
 pub mod survival;
 
@@ -66,7 +67,7 @@ pub enum Preset {
 }
 
 impl Preset {
-    fn map(self) -> (Kind, &'static [(&'static str, &'static str)]) {
+    pub(crate) fn map(self) -> (Kind, &'static [(&'static str, &'static str)]) {
         match self {
             // developer.salesforce.com: object reference, OpportunityHistory
             Preset::SalesforceOpportunityHistory => (
@@ -131,6 +132,10 @@ pub struct Options {
     pub holdout_after: Option<NaiveDateTime>,
     /// the currency of the amount column, for the `fact amount = …` line
     pub currency: Option<String>,
+    /// `--by COLUMN`: one fit per value of the column (`segments`)
+    pub by: Option<String>,
+    /// the fewest deals or leads a value needs to become a segment
+    pub min_segment: u64,
 }
 
 /// Everything calibration found, for `--format json` (and the block's comments).
@@ -159,6 +164,9 @@ pub struct Calibration {
     pub holdout: Option<backtest::Holdout>,
     /// its back-test, run once the block is checked into the project's model
     pub backtest: Option<backtest::Backtest>,
+    /// with `--by`: the values fitted alone and those below the floor
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<segments::Segments>,
     pub leads: String,
 }
 
@@ -199,8 +207,21 @@ fn record_amount(amounts: &mut AmountOf, deal: &str, at: NaiveDateTime, amount: 
     }
 }
 
-/// Runs calibration on a read table. `Err` for what makes the whole export unusable.
+/// Runs calibration on a read table (per segment with `--by`). `Err` for what makes the
+/// whole export unusable.
 pub fn calibrate(
+    file: &str,
+    table: &Table,
+    pipeline: Option<&Pipeline>,
+    opts: &Options,
+) -> Result<Calibration, String> {
+    match &opts.by {
+        Some(column) => segments::calibrate(file, table, pipeline, opts, column),
+        None => calibrate_one(file, table, pipeline, opts),
+    }
+}
+
+fn calibrate_one(
     file: &str,
     table: &Table,
     pipeline: Option<&Pipeline>,
@@ -251,6 +272,7 @@ pub fn calibrate(
         pipeline: pipeline.map(|p| p.name.clone()),
         holdout: None,
         backtest: None,
+        segments: None,
         leads: String::new(),
     };
     match kind {

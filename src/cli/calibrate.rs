@@ -66,6 +66,13 @@ pub struct CalibrateArgs {
     /// the currency of the amount column (`CNY`, `USD`), for the block's `fact amount` line
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+    /// fit each value of COLUMN (read from a deal's or lead's first row) on its own, as a
+    /// `segment` of the block
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
+    /// with `--by`: the fewest deals or leads a value needs to be fitted as a segment
+    #[arg(long, value_name = "N", default_value_t = calibrate::segments::MIN_SEGMENT)]
+    pub min_segment: u64,
     /// any bad row fails the run (exit 1) instead of being counted and reported
     #[arg(long)]
     pub strict: bool,
@@ -209,6 +216,8 @@ pub fn run(args: CalibrateArgs) -> Exit {
         lost_stage: args.lost_stage.clone(),
         holdout_after,
         currency: args.currency.clone(),
+        by: args.by.clone(),
+        min_segment: args.min_segment.max(1),
     };
     let table = match input::read(&args.file) {
         Ok(t) => t,
