@@ -94,12 +94,30 @@ impl Sampled {
     }
 }
 
+/// Which of the calls below make a draw; the others return the same for every lead (what
+/// `shared_life` need not check).
+impl Sampled {
+    pub fn enroll_draws(p: &Program) -> bool {
+        p.arrivals_per_day.is_some_and(|rate| rate > 0.0)
+    }
+    pub fn population_draws(p: &Program) -> bool {
+        !p.segment_cum.is_empty()
+    }
+    pub fn fact_draws(pp: &PopulationP, i: usize) -> bool {
+        pp.facts.get(i).is_some_and(|d| d.is_some())
+    }
+    pub fn responsiveness_draws(pp: &PopulationP) -> bool {
+        pp.responsiveness.is_some()
+    }
+}
+
 impl Draws for Sampled {
     #[inline]
     fn enroll(&mut self, p: &Program, start: Time, window: f64) -> Time {
-        match p.arrivals_per_day {
-            Some(rate) if rate > 0.0 => start + self.rng.uniform(0, Purpose::Arrival, 0) * window,
-            _ => start,
+        if Self::enroll_draws(p) {
+            start + self.rng.uniform(0, Purpose::Arrival, 0) * window
+        } else {
+            start
         }
     }
 
@@ -107,7 +125,7 @@ impl Draws for Sampled {
     fn population(&mut self, p: &Program) -> usize {
         // no segments: the base population, without a draw (draws are keyed, so skipping one
         // changes no other)
-        if p.segment_cum.is_empty() {
+        if !Self::population_draws(p) {
             return 0;
         }
         let u = self.rng.uniform(0, Purpose::Segment, 0);
@@ -121,17 +139,21 @@ impl Draws for Sampled {
     #[inline]
     fn fact(&mut self, p: &Program, pp: &PopulationP, i: usize) -> f64 {
         match pp.facts.get(i).and_then(|d| d.as_ref()) {
-            Some(d) => self.rng.sample(d, p.fact_sites[i], Purpose::Fact),
-            None => f64::NAN,
+            Some(d) if Self::fact_draws(pp, i) => {
+                self.rng.sample(d, p.fact_sites[i], Purpose::Fact)
+            }
+            _ => f64::NAN,
         }
     }
 
     #[inline]
     fn responsiveness(&mut self, pp: &PopulationP) -> f64 {
-        pp.responsiveness
-            .as_ref()
-            .map(|d| self.rng.sample(d, 0, Purpose::Responsiveness).max(0.0))
-            .unwrap_or(1.0)
+        match &pp.responsiveness {
+            Some(d) if Self::responsiveness_draws(pp) => {
+                self.rng.sample(d, 0, Purpose::Responsiveness).max(0.0)
+            }
+            _ => 1.0,
+        }
     }
 
     #[inline]

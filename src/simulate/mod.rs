@@ -20,6 +20,7 @@ pub mod population;
 pub mod program;
 pub mod random;
 pub mod report;
+pub mod shared_life;
 pub mod tally;
 
 use rayon::prelude::*;
@@ -28,6 +29,7 @@ use crate::model::{Model, Value};
 pub use engine::RunCtx;
 pub use program::{compile, compile_target, Program, ProgramError};
 pub use report::Report;
+pub use shared_life::SharedLives;
 pub use tally::{LeadResult, Tally};
 
 /// The numeric value of a model constant (durations in minutes, money as its amount).
@@ -97,7 +99,14 @@ pub fn ctx<'a>(p: &'a Program, clocks: &'a [clock::SimClock], cfg: &Config) -> R
 }
 
 /// Run leads `from..to` and return their tally (in parallel; integer sums, so order-free).
-pub fn run_range(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Tally {
+/// A lead that lives one of `shared`'s lives counts that life's tally, without the engine.
+pub fn run_range(
+    ctx: &RunCtx<'_>,
+    hours: usize,
+    from: u64,
+    to: u64,
+    shared: Option<&SharedLives>,
+) -> Tally {
     let p = ctx.program;
     let chunks: Vec<(u64, u64)> = (from..to)
         .step_by(CHUNK as usize)
@@ -105,25 +114,39 @@ pub fn run_range(ctx: &RunCtx<'_>, hours: usize, from: u64, to: u64) -> Tally {
         .collect();
     // one tally and scratch per piece of work rayon splits off, not per chunk: a tally is wide
     // (histograms per stage), and creating and merging one per chunk cost more than its leads
-    chunks
+    let lives = shared.map_or(0, |l| l.lives.len());
+    let (mut total, lived) = chunks
         .par_iter()
         .fold(
-            || (Tally::new(p, hours), engine::Scratch::default()),
-            |(mut t, mut s), (a, b)| {
+            || {
+                let s = engine::Scratch::default();
+                (Tally::new(p, hours), s, Vec::new(), vec![0u64; lives])
+            },
+            |(mut t, mut s, mut out, mut lived), (a, b)| {
                 for i in *a..*b {
-                    engine::run_lead(ctx, i, &mut t, &mut s);
+                    match shared.and_then(|l| l.find(ctx, i, &mut out)) {
+                        Some(k) => lived[k] += 1,
+                        None => {
+                            engine::run_lead(ctx, i, &mut t, &mut s);
+                        }
+                    }
                 }
-                (t, s)
+                (t, s, out, lived)
             },
         )
-        .map(|(t, _)| t)
+        .map(|(t, _, _, lived)| (t, lived))
         .reduce(
-            || Tally::new(p, hours),
-            |mut a, b| {
+            || (Tally::new(p, hours), vec![0; lives]),
+            |(mut a, mut n), (b, m)| {
                 a.merge(&b);
-                a
+                add_counts(&mut n, &m);
+                (a, n)
             },
-        )
+        );
+    for (life, n) in shared.iter().flat_map(|l| &l.lives).zip(lived) {
+        total.merge_times(&life.tally, n);
+    }
+    total
 }
 
 /// Run a whole simulation: `count` leads, or until `precision` is reached.
@@ -131,13 +154,15 @@ pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -
     let clocks = clocks_for(p, cfg);
     let ctx = ctx(p, &clocks, cfg);
     let hours = hist_hours(cfg);
+    let shared = SharedLives::probe(&ctx, hours, cfg.count);
+    let shared = shared.as_ref();
     // in slices, so that a progress bar moves; slicing changes no count
     let step = cfg.count.div_ceil(20).max(CHUNK);
     let mut total = Tally::new(p, hours);
     let mut done = 0;
     while done < cfg.count {
         let next = (done + step).min(cfg.count);
-        total.merge(&run_range(&ctx, hours, done, next));
+        total.merge(&run_range(&ctx, hours, done, next, shared));
         done = next;
         progress(done, cfg.count);
     }
@@ -145,7 +170,7 @@ pub fn simulate(p: &Program, cfg: &Config, mut progress: impl FnMut(u64, u64)) -
         while done < cfg.max_count && report::wilson_half_width(total.won, total.enrolled) > target
         {
             let next = (done * 2).max(CHUNK).min(cfg.max_count);
-            total.merge(&run_range(&ctx, hours, done, next));
+            total.merge(&run_range(&ctx, hours, done, next, shared));
             done = next;
             progress(done, cfg.max_count);
         }
@@ -189,6 +214,9 @@ pub fn compare_tallied(
         a
     };
     let step = count.div_ceil(20).max(CHUNK);
+    // the sides' tallies have one histogram bin, and so have their lives'
+    let base_lives = SharedLives::probe(base, 1, count);
+    let cand_lives = SharedLives::probe(cand, 1, count);
     let mut total = empty();
     let mut done = 0;
     while done < count {
@@ -197,33 +225,101 @@ pub fn compare_tallied(
             .step_by(CHUNK as usize)
             .map(|a| (a, (a + CHUNK).min(next)))
             .collect();
-        let part = chunks
+        let (lb, lc) = (lives_of(&base_lives), lives_of(&cand_lives));
+        let (part, lived_b, lived_c) = chunks
             .par_iter()
             .fold(
                 || {
+                    let s = || engine::Scratch::default();
                     (
                         empty(),
-                        engine::Scratch::default(),
-                        engine::Scratch::default(),
+                        s(),
+                        s(),
+                        Vec::new(),
+                        vec![0u64; lb],
+                        vec![0u64; lc],
                     )
                 },
-                |(mut acc, mut sb, mut sc), (a, b)| {
+                |(mut acc, mut sb, mut sc, mut out, mut nb, mut nc), (a, b)| {
                     for i in *a..*b {
-                        let rb = engine::run_lead(base, i, &mut acc.base, &mut sb);
-                        let rc = engine::run_lead(cand, i, &mut acc.candidate, &mut sc);
+                        let rb = one_lead(
+                            base,
+                            &base_lives,
+                            i,
+                            &mut acc.base,
+                            &mut sb,
+                            &mut out,
+                            &mut nb,
+                        );
+                        let rc = one_lead(
+                            cand,
+                            &cand_lives,
+                            i,
+                            &mut acc.candidate,
+                            &mut sc,
+                            &mut out,
+                            &mut nc,
+                        );
                         let batch = (u128::from(i) * batches / u128::from(count.max(1))) as usize;
                         acc.paired.add(batch, &rb, &rc);
                     }
-                    (acc, sb, sc)
+                    (acc, sb, sc, out, nb, nc)
                 },
             )
-            .map(|(acc, _, _)| acc)
-            .reduce(empty, merge);
+            .map(|(acc, _, _, _, nb, nc)| (acc, nb, nc))
+            .reduce(
+                || (empty(), vec![0; lb], vec![0; lc]),
+                |(a, mut na, mut ma), (b, nb, mb)| {
+                    add_counts(&mut na, &nb);
+                    add_counts(&mut ma, &mb);
+                    (merge(a, b), na, ma)
+                },
+            );
+        let mut part = part;
+        for (life, n) in base_lives.iter().flat_map(|l| &l.lives).zip(lived_b) {
+            part.base.merge_times(&life.tally, n);
+        }
+        for (life, n) in cand_lives.iter().flat_map(|l| &l.lives).zip(lived_c) {
+            part.candidate.merge_times(&life.tally, n);
+        }
         total = merge(total, part);
         done = next;
         progress(done, count);
     }
     total
+}
+
+fn lives_of(l: &Option<SharedLives>) -> usize {
+    l.as_ref().map_or(0, |l| l.lives.len())
+}
+
+fn add_counts(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Lead `i` of one side of a comparison: its shared life's result (counted in `lived`), or the
+/// engine's.
+fn one_lead(
+    ctx: &RunCtx<'_>,
+    lives: &Option<SharedLives>,
+    i: u64,
+    t: &mut Tally,
+    s: &mut engine::Scratch,
+    out: &mut Vec<outcomes::Happening>,
+    lived: &mut [u64],
+) -> LeadResult {
+    match lives
+        .as_ref()
+        .and_then(|l| l.find(ctx, i, out).map(|k| (l, k)))
+    {
+        Some((l, k)) => {
+            lived[k] += 1;
+            l.lives[k].result
+        }
+        None => engine::run_lead(ctx, i, t, s),
+    }
 }
 
 /// Compile and check that the model is complete enough to simulate.

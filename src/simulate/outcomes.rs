@@ -185,6 +185,74 @@ pub struct DrawKeys {
     pub first_key: u64,
 }
 
+impl DrawKeys {
+    /// The key of the touch's outcome draw (the one every touch makes first).
+    #[inline]
+    pub fn outcome_key(self) -> u64 {
+        if self.visit == 0 {
+            self.first_key
+        } else {
+            super::random::draw_key(self.site, Purpose::Outcome, self.visit)
+        }
+    }
+}
+
+impl Plan {
+    /// The interval of outcome draws, around `u`, over which [`sample`] makes no other draw
+    /// and so returns one and the same result; `None` where a draw with `u` makes another draw
+    /// (a delivery or open chance, a reply or meeting delay, a meeting's result).
+    pub fn fixed_interval(&self, u: f64) -> Option<(f64, f64)> {
+        // a chance that is sure or impossible costs no draw
+        let sure = |p: f64| p >= 1.0 || p <= 0.0;
+        let within = |cuts: &[f64]| {
+            let mut lo = 0.0;
+            for &c in cuts {
+                if u < c {
+                    return (lo, c);
+                }
+                lo = c;
+            }
+            (lo, f64::INFINITY)
+        };
+        match *self {
+            Plan::Email {
+                b,
+                bs,
+                bsr,
+                deliver,
+                open,
+                ..
+            } => {
+                // delivered and then opened would draw the open's delay
+                let unopened = open <= 0.0;
+                let ok = if u < b {
+                    true
+                } else if u < bs {
+                    unopened
+                } else if u < bsr {
+                    false
+                } else {
+                    sure(deliver) && (deliver <= 0.0 || unopened)
+                };
+                ok.then(|| within(&[b, bs, bsr]))
+            }
+            Plan::Text {
+                f,
+                fx,
+                fxr,
+                deliver,
+            } => {
+                let ok = u < fx || (u >= fxr && sure(deliver));
+                ok.then(|| within(&[f, fx, fxr]))
+            }
+            Plan::Call { bad, bc, bcv } => Some(within(&[bad, bc, bcv])),
+            Plan::Linkedin { r, ra } => (u >= r).then(|| within(&[r, ra])),
+            Plan::Meeting { bk, .. } => (u >= bk).then(|| within(&[bk])),
+            Plan::Task { s, sc } => Some(within(&[s, sc])),
+        }
+    }
+}
+
 /// Draw one touch planned by `plan`. Returns which outcomes the touch has (what the report
 /// counts) and pushes every happening, in time order, into `out`.
 pub fn sample(
@@ -194,18 +262,10 @@ pub fn sample(
     keys: DrawKeys,
     out: &mut Vec<Happening>,
 ) -> Has {
-    let DrawKeys {
-        site,
-        visit,
-        first_key,
-    } = keys;
+    let DrawKeys { site, visit, .. } = keys;
     out.clear();
     let mut has = Has::default();
-    let u = if visit == 0 {
-        rng.uniform_at(first_key)
-    } else {
-        rng.uniform(site, Purpose::Outcome, visit)
-    };
+    let u = rng.uniform_at(keys.outcome_key());
     let delay = |d: Option<&Dist>, purpose: Purpose, repeat: u64| {
         d.map(|d| {
             rng.sample(d, site ^ visit ^ (repeat << 40), purpose)
@@ -426,5 +486,85 @@ pub fn waking(t: f64, tz: chrono_tz::Tz) -> f64 {
     match tz.from_local_datetime(&morning).earliest() {
         Some(m) => (m.timestamp() as f64 / 60.0).max(t),
         None => t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, Dist};
+
+    /// `Plan::fixed_interval`'s promise, checked on generated plans: every outcome draw in the
+    /// interval gives one and the same result, whatever the lead's other draws.
+    #[test]
+    fn a_fixed_interval_fixes_the_result() {
+        let mut z: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            z ^= z << 13;
+            z ^= z >> 7;
+            z ^= z << 17;
+            // rates of 0 and 1 are where draws are skipped: give them weight
+            match z % 8 {
+                0 => 0.0,
+                1 => 1.0,
+                k => (z >> 11) as f64 / (1u64 << 53) as f64 * if k < 5 { 0.2 } else { 1.0 },
+            }
+        };
+        let reply = Dist::Const {
+            value: crate::model::Value::Minutes(60.0),
+        };
+        let open = Dist::Exponential { mean: 90.0 };
+        let delays = Delays {
+            reply: Some(&reply),
+            open: Some(&open),
+            meeting: Some(&open),
+        };
+        let channels = [
+            Channel::Email,
+            Channel::Sms,
+            Channel::Call,
+            Channel::Linkedin,
+            Channel::Meeting,
+            Channel::Task,
+        ];
+        let (mut fixed, mut groups_checked) = (0u64, 0u64);
+        for case in 0..600u64 {
+            let ch = channels[(case % 6) as usize];
+            let rates: Rates = std::array::from_fn(|_| next());
+            let mult: Rates = std::array::from_fn(|_| 0.5 + next());
+            let plan = plan(ch, &rates, &mult);
+            let keys = DrawKeys {
+                site: case,
+                visit: case % 3,
+                first_key: crate::simulate::random::draw_key(case, Purpose::Outcome, 0),
+            };
+            let mut groups: Vec<((u64, u64), Has, Vec<Happening>)> = Vec::new();
+            let mut out = Vec::new();
+            for lead in 0..400 {
+                let rng = LeadRng::new(case, lead);
+                let u = rng.uniform_at(keys.outcome_key());
+                let has = sample(&plan, &delays, &rng, keys, &mut out);
+                let Some((lo, hi)) = plan.fixed_interval(u) else {
+                    continue;
+                };
+                fixed += 1;
+                assert!(lo <= u && u < hi, "{plan:?}: {u} outside [{lo}, {hi})");
+                let key = (lo.to_bits(), hi.to_bits());
+                match groups.iter().find(|g| g.0 == key) {
+                    Some(g) => {
+                        assert!(
+                            g.1 == has && g.2 == out,
+                            "{plan:?}: two results in [{lo}, {hi})"
+                        );
+                        groups_checked += 1;
+                    }
+                    None => groups.push((key, has, out.clone())),
+                }
+            }
+        }
+        assert!(
+            fixed > 50_000 && groups_checked > 40_000,
+            "{fixed} {groups_checked}"
+        );
     }
 }

@@ -67,54 +67,59 @@ impl Tally {
     }
 
     pub fn merge(&mut self, o: &Tally) {
-        self.leads += o.leads;
-        self.enrolled += o.enrolled;
-        self.won += o.won;
-        self.lost += o.lost;
-        self.open += o.open;
+        self.merge_times(o, 1);
+    }
+
+    /// Add `o` `n` times over (`n` leads that each counted `o`).
+    pub fn merge_times(&mut self, o: &Tally, n: u64) {
+        self.leads += o.leads * n;
+        self.enrolled += o.enrolled * n;
+        self.won += o.won * n;
+        self.lost += o.lost * n;
+        self.open += o.open * n;
         for i in 0..4 {
-            self.won_by[i] += o.won_by[i];
+            self.won_by[i] += o.won_by[i] * n;
         }
-        self.cycle_minutes_sum += o.cycle_minutes_sum;
-        self.cycle_minutes_sq_sum += o.cycle_minutes_sq_sum;
-        self.touches_sq_sum += o.touches_sq_sum;
-        add(&mut self.cycle_hist, &o.cycle_hist);
-        self.touches += o.touches;
+        self.cycle_minutes_sum += o.cycle_minutes_sum * u128::from(n);
+        self.cycle_minutes_sq_sum += o.cycle_minutes_sq_sum * u128::from(n);
+        self.touches_sq_sum += o.touches_sq_sum * n;
+        add(&mut self.cycle_hist, &o.cycle_hist, n);
+        self.touches += o.touches * n;
         for i in 0..7 {
-            self.touches_by_channel[i] += o.touches_by_channel[i];
+            self.touches_by_channel[i] += o.touches_by_channel[i] * n;
         }
-        add(&mut self.reasons, &o.reasons);
-        add(&mut self.cadence_enrolled, &o.cadence_enrolled);
-        add(&mut self.final_stage, &o.final_stage);
-        add(&mut self.step_reached, &o.step_reached);
-        add(&mut self.step_skipped, &o.step_skipped);
+        add(&mut self.reasons, &o.reasons, n);
+        add(&mut self.cadence_enrolled, &o.cadence_enrolled, n);
+        add(&mut self.final_stage, &o.final_stage, n);
+        add(&mut self.step_reached, &o.step_reached, n);
+        add(&mut self.step_skipped, &o.step_skipped, n);
         for (a, b) in self.step_outcomes.iter_mut().zip(&o.step_outcomes) {
             for i in 0..6 {
-                a[i] += b[i];
+                a[i] += b[i] * n;
             }
         }
-        add(&mut self.stage_entries, &o.stage_entries);
+        add(&mut self.stage_entries, &o.stage_entries, n);
         for (a, b) in self.dwell_hist.iter_mut().zip(&o.dwell_hist) {
-            add(a, b);
+            add(a, b, n);
         }
         for (a, b) in self.stage_exits.iter_mut().zip(&o.stage_exits) {
-            add(a, b);
+            add(a, b, n);
         }
         for (a, b) in self.escalations.iter_mut().zip(&o.escalations) {
-            add(a, b);
+            add(a, b, n);
         }
-        self.tasks += o.tasks;
+        self.tasks += o.tasks * n;
         for (a, b) in self.held_back.iter_mut().zip(&o.held_back) {
             for (x, y) in a.iter_mut().zip(b) {
-                add(x, y);
+                add(x, y, n);
             }
         }
     }
 }
 
-fn add(a: &mut [u64], b: &[u64]) {
+fn add(a: &mut [u64], b: &[u64], n: u64) {
     for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
+        *x += y * n;
     }
 }
 
