@@ -247,6 +247,7 @@ pub fn run(
                     start: minutes(d.arrival),
                     horizon: (minutes(as_of) - minutes(d.arrival)).max(1.0),
                     arrival_window: 0.0,
+                    waking: None,
                 };
                 let res = engine::run_lead(&ctx, r * n as u64 + i as u64, &mut tally, &mut scratch);
                 if res.won {

@@ -22,6 +22,7 @@ pub mod random;
 pub mod report;
 pub mod shared_life;
 pub mod tally;
+pub mod waking;
 
 use rayon::prelude::*;
 
@@ -95,6 +96,11 @@ pub fn ctx<'a>(p: &'a Program, clocks: &'a [clock::SimClock], cfg: &Config) -> R
         start: cfg.start,
         horizon: cfg.horizon_minutes,
         arrival_window: cfg.arrival_window_minutes,
+        // what a touch can reach: the arrivals, the horizon, and opens and replies after it
+        waking: p.lead_tz.map(|tz| {
+            let last = cfg.start + cfg.arrival_window_minutes + cfg.horizon_minutes;
+            waking::WakingTable::new(tz, cfg.start, last + 60.0 * 1440.0)
+        }),
     }
 }
 

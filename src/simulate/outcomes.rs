@@ -460,12 +460,16 @@ pub fn read_by_lead(ch: Channel, outcome: usize) -> bool {
     }
 }
 
+/// A lead's waking hours: from 08:00 to 21:00 local.
+pub const OPEN_HOUR: u32 = 8;
+pub const CLOSE_HOUR: u32 = 21;
+
 /// The first instant at or after `t` inside waking hours (08:00–21:00) in `tz`: leads open and
 /// reply only then.
 pub fn waking(t: f64, tz: chrono_tz::Tz) -> f64 {
     use chrono::{Duration, TimeZone, Timelike};
-    const OPEN: u32 = 8 * 60;
-    const CLOSE: u32 = 21 * 60;
+    const OPEN: u32 = OPEN_HOUR * 60;
+    const CLOSE: u32 = CLOSE_HOUR * 60;
     let secs = (t * 60.0).floor() as i64;
     let Some(utc) = chrono::DateTime::from_timestamp(secs, 0) else {
         return t;
@@ -480,7 +484,7 @@ pub fn waking(t: f64, tz: chrono_tz::Tz) -> f64 {
     } else {
         local.date_naive()
     };
-    let Some(morning) = day.and_hms_opt(8, 0, 0) else {
+    let Some(morning) = day.and_hms_opt(OPEN_HOUR, 0, 0) else {
         return t;
     };
     match tz.from_local_datetime(&morning).earliest() {

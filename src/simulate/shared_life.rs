@@ -250,6 +250,10 @@ impl SharedLives {
                 Some((_, _, n)) => *n += 1,
                 None => seen.push((i, rec.calls, 1)),
             }
+            // leads that differ from the first draw (arrivals, facts) share nothing: stop early
+            if i + 1 == PROBE / 8 && seen.len() as u64 == PROBE / 8 {
+                return None;
+            }
         }
         // most shared first; of equals, the earlier (the probe's order is fixed)
         seen.sort_by_key(|(lead, _, n)| (std::cmp::Reverse(*n), *lead));

@@ -230,6 +230,7 @@ pub fn run_test(model: &Model, index: usize) -> Option<TestResult> {
         start: enroll,
         horizon,
         arrival_window: 0.0,
+        waking: None,
     };
     // run until every line went to the latest touch of its step at or before it
     let mut trace = Trace::default();

@@ -56,6 +56,7 @@ struct Lead<'p, D: Draws> {
     p: &'p Program,
     /// one per calendar of the program
     clocks: &'p [SimClock],
+    waking: Option<&'p super::waking::WakingTable>,
     draws: D,
     pop: usize,
     responsiveness: f64,
@@ -117,6 +118,8 @@ pub struct RunCtx<'a> {
     /// with `arrivals`, leads enroll uniformly over this many minutes from `start` (a Poisson
     /// process given its count); the scenario fixes it, the lead count does not
     pub arrival_window: f64,
+    /// the lead model's waking hours over the run's days (None: each instant looked up)
+    pub waking: Option<super::waking::WakingTable>,
 }
 
 /// Run one lead of a simulation and count it into `t`.
@@ -152,6 +155,7 @@ pub fn run_lead_with<D: Draws>(
     let mut lead = Lead {
         p,
         clocks: ctx.clocks,
+        waking: ctx.waking.as_ref(),
         draws,
         pop,
         responsiveness,

@@ -225,7 +225,8 @@ impl<D: Draws> Lead<'_, D> {
                 .iter_mut()
                 .filter(|h| read_by_lead(sp.channel, h.outcome))
             {
-                h.after = waking(now + h.after, tz) - now;
+                let at = now + h.after;
+                h.after = self.waking.map_or_else(|| waking(at, tz), |w| w.at(at)) - now;
             }
             happen.sort_by(|a, b| a.after.total_cmp(&b.after));
         }
