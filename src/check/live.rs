@@ -5,14 +5,15 @@
 //! (`active`: a cadence that closes runs out, a deal entering outside its dates is not touched)
 //! enter each of them; every stage is judged by its own `max_gap`.
 
+use crate::words::length_text;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::cadences::CadenceFlow;
 use super::timing::{
-    gap_rule, gap_rule_across, leg_wait, minutes_text, skipped_text, touch_gaps_with, window,
-    CadenceClock, GapRule,
+    gap_rule, gap_rule_across, leg_wait, skipped_text, touch_gaps_with, window, CadenceClock,
+    GapRule,
 };
 use super::timing_cache::TimingCache;
 use crate::calendar::{Calendar, Delay, Measure, Starts, Timing};
@@ -233,7 +234,7 @@ fn long_text(m: u64) -> String {
     if m == u64::MAX {
         "forever".to_string()
     } else {
-        minutes_text(m)
+        length_text(m)
     }
 }
 
@@ -386,10 +387,10 @@ impl super::Checker {
                         format!(
                             "a deal entering `{}` can wait {} for the first touch `{}`{}, more than `max_gap {}`",
                             st.name,
-                            minutes_text(w.minutes),
+                            length_text(w.minutes),
                             c.steps[*e].name,
                             skipped_text(c, &leg.skipped),
-                            minutes_text(r.minutes)
+                            length_text(r.minutes)
                         ),
                     )
                     .with_label(label)
@@ -422,7 +423,7 @@ impl super::Checker {
                             w.text(),
                             c.name,
                             long_text(g.minutes),
-                            minutes_text(r.minutes)
+                            length_text(r.minutes)
                         ),
                     )
                     .with_label(format!("every cadence working `{}` runs only on some dates; then {}", st.name, g.until))
@@ -460,7 +461,7 @@ impl super::Checker {
             let long = if wait == u64::MAX {
                 "forever".into()
             } else {
-                minutes_text(gap)
+                length_text(gap)
             };
             out.once(Once::Exit(pi, stage, xi), Some(note(
                 Diagnostic::new(
@@ -470,12 +471,12 @@ impl super::Checker {
                         "a deal moved from `{}` to `{}` can go {long} without a touch, more than `max_gap {}`",
                         st.name,
                         p.stages[t].name,
-                        minutes_text(r.minutes)
+                        length_text(r.minutes)
                     ),
                 )
                 .with_label(format!(
                     "up to {} since the last touch of `{}`, then {what}",
-                    minutes_text(in_progress),
+                    length_text(in_progress),
                     c.name
                 ))
                 .with_help(format!("declare a cadence with `pipeline {} stage {}` that starts `immediately`", p.name, p.stages[t].name)),
@@ -659,7 +660,7 @@ impl super::Checker {
                 None if e.after == 0 => format!("when the cadence ends, {}", gap.until),
                 None => format!(
                     "up to {} from the last touch to the end, then {}",
-                    minutes_text(e.after),
+                    length_text(e.after),
                     gap.until
                 ),
             };
@@ -678,7 +679,7 @@ impl super::Checker {
                 format!(
                     "{msg} {} without a touch, more than `max_gap {}`",
                     long_text(gap.minutes),
-                    minutes_text(r.minutes)
+                    length_text(r.minutes)
                 ),
             )
             .with_label(label)
@@ -735,7 +736,7 @@ impl super::Checker {
                 until: format!(
                     "`{}` takes the deal: its first touch `{name}` up to {} later",
                     hc.name,
-                    minutes_text(w.minutes)
+                    length_text(w.minutes)
                 ),
                 related: None,
             }

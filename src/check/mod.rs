@@ -16,9 +16,7 @@ mod test_blocks;
 mod timing;
 mod timing_cache;
 
-pub use timing::{
-    cadence_calendar, entry_gap, max_gap_in_force, minutes_text, run_out_gap, touch_gaps,
-};
+pub use timing::{cadence_calendar, entry_gap, max_gap_in_force, run_out_gap, touch_gaps};
 
 use std::collections::HashMap;
 

@@ -12,6 +12,7 @@ use crate::diagnostics::{codes, Diagnostic};
 use crate::model::graph::{Leg, StepGraph, To};
 use crate::model::{self, DateWindow, Model, Pipeline, StepId};
 use crate::source::Span;
+use crate::words::length_text;
 
 /// The year analysed when a calendar names no dates (every such year behaves alike).
 const REFERENCE_YEAR: i32 = 2026;
@@ -30,22 +31,6 @@ pub(super) fn window(cal: &Calendar) -> (NaiveDate, NaiveDate) {
     let from = NaiveDate::from_ymd_opt(lo - 1, 12, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(hi, 12, 31).unwrap_or_default();
     (from, to)
-}
-
-/// Human text for a number of minutes: `16d 2h 30min`.
-pub fn minutes_text(m: u64) -> String {
-    let (d, h, min) = (m / 1440, (m % 1440) / 60, m % 60);
-    let mut parts = Vec::new();
-    if d > 0 {
-        parts.push(format!("{d}d"));
-    }
-    if h > 0 {
-        parts.push(format!("{h}h"));
-    }
-    if min > 0 || parts.is_empty() {
-        parts.push(format!("{min}min"));
-    }
-    parts.join(" ")
 }
 
 /// The `cadence schedule` command that shows a worst case's touches: a touch of `from` (or an
@@ -168,7 +153,7 @@ impl Wait {
                     .map(|(s, w)| {
                         format!(
                             "{} to `{}` (from {})",
-                            minutes_text(w.minutes),
+                            length_text(w.minutes),
                             c.steps[*s].name,
                             clock.cal.local_label(w.from)
                         )
@@ -224,12 +209,12 @@ pub(super) fn gap_rule(p: &Pipeline, stage: Option<usize>) -> Option<GapRule> {
             (Some(m), _) => Some(GapRule {
                 minutes: m,
                 span: s.max_gap_span,
-                text: format!("stage `{}` sets `max_gap {}`", s.name, minutes_text(m)),
+                text: format!("stage `{}` sets `max_gap {}`", s.name, length_text(m)),
             }),
             (None, Some(m)) => Some(GapRule {
                 minutes: m,
                 span: p.max_gap_span,
-                text: format!("pipeline `{}` sets `max_gap {}`", p.name, minutes_text(m)),
+                text: format!("pipeline `{}` sets `max_gap {}`", p.name, length_text(m)),
             }),
             (None, None) => None,
         }
@@ -459,7 +444,7 @@ impl Checker {
                 let via = if w.within > 0 {
                     format!(
                         " (the outcome may come {} after the touch)",
-                        minutes_text(w.within)
+                        length_text(w.within)
                     )
                 } else {
                     String::new()
@@ -471,9 +456,9 @@ impl Checker {
                     format!(
                         "step `{}` can come {} after step `{}`{skipped}, more than `max_gap {}`",
                         to.name,
-                        minutes_text(w.minutes),
+                        length_text(w.minutes),
                         c.steps[from].name,
-                        minutes_text(limit)
+                        length_text(limit)
                     ),
                 )
                 .with_label(format!(
@@ -565,7 +550,7 @@ impl Checker {
                 format!(
                     "the first touch `{}` can come {}{unit} after a deal enters `{}`{}, more than the stage allows",
                     c.steps[first].name,
-                    minutes_text(w.minutes),
+                    length_text(w.minutes),
                     p.stages[si].name,
                     skipped_text(c, &leg.skipped)
                 ),
@@ -576,7 +561,7 @@ impl Checker {
                 format!(
                     "stage `{}` requires a response within {}{unit}",
                     p.stages[si].name,
-                    minutes_text(limit)
+                    length_text(limit)
                 ),
             )
             .with_help("start the cadence sooner (`immediately`) or widen the calendar's hours")

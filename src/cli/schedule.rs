@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 use super::simulate::{load_model_with, usage};
 use super::Exit;
 use crate::calendar::Calendar;
-use crate::check::minutes_text;
 use crate::diagnostics::Format;
 use crate::fmt::width as text_width;
 use crate::model::{Model, StepId};
 use crate::schedule::{self, Request, Schedule};
+use crate::words::length_text;
 
 /// The checker's timing findings (worst cases over the calendar), which run on a complete model.
 const TIMING_FINDINGS: [&str; 5] = ["E0412", "E0413", "E0417", "E0418", "E0419"];
@@ -267,7 +267,7 @@ impl View<'_> {
             None => "no calendar (always open, UTC)".to_string(),
         };
         let gap = match &self.max_gap {
-            Some((m, why)) => format!("max_gap {} ({why})", minutes_text(*m)),
+            Some((m, why)) => format!("max_gap {} ({why})", length_text(*m)),
             None => "no max_gap in force".into(),
         };
         format!("schedule of cadence `{}` on {cal}; {gap}\n", c.name)
@@ -287,7 +287,7 @@ impl View<'_> {
                 .unwrap_or_else(|| "enrolment".into());
             o.push_str(&format!(
                 "\nworst gap: {} from {from} to `{}`, for the enrolment at {}:\n",
-                minutes_text(g),
+                length_text(g),
                 self.step_name(run.touches[i].step),
                 self.label(run.enroll)
             ));
@@ -329,7 +329,7 @@ impl View<'_> {
             let step = &self.model.cadences[self.cadence].steps[t.step];
             let (gap, verdict) = match (t.skipped, t.gap) {
                 (true, _) => ("passed over".to_string(), String::new()),
-                (false, Some(g)) => (minutes_text(g), self.gap_verdict(g).to_string()),
+                (false, Some(g)) => (length_text(g), self.gap_verdict(g).to_string()),
                 (false, None) => ("start".to_string(), String::new()),
             };
             rows.push([
@@ -399,7 +399,7 @@ impl View<'_> {
             row.push(match r.worst_gap() {
                 Some((i, g)) => format!(
                     "{} to {} {}",
-                    minutes_text(g),
+                    length_text(g),
                     self.step_name(r.touches[i].step),
                     self.gap_verdict(g)
                 )

@@ -3,9 +3,10 @@
 
 use super::text::{cond, effects, pipeline_of, timing, trigger};
 use super::{added_removed, reordered, Change, Risk};
-use crate::check::{entry_gap, minutes_text, touch_gaps};
+use crate::check::{entry_gap, touch_gaps};
 use crate::model::{BuiltinTrigger, Cadence, Model, Step, Trigger};
 use crate::targets::ids::Ids;
+use crate::words::length_text;
 
 pub(super) fn diff(old: &Model, new: &Model, ids: Option<&Ids>, out: &mut Vec<Change>) {
     for (ni, n) in new.cadences.iter().enumerate() {
@@ -333,8 +334,8 @@ fn gap(om: &Model, oi: usize, nm: &Model, ni: usize, object: &str, out: &mut Vec
                     object,
                     format!(
                         "worst silence without a touch {} → {}",
-                        minutes_text(a),
-                        minutes_text(b)
+                        length_text(a),
+                        length_text(b)
                     ),
                 )
                 .risky(Risk::WorseGap)

@@ -2,8 +2,8 @@
 
 use super::text::{cond, conjuncts, delay, wall_minutes};
 use super::{added_removed, reordered, Change, Risk};
-use crate::check::minutes_text;
 use crate::model::{Cmp, Cond, Model, Operand, Pipeline, Stage, StageExit, Value};
+use crate::words::length_text;
 
 pub(super) fn diff(old: &Model, new: &Model, out: &mut Vec<Change>) {
     for n in &new.pipelines {
@@ -65,7 +65,7 @@ fn limit(
     span: crate::source::Span,
     out: &mut Vec<Change>,
 ) {
-    let text = |m: Option<u64>| m.map_or("none".to_string(), minutes_text);
+    let text = |m: Option<u64>| m.map_or("none".to_string(), length_text);
     match (old, new) {
         (Some(a), Some(b)) if a == b => {}
         (None, None) => {}

@@ -2,8 +2,8 @@
 //! they say.
 
 use crate::calendar::{Delay, Timing};
-use crate::check::minutes_text;
 use crate::model::{Cadence, Cond, Effects, Flow, Model, Pipeline, Trigger};
+use crate::words::length_text;
 
 /// A wait: `immediately`, `after 2 business days at 10:00`, `after 3d on tue, fri at 09:00`.
 pub fn timing(t: &Timing) -> String {
@@ -25,7 +25,7 @@ pub fn timing(t: &Timing) -> String {
 pub fn delay(d: &Delay) -> String {
     match d {
         Delay::Zero => "immediately".into(),
-        Delay::Wall { minutes } => format!("after {}", minutes_text(*minutes)),
+        Delay::Wall { minutes } => format!("after {}", length_text(*minutes)),
         Delay::BusinessDays(1) => "after 1 business day".into(),
         Delay::BusinessDays(n) => format!("after {n} business days"),
         Delay::BusinessMinutes(60) => "after 1 business hour".into(),
@@ -43,13 +43,7 @@ pub fn wall_minutes(d: &Delay) -> Option<u64> {
     }
 }
 
-/// A condition in the words of its pipeline (a cadence without one has no facts or events).
-pub fn cond(c: &Cond, p: Option<&Pipeline>) -> String {
-    match p {
-        Some(p) => crate::simulate::conds::cond_text(c, p),
-        None => crate::simulate::conds::cond_text(c, &Pipeline::default()),
-    }
-}
+pub use crate::words::cond;
 
 /// The top-level conjuncts of a condition, as texts.
 pub fn conjuncts(c: &Cond, p: Option<&Pipeline>) -> Vec<String> {

@@ -6,8 +6,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::calendar::{Calendar, Delay, Timing};
-use crate::check::minutes_text;
 use crate::model::DateWindow;
+use crate::words::length_text;
 
 /// One reason in a touch's wait.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +56,7 @@ impl Wait {
 pub fn timing_text(t: Timing) -> String {
     let delay = match t.delay {
         Delay::Zero => None,
-        Delay::Wall { minutes } => Some(format!("after {}", minutes_text(minutes))),
+        Delay::Wall { minutes } => Some(format!("after {}", length_text(minutes))),
         Delay::BusinessDays(n) => Some(format!(
             "after {n} business day{}",
             if n == 1 { "" } else { "s" }

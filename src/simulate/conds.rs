@@ -198,53 +198,6 @@ fn required_events(c: &Cond) -> Vec<usize> {
     }
 }
 
-/// Render a condition back to text (for "which gate held deals back").
-pub fn cond_text(c: &Cond, p: &Pipeline) -> String {
-    let operand = |o: &Operand| match o {
-        Operand::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
-        Operand::Builtin(b) => format!("{b:?}").to_lowercase(),
-        Operand::Value(v) => match v {
-            Value::Number(x) => format!("{x}"),
-            Value::Percent(x) => format!("{}%", x * 100.0),
-            Value::Money { amount, currency } => format!("{amount} {currency}"),
-            Value::Minutes(m) => super::report::duration_text(*m),
-            Value::BusinessDays(d) => format!("{d} business days"),
-            Value::BusinessMinutes(m) => format!("{} business hours", m / 60.0),
-            Value::Text(s) => format!("{s:?}"),
-            Value::Bool(b) => format!("{b}"),
-        },
-    };
-    match c {
-        Cond::True => "true".into(),
-        Cond::And(v) => v
-            .iter()
-            .map(|x| cond_text(x, p))
-            .collect::<Vec<_>>()
-            .join(" and "),
-        Cond::Or(v) => format!(
-            "({})",
-            v.iter()
-                .map(|x| cond_text(x, p))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        Cond::Not(x) => format!("not {}", cond_text(x, p)),
-        Cond::Fact(f) => p.facts.get(*f).map(|x| x.path.clone()).unwrap_or_default(),
-        Cond::Event(e) => p.events.get(*e).cloned().unwrap_or_default(),
-        Cond::Compare { lhs, op, rhs } => {
-            let op = match op {
-                Cmp::Eq => "==",
-                Cmp::Ne => "!=",
-                Cmp::Lt => "<",
-                Cmp::Le => "<=",
-                Cmp::Gt => ">",
-                Cmp::Ge => ">=",
-            };
-            format!("{} {op} {}", operand(lhs), operand(rhs))
-        }
-    }
-}
-
 /// A comparison of `dwell`, `idle` or `age` with a constant: a time limit, not a gate.
 pub(super) fn is_timer(c: &Cond) -> bool {
     let timer = |o: &Operand| {

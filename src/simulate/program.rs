@@ -17,7 +17,7 @@ use crate::model::{
 };
 
 use super::conds::{activity_can_open, compile_cond, is_timer, timer_operands, Interner};
-pub use super::conds::{assumed_events, cond_text, conjuncts, CCond, COperand};
+pub use super::conds::{assumed_events, conjuncts, CCond, COperand};
 use super::outcomes::Plan;
 use super::population::population;
 use super::random::{site, Purpose};
@@ -636,10 +636,10 @@ fn compile_stages(pipeline: &Pipeline, interner: &mut Interner) -> Vec<StageP> {
                 .map(|e| StageExitP {
                     target: e.target,
                     when: compile_cond(&e.when, interner),
-                    text: cond_text(&e.when, pipeline),
+                    text: crate::words::cond(&e.when, Some(pipeline)),
                     parts: conjuncts(&e.when)
                         .iter()
-                        .map(|c| (cond_text(c, pipeline), is_timer(c)))
+                        .map(|c| (crate::words::cond(c, Some(pipeline)), is_timer(c)))
                         .collect(),
                 })
                 .collect(),

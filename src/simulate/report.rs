@@ -48,17 +48,6 @@ pub fn quantile_hours(hist: &[u64], q: f64) -> Option<f64> {
     Some(hist.len() as f64)
 }
 
-/// `8.9d`, `5h`, `30min`.
-pub fn duration_text(minutes: f64) -> String {
-    if minutes >= 1440.0 {
-        format!("{}d", trim(minutes / 1440.0, 1))
-    } else if minutes >= 60.0 {
-        format!("{}h", trim(minutes / 60.0, 1))
-    } else {
-        format!("{}min", trim(minutes, 0))
-    }
-}
-
 fn trim(x: f64, digits: usize) -> String {
     let s = format!("{x:.digits$}");
     if s.contains('.') {

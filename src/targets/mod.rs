@@ -13,7 +13,8 @@ pub mod neutral;
 pub mod order;
 mod playbook;
 pub mod setup;
-mod text;
+/// model values in words: one printer for the whole crate (`crate::words`)
+pub(crate) use crate::words as text;
 pub mod validate;
 
 pub mod hubspot;

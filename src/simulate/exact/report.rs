@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 
 use super::Exact;
 use crate::simulate::columns::{layout, Align::*};
-use crate::simulate::report::{duration_text, RunInfo, SIM_FORMAT_VERSION};
+use crate::simulate::report::{RunInfo, SIM_FORMAT_VERSION};
+use crate::words::rounded;
 
 pub struct ExactReport {
     pub exact: Exact,
@@ -226,7 +227,7 @@ impl ExactReport {
         if self.info.arrival_window_days > 0.0 {
             o.push_str(&format!(
                 "  arrivals: over {}d from the start (the answer does not depend on the enrolment instant here)\n",
-                duration_text(self.info.arrival_window_days * 1440.0).trim_end_matches('d')
+                rounded(self.info.arrival_window_days * 1440.0).trim_end_matches('d')
             ));
         }
         o.push('\n');

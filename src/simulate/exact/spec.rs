@@ -270,7 +270,7 @@ impl Spec {
     pub fn cond_text(&self, c: &Cond) -> String {
         self.pipeline
             .as_ref()
-            .map(|p| program::cond_text(c, p))
+            .map(|p| crate::words::cond(c, Some(p)))
             .unwrap_or_default()
     }
 

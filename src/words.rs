@@ -1,4 +1,7 @@
-//! Model values back in the words of the language, for messages and description fields.
+//! Model values back in the words of the language: the one printer of conditions, values,
+//! durations, waits and effects, for messages, reports, diffs and CRM description fields.
+//! `minutes` writes a duration as the language does (`3d`, `90min`); `length_text` reads a measured
+//! length (`16d 2h 30min`); `rounded` a measured mean (`8.9d`).
 
 use crate::calendar::{Delay, Timing};
 use crate::model::{Builtin, Cmp, Cond, Effects, Flow, Operand, Pipeline, Step, Value};
@@ -23,6 +26,41 @@ pub fn minutes(m: f64) -> String {
         }
     }
     format!("{}min", num(m))
+}
+
+/// A measured length of time: `16d 2h 30min`.
+pub fn length_text(m: u64) -> String {
+    let (d, h, min) = (m / 1440, (m % 1440) / 60, m % 60);
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d}d"));
+    }
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if min > 0 || parts.is_empty() {
+        parts.push(format!("{min}min"));
+    }
+    parts.join(" ")
+}
+
+/// A measured mean, to a tenth of its unit: `8.9d`, `5h`, `30min`.
+pub fn rounded(minutes: f64) -> String {
+    let trim = |x: f64, digits: usize| {
+        let s = format!("{x:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if minutes >= 1440.0 {
+        format!("{}d", trim(minutes / 1440.0, 1))
+    } else if minutes >= 60.0 {
+        format!("{}h", trim(minutes / 60.0, 1))
+    } else {
+        format!("{}min", trim(minutes, 0))
+    }
 }
 
 pub fn delay(d: Delay) -> String {
@@ -62,7 +100,7 @@ pub fn timing(t: Timing) -> String {
     }
 }
 
-fn value(v: &Value) -> String {
+pub fn value(v: &Value) -> String {
     match v {
         Value::Number(x) => num(*x),
         Value::Percent(x) => format!("{}%", num(x * 100.0)),
@@ -75,7 +113,7 @@ fn value(v: &Value) -> String {
     }
 }
 
-fn operand(o: &Operand, p: Option<&Pipeline>) -> String {
+pub fn operand(o: &Operand, p: Option<&Pipeline>) -> String {
     match o {
         Operand::Fact(f) => p
             .and_then(|p| p.facts.get(*f))
