@@ -279,12 +279,7 @@ fn step(
         let within = r
             .within_minutes
             .as_ref()
-            .map(|d| {
-                format!(
-                    " within {}",
-                    super::text::delay(d).replacen("after ", "", 1)
-                )
-            })
+            .map(|d| format!(" within {}", super::text::delay(d)))
             .unwrap_or_default();
         (
             format!("on {}{times}{within}", r.outcome),

@@ -3,35 +3,15 @@
 
 use crate::calendar::{Delay, Timing};
 use crate::model::{Cadence, Cond, Effects, Flow, Model, Pipeline, Trigger};
-use crate::words::length_text;
 
 /// A wait: `immediately`, `after 2 business days at 10:00`, `after 3d on tue, fri at 09:00`.
 pub fn timing(t: &Timing) -> String {
-    let mut s = delay(&t.delay);
-    if t.is_anchor() {
-        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-        let days: Vec<&str> = (0..7)
-            .filter(|i| t.weekdays & (1 << i) != 0)
-            .map(|i| DAYS[i])
-            .collect();
-        s.push_str(&format!(" on {}", days.join(", ")));
-    }
-    if let Some(m) = t.at_clock {
-        s.push_str(&format!(" at {:02}:{:02}", m / 60, m % 60));
-    }
-    s
+    crate::words::timing(*t)
 }
 
+/// A delay's length: `3d`, `2 business days`, `immediately`.
 pub fn delay(d: &Delay) -> String {
-    match d {
-        Delay::Zero => "immediately".into(),
-        Delay::Wall { minutes } => format!("after {}", length_text(*minutes)),
-        Delay::BusinessDays(1) => "after 1 business day".into(),
-        Delay::BusinessDays(n) => format!("after {n} business days"),
-        Delay::BusinessMinutes(60) => "after 1 business hour".into(),
-        Delay::BusinessMinutes(m) if m % 60 == 0 => format!("after {} business hours", m / 60),
-        Delay::BusinessMinutes(m) => format!("after {m} business minutes"),
-    }
+    crate::words::delay(*d)
 }
 
 /// The length of a delay in wall minutes where it has one (business delays do not).
