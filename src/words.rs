@@ -100,7 +100,7 @@ pub fn timing(t: Timing) -> String {
     }
 }
 
-pub fn value(v: &Value) -> String {
+fn value(v: &Value) -> String {
     match v {
         Value::Number(x) => num(*x),
         Value::Percent(x) => format!("{}%", num(x * 100.0)),
@@ -113,7 +113,7 @@ pub fn value(v: &Value) -> String {
     }
 }
 
-pub fn operand(o: &Operand, p: Option<&Pipeline>) -> String {
+fn operand(o: &Operand, p: Option<&Pipeline>) -> String {
     match o {
         Operand::Fact(f) => p
             .and_then(|p| p.facts.get(*f))
@@ -165,12 +165,7 @@ fn cond_prec(c: &Cond, p: Option<&Pipeline>, outer: u8) -> String {
         ),
         Cond::Not(c) => (format!("not {}", cond_prec(c, p, 3)), 2),
         Cond::Fact(f) => (operand(&Operand::Fact(*f), p), 3),
-        Cond::Event(e) => (
-            p.and_then(|p| p.events.get(*e))
-                .cloned()
-                .unwrap_or_else(|| format!("event#{e}")),
-            3,
-        ),
+        Cond::Event(e) => (event(*e, p), 3),
         Cond::Compare { lhs, op, rhs } => (
             format!("{} {} {}", operand(lhs, p), cmp(*op), operand(rhs, p)),
             3,
@@ -183,15 +178,18 @@ fn cond_prec(c: &Cond, p: Option<&Pipeline>, outer: u8) -> String {
     }
 }
 
+/// An event's name (`event#N` where the pipeline is not known).
+pub fn event(ev: usize, p: Option<&Pipeline>) -> String {
+    p.and_then(|p| p.events.get(ev))
+        .cloned()
+        .unwrap_or_else(|| format!("event#{ev}"))
+}
+
 /// Effects as written after `->`.
 pub fn effects(e: &Effects, p: Option<&Pipeline>, steps: &[Step]) -> String {
     let mut parts = Vec::new();
     for ev in &e.set {
-        let name = p
-            .and_then(|p| p.events.get(*ev))
-            .cloned()
-            .unwrap_or_else(|| format!("event#{ev}"));
-        parts.push(format!("set {name}"));
+        parts.push(format!("set {}", event(*ev, p)));
     }
     if let Some(s) = e.stage {
         let name = p

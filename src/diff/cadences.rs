@@ -177,7 +177,7 @@ fn steps(
                 format!(
                     "step `{s}` added ({} {})",
                     st.channel.name(),
-                    timing(&st.timing)
+                    timing(st.timing)
                 ),
             )
             .at(st.span);
@@ -234,11 +234,11 @@ fn step(
             n.channel.name()
         ));
     }
-    if timing(&o.timing) != timing(&n.timing) {
+    if timing(o.timing) != timing(n.timing) {
         push(format!(
             "step `{name}`: wait {} → {}",
-            timing(&o.timing),
-            timing(&n.timing)
+            timing(o.timing),
+            timing(n.timing)
         ));
     }
     if o.template != n.template {
@@ -279,7 +279,7 @@ fn step(
         let within = r
             .within_minutes
             .as_ref()
-            .map(|d| format!(" within {}", super::text::delay(d)))
+            .map(|d| format!(" within {}", super::text::delay(*d)))
             .unwrap_or_default();
         (
             format!("on {}{times}{within}", r.outcome),

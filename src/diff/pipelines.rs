@@ -97,7 +97,7 @@ fn stage(op: &Pipeline, o: &Stage, np: &Pipeline, n: &Stage, out: &mut Vec<Chang
         n.max_gap_span,
         out,
     );
-    let rw = |d: &Option<crate::calendar::Delay>| d.as_ref().map_or("none".to_string(), delay);
+    let rw = |d: &Option<crate::calendar::Delay>| d.map_or("none".to_string(), delay);
     if o.respond_within != n.respond_within {
         let looser = match (&o.respond_within, &n.respond_within) {
             (Some(_), None) => true,

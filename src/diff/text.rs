@@ -1,18 +1,10 @@
 //! Parts of a checked model as text, so that two versions (whose indices differ) compare by what
 //! they say.
 
-use crate::calendar::{Delay, Timing};
+use crate::calendar::Delay;
 use crate::model::{Cadence, Cond, Effects, Flow, Model, Pipeline, Trigger};
 
-/// A wait: `immediately`, `after 2 business days at 10:00`, `after 3d on tue, fri at 09:00`.
-pub fn timing(t: &Timing) -> String {
-    crate::words::timing(*t)
-}
-
-/// A delay's length: `3d`, `2 business days`, `immediately`.
-pub fn delay(d: &Delay) -> String {
-    crate::words::delay(*d)
-}
+pub use crate::words::{delay, timing};
 
 /// The length of a delay in wall minutes where it has one (business delays do not).
 pub fn wall_minutes(d: &Delay) -> Option<u64> {

@@ -21,6 +21,18 @@ pub struct TouchDraw<'a> {
     pub now: Time,
 }
 
+impl TouchDraw<'_> {
+    /// What keys the touch's draws.
+    #[inline]
+    pub fn keys(&self) -> DrawKeys {
+        DrawKeys {
+            site: self.sp.site,
+            visit: self.visit,
+            first_key: self.sp.first_outcome_key,
+        }
+    }
+}
+
 /// Something the world does to a deal, not a cadence's touch: scripted by a test (a
 /// milestone, a CRM event, a fact that changes). The simulation draws milestones instead.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,12 +179,7 @@ impl Draws for Sampled {
 
     #[inline]
     fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> Has {
-        let keys = DrawKeys {
-            site: d.sp.site,
-            visit: d.visit,
-            first_key: d.sp.first_outcome_key,
-        };
-        sample(d.plan, d.delays, &self.rng, keys, out)
+        sample(d.plan, d.delays, &self.rng, d.keys(), out)
     }
 
     #[inline]

@@ -6,13 +6,14 @@
 //! random source and, where every result matches, adds the recorded lead's tally once more
 //! instead of running the engine. The answer is the same bytes as without the shared life.
 //!
-//! A probe of the first leads picks the life most of them share; a model whose leads differ
-//! from the first draw (arrivals, facts, responsiveness) gets no shared life and pays nothing.
+//! A probe of the first leads keeps the lives many of them share, as a trie of their draws; a
+//! model whose leads differ from the first draw (arrivals, facts, responsiveness) gets no
+//! shared life and pays only the probe.
 
 use super::draws::{Draws, Outside, Sampled, TouchDraw};
 use super::engine::{self, RunCtx, Scratch, Time};
 use super::observe::{MovedBy, Observer};
-use super::outcomes::{Delays, DrawKeys, Happening, Has, Plan};
+use super::outcomes::{Delays, Happening, Has, Plan};
 use super::program::{MilestoneP, PopulationP, Program, StepP};
 use super::tally::{LeadResult, Tally};
 use crate::model::{Channel, Dist};
@@ -123,12 +124,7 @@ impl Draws for Recorder<'_> {
     }
     fn touch(&mut self, d: &TouchDraw<'_>, out: &mut Vec<Happening>) -> Has {
         let has = self.inner.touch(d, out);
-        let key = DrawKeys {
-            site: d.sp.site,
-            visit: d.visit,
-            first_key: d.sp.first_outcome_key,
-        }
-        .outcome_key();
+        let key = d.keys().outcome_key();
         let u = self.inner.rng.uniform_at(key);
         let fixed = d.plan.fixed_interval(u).map(|(lo, hi)| (key, lo, hi));
         if !self

@@ -327,10 +327,7 @@ fn effects_setup(
 pub(crate) fn workflow_words(e: &Effects, p: Option<&Pipeline>) -> String {
     let mut parts = Vec::new();
     for ev in &e.set {
-        let name = p
-            .and_then(|p| p.events.get(*ev))
-            .cloned()
-            .unwrap_or_else(|| format!("event#{ev}"));
+        let name = text::event(*ev, p);
         parts.push(format!(
             "record the event `{name}` (the field or activity that stands for it)"
         ));
