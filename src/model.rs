@@ -499,10 +499,37 @@ pub struct Track {
     pub steps: Vec<StepId>,
 }
 
+/// A CRM a cadence can be built for (`target zoho, salesloft`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Crm {
+    Zoho,
+    Salesloft,
+    Hubspot,
+}
+
+impl Crm {
+    pub const ALL: [Crm; 3] = [Crm::Zoho, Crm::Salesloft, Crm::Hubspot];
+
+    /// The name in a `target` line, on the command line and in the ids file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Crm::Zoho => "zoho",
+            Crm::Salesloft => "salesloft",
+            Crm::Hubspot => "hubspot",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Cadence {
     pub name: String,
     pub title: Option<String>,
+    /// the CRMs the cadence is meant for (its `target` line, else the project's), sorted; empty
+    /// for `target none`; `None` without a line: built for any CRM, checked for none
+    pub crms: Option<Vec<Crm>>,
     pub pipeline: Option<PipelineId>,
     pub stage: Option<StageId>,
     pub calendar: Option<CalendarId>,
@@ -523,6 +550,11 @@ pub struct Cadence {
 }
 
 impl Cadence {
+    /// Whether the cadence is meant to run in `crm` (no `target` line: in every CRM).
+    pub fn meant_for(&self, crm: Crm) -> bool {
+        self.crms.as_ref().is_none_or(|l| l.contains(&crm))
+    }
+
     /// Whether some step can be passed over without a touch.
     pub fn has_skips(&self) -> bool {
         self.steps.iter().any(Step::can_skip)

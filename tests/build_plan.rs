@@ -264,10 +264,14 @@ fn salesloft_holidays_are_one_team_setting_per_build_with_their_dates() {
         .setup
         .iter()
         .all(|it| matches!(it.scope, Scope::Team { .. }) || !it.what.contains("holiday")));
-    let md = targets::setup::markdown(Target::Salesloft, &b.setup);
+    let md = targets::setup::markdown(Target::Salesloft, &b.setup, &b.not_meant);
     assert!(md.contains("## Team settings"), "{md}");
-    let json: Value =
-        serde_json::from_str(&targets::setup::json(Target::Salesloft, &b.setup)).unwrap();
+    let json: Value = serde_json::from_str(&targets::setup::json(
+        Target::Salesloft,
+        &b.setup,
+        &b.not_meant,
+    ))
+    .unwrap();
     assert!(json["items"]
         .as_array()
         .unwrap()

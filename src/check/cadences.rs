@@ -52,6 +52,7 @@ impl Checker {
         let mut c = Cadence {
             name: decl.name.name.clone(),
             title: None,
+            crms: self.project_crms.clone(),
             pipeline: None,
             stage: None,
             calendar: None,
@@ -72,6 +73,7 @@ impl Checker {
         for item in &decl.items {
             let key = match &item.node {
                 CadenceItem::Title(_) => "title",
+                CadenceItem::Targets(_) => "target",
                 CadenceItem::Works { .. } => "pipeline",
                 CadenceItem::Calendar(_) => "calendar",
                 CadenceItem::Enroll(_) => "enroll",
@@ -84,6 +86,7 @@ impl Checker {
             }
             match &item.node {
                 CadenceItem::Title(s) => c.title = Some(s.value.clone()),
+                CadenceItem::Targets(t) => c.crms = Some(self.crm_targets(t)),
                 CadenceItem::Works { pipeline, stage } => {
                     if let Some(i) = self.pipeline_ref(pipeline) {
                         c.pipeline = Some(i);

@@ -6,6 +6,7 @@
 mod cadences;
 mod calendars;
 mod conditions;
+mod crm_targets;
 mod leads;
 mod live;
 mod pipelines;
@@ -51,6 +52,7 @@ pub fn check(project: &Project) -> Checked {
         fact_index: HashMap::new(),
         lead_pipelines: HashMap::new(),
         closed_calendars: Default::default(),
+        project_crms: None,
     };
     let items: Vec<&Item> = project
         .files
@@ -58,6 +60,7 @@ pub fn check(project: &Project) -> Checked {
         .flat_map(|(_, f)| f.items.iter())
         .collect();
     cx.collect_names(&items);
+    cx.project_targets(&items);
     for item in &items {
         if let Item::Calendar(c) = item {
             cx.calendar(c);
@@ -161,6 +164,8 @@ struct Checker {
     lead_pipelines: HashMap<String, Vec<usize>>,
     /// calendars closed for months (E0705): timing analyses over them are skipped
     closed_calendars: std::collections::HashSet<String>,
+    /// the project's `target` line: the CRMs of every cadence without its own
+    project_crms: Option<Vec<crate::model::Crm>>,
 }
 
 impl Checker {
@@ -189,6 +194,7 @@ impl Checker {
                         }
                         continue;
                     }
+                    Item::Targets(_) => continue,
                     Item::Test(t) => {
                         if let Some(first) = tests.get(&t.name.value) {
                             let d = duplicate("test", &t.name.value, t.name.span, *first);

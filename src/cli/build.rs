@@ -141,6 +141,8 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
     let mut clash = None;
     // what an admin configures outside the bodies, over every project
     let mut setup: Vec<targets::SetupItem> = Vec::new();
+    // the cadences whose `target` line leaves this target out, over every project
+    let mut not_meant: Vec<targets::NotMeant> = Vec::new();
     let (runs, failed) = load_and_check(&args.paths);
     io_failed |= failed;
     // the findings of every project, for a machine format's one document
@@ -169,6 +171,7 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
         }
         if let Some(b) = &built {
             setup.extend(b.setup.iter().cloned());
+            not_meant.extend(b.not_meant.iter().cloned());
         }
         for o in built.map(|b| b.outputs).unwrap_or_default() {
             if outputs.contains_key(&o.file_name) {
@@ -223,10 +226,11 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
             // the setup report goes next to the CRM bodies (the neutral document has none)
             setup.sort();
             setup.dedup();
+            not_meant.sort();
             let report = (target != Target::Json).then(|| {
                 (
-                    targets::setup::markdown(target, &setup),
-                    targets::setup::json(target, &setup),
+                    targets::setup::markdown(target, &setup, &not_meant),
+                    targets::setup::json(target, &setup, &not_meant),
                 )
             });
             if let Some((md, json)) = &report {
@@ -266,9 +270,16 @@ pub fn cmd_build(args: BuildArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    let skipped = match not_meant.len() {
+        0 => String::new(),
+        n => format!(
+            "; not built: {n} cadence{} whose `target` line leaves it out",
+            plural(n)
+        ),
+    };
     let _ = writeln!(
         err,
-        "{written} for {}: {errors} error{}, {warnings} warning{}",
+        "{written} for {}: {errors} error{}, {warnings} warning{}{skipped}",
         target.title(),
         plural(errors),
         plural(warnings)

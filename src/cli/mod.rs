@@ -440,10 +440,14 @@ fn cmd_check(
         .into_iter()
         .map(|r| {
             let mut diags = r.diagnostics;
-            // a clean model is built for the CRM: its behavioural losses, as `build` finds them
-            if let (Some(t), Some((project, model))) = (target, &r.loaded) {
+            // a clean model is built for the CRM (`--target`, else each CRM a `target` line
+            // names): its behavioural losses, as `build` finds them
+            if let Some((project, model)) = &r.loaded {
                 if !diags.iter().any(Diagnostic::is_error) {
-                    diags.extend(crate::targets::behavioural_losses(project, model, t));
+                    diags.extend(match target {
+                        Some(t) => crate::targets::behavioural_losses(project, model, t),
+                        None => crate::targets::declared_losses(project, model),
+                    });
                     diagnostics::sort(&mut diags);
                 }
             }

@@ -224,6 +224,12 @@ E0220 Error "missing-setting" "a required setting is missing"
 "Some blocks need a setting: a calendar needs `timezone`, `workdays` and `hours`;
 a simulation needs `leads` and `cadence` or `pipeline`; a test needs `cadence`; a pipeline needs
 stages.";
+E0221 Error "unknown-target" "a `target` line names no CRM the build knows"
+"`target` names the CRMs a cadence is meant to run in: `zoho`, `salesloft` and `hubspot`, or
+`none` alone (the cadence runs in no CRM: it is kept for simulation and what-ifs). At the top
+level of a file the line is the project's, for every cadence without a line of its own; one such
+line per project. `cadence check` reports what each named CRM cannot run (E0901); `cadence build
+--target T` builds only the cadences meant for T and lists the others in SETUP.md.";
 
 // ───── types ─────
 E0301 Error "type-mismatch" "the two sides of a comparison have different types"

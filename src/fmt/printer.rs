@@ -399,6 +399,7 @@ impl<'a> Printer<'a> {
 
     fn item(&mut self, item: &Item) {
         match item {
+            Item::Targets(t) => self.shaped(0, t.span, Shape::Line(r::targets(t)), Blank::Keep),
             Item::Calendar(d) => {
                 let header = format!("calendar {}", d.name.name);
                 let end = d.name.span.end as usize;

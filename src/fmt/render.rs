@@ -384,6 +384,7 @@ pub fn stage_item(item: &StageItem) -> Shape {
 pub fn cadence_item(item: &CadenceItem) -> Shape {
     match item {
         CadenceItem::Title(s) => Shape::Line(format!("title {}", str_lit(s))),
+        CadenceItem::Targets(t) => Shape::Line(targets(t)),
         CadenceItem::Works { pipeline, stage } => Shape::Line(match stage {
             Some(st) => format!("pipeline {} stage {}", pipeline.name, st.name),
             None => format!("pipeline {}", pipeline.name),
@@ -407,6 +408,11 @@ pub fn cadence_item(item: &CadenceItem) -> Shape {
         CadenceItem::Step(s) => Shape::Line(format!("step {} {}", s.name.name, s.channel.name)),
         CadenceItem::Track(t) => Shape::Line(format!("track {} {{}}", t.name.name)),
     }
+}
+
+/// `target zoho, salesloft`, at the top level or in a cadence.
+pub fn targets(t: &Targets) -> String {
+    format!("target {}", join(t.names.iter().map(|n| n.name.clone())))
 }
 
 pub fn timing(t: &Timing) -> String {

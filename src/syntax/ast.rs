@@ -157,6 +157,15 @@ pub enum Item {
     Leads(LeadsDecl),
     Simulation(SimulationDecl),
     Test(TestDecl),
+    /// `target zoho, salesloft`: the CRMs every cadence of the project is meant for
+    Targets(Targets),
+}
+
+/// `target NAME, ...` (`target none`): the CRMs a cadence is meant to run in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets {
+    pub names: Vec<Ident>,
+    pub span: Span,
 }
 
 impl Item {
@@ -168,6 +177,7 @@ impl Item {
             Item::Leads(d) => d.span,
             Item::Simulation(d) => d.span,
             Item::Test(d) => d.span,
+            Item::Targets(d) => d.span,
         }
     }
 }
@@ -338,6 +348,8 @@ pub struct CadenceDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CadenceItem {
     Title(Str),
+    /// `target ...`: the CRMs this cadence is meant for (instead of the project's line)
+    Targets(Targets),
     Works {
         pipeline: Ident,
         stage: Option<Ident>,

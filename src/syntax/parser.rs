@@ -286,7 +286,7 @@ fn next_declaration(text: &str, from: usize, after: usize) -> Option<usize> {
     loop {
         let rest = text.get(line..)?;
         // the first six block words are the declarations (the grammar's `item`)
-        let starts = BLOCK_WORDS[..6].iter().any(|w| {
+        let starts = BLOCK_WORDS[..7].iter().any(|w| {
             rest.strip_prefix(w)
                 .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
         });
@@ -323,7 +323,7 @@ fn syntax_error(file: FileId, text: &str, pos: usize, positives: &[Rule]) -> Dia
     };
     let expected = describe_expected(positives);
     let keywords: Vec<String> = if at_top {
-        BLOCK_WORDS[..6].iter().map(|w| w.to_string()).collect()
+        BLOCK_WORDS[..7].iter().map(|w| w.to_string()).collect()
     } else {
         positives.iter().filter_map(|r| keyword_of(*r)).collect()
     };
@@ -361,13 +361,14 @@ fn syntax_error(file: FileId, text: &str, pos: usize, positives: &[Rule]) -> Dia
 
 /// Words that start a declaration or a block item: meeting one where it cannot go usually means
 /// the block before it was not closed.
-const BLOCK_WORDS: [&str; 12] = [
+const BLOCK_WORDS: [&str; 13] = [
     "calendar",
     "pipeline",
     "cadence",
     "leads",
     "simulation",
     "test",
+    "target",
     "stage",
     "step",
     "track",
@@ -377,7 +378,7 @@ const BLOCK_WORDS: [&str; 12] = [
 ];
 
 /// Every keyword of the language, for "did you mean" on misspelt keywords.
-const KEYWORDS: [&str; 78] = [
+const KEYWORDS: [&str; 79] = [
     "active",
     "after",
     "and",
@@ -440,6 +441,7 @@ const KEYWORDS: [&str; 78] = [
     "stage",
     "start",
     "step",
+    "target",
     "task",
     "template",
     "test",
@@ -563,6 +565,7 @@ fn rule_words(r: Rule) -> String {
         Rule::simulation => "`simulation`",
         Rule::test => "`test`",
         Rule::title => "`title`",
+        Rule::targets => "`target`",
         Rule::timezone => "`timezone`",
         Rule::step => "`step`",
         Rule::track => "`track`",
@@ -658,6 +661,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_stage
             | Rule::kw_start
             | Rule::kw_step
+            | Rule::kw_target
             | Rule::kw_task
             | Rule::kw_template
             | Rule::kw_test
@@ -720,12 +724,19 @@ impl Builder<'_> {
                 Rule::leads => Item::Leads(self.leads(c)?),
                 Rule::simulation => Item::Simulation(self.simulation(c)?),
                 Rule::test => Item::Test(self.test(c)?),
+                Rule::targets => Item::Targets(self.targets(c)),
                 Rule::EOI => continue,
                 _ => return Err(Bug),
             };
             items.push(item);
         }
         Ok(File { items })
+    }
+
+    fn targets(&self, p: Pair<'_, Rule>) -> Targets {
+        let span = self.span(&p);
+        let names = children(p).map(|c| self.ident(c)).collect();
+        Targets { names, span }
     }
 
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
@@ -1186,6 +1197,7 @@ impl Builder<'_> {
             let s = self.span(&c);
             let node = match c.as_rule() {
                 Rule::title => CadenceItem::Title(self.string(self.only(c)?)?),
+                Rule::targets => CadenceItem::Targets(self.targets(c)),
                 Rule::works_stage => {
                     let mut ci = children(c);
                     let pipeline = self.ident(ci.next().ok_or(Bug)?);

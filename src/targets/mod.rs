@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::diagnostics::{self, codes, Diagnostic};
-use crate::model::Model;
+use crate::model::{Crm, Model};
 use crate::project::Project;
 use crate::source::Span;
 
@@ -74,6 +74,16 @@ impl Target {
         }
     }
 
+    /// The CRM of a target (none for the neutral document), as a `target` line names it.
+    pub fn crm(self) -> Option<Crm> {
+        match self {
+            Target::Json => None,
+            Target::Zoho => Some(Crm::Zoho),
+            Target::Salesloft => Some(Crm::Salesloft),
+            Target::Hubspot => Some(Crm::Hubspot),
+        }
+    }
+
     /// The product name used in messages.
     pub fn title(self) -> &'static str {
         match self {
@@ -116,10 +126,20 @@ pub struct Options {
     /// Write the pipelines' bodies (Zoho's Blueprint plan, HubSpot's deal pipeline); without
     /// it a pipeline gives setup items only.
     pub pipelines: bool,
+    /// Build only the cadences with a `target` line (or under the project's): `check` holds a
+    /// cadence to the CRMs it names, not an undeclared one to its neighbours' CRMs.
+    pub only_declared: bool,
     pub ids: Ids,
 }
 
 impl Options {
+    /// Whether the build writes cadence `c`: a strict build leaves out a cadence whose `target`
+    /// line (or the project's) does not name the target; a lossy one builds it too, each loss a
+    /// warning.
+    pub fn builds(&self, c: &crate::model::Cadence) -> bool {
+        self.allow_lossy || self.target.crm().is_none_or(|crm| c.meant_for(crm))
+    }
+
     pub fn new(target: Target) -> Options {
         Options {
             target,
@@ -127,6 +147,7 @@ impl Options {
             strict: false,
             fail_on_setup: false,
             pipelines: false,
+            only_declared: false,
             ids: Ids::default(),
         }
     }
@@ -175,6 +196,16 @@ pub struct Built {
     pub diagnostics: Vec<Diagnostic>,
     /// what an admin configures outside the bodies, sorted (`SETUP.md`, `setup.json`)
     pub setup: Vec<SetupItem>,
+    /// the cadences whose `target` line leaves this target out, in name order: not built
+    pub not_meant: Vec<NotMeant>,
+}
+
+/// A cadence not built because its `target` line (or the project's) leaves the target out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct NotMeant {
+    pub cadence: String,
+    /// the CRMs it is meant for (none for `target none`)
+    pub targets: Vec<Crm>,
 }
 
 impl Built {
@@ -194,6 +225,7 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
     }
     let mut outputs = Vec::new();
     let mut failed_pipelines = BTreeSet::new();
+    let mut not_meant = Vec::new();
     match opts.target.emitter() {
         None => {
             let doc = neutral::Document::from_model(model, project);
@@ -222,6 +254,16 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
                 }
             }
             for (ci, c) in model.cadences.iter().enumerate() {
+                if opts.only_declared && c.crms.is_none() {
+                    continue;
+                }
+                if !opts.builds(c) {
+                    not_meant.push(NotMeant {
+                        cadence: c.name.clone(),
+                        targets: c.crms.clone().unwrap_or_default(),
+                    });
+                    continue;
+                }
                 let before = sink.errors;
                 if let Some(body) = emitter.cadence(model, ci, &mut sink) {
                     let kind = OutputKind::Cadence;
@@ -245,17 +287,43 @@ pub fn build(project: &Project, model: &Model, opts: &Options) -> Built {
     });
     setup.sort();
     setup.dedup();
+    not_meant.sort();
     Built {
         outputs,
         diagnostics,
         setup,
+        not_meant,
     }
 }
 
-/// What `target` cannot run as the project says (E0901), found by the build itself, for
-/// `cadence check --target`: setup items, ids and the bodies are left aside.
+/// What `target` cannot run as the project says (E0901) in the cadences meant for it, found by
+/// the build itself, for `cadence check --target`: setup items, ids and the bodies are left aside.
 pub fn behavioural_losses(project: &Project, model: &Model, target: Target) -> Vec<Diagnostic> {
-    build(project, model, &Options::new(target))
+    losses(project, model, Options::new(target))
+}
+
+/// For `cadence check`: what each CRM named by a `target` line cannot run in the cadences that
+/// name it (cadences without a line are held to none).
+pub fn declared_losses(project: &Project, model: &Model) -> Vec<Diagnostic> {
+    let named: BTreeSet<Crm> = model
+        .cadences
+        .iter()
+        .flat_map(|c| c.crms.iter().flatten().copied())
+        .collect();
+    let mut out = Vec::new();
+    for t in Target::ALL
+        .into_iter()
+        .filter(|t| t.crm().is_some_and(|c| named.contains(&c)))
+    {
+        let mut opts = Options::new(t);
+        opts.only_declared = true;
+        out.extend(losses(project, model, opts));
+    }
+    out
+}
+
+fn losses(project: &Project, model: &Model, opts: Options) -> Vec<Diagnostic> {
+    build(project, model, &opts)
         .diagnostics
         .into_iter()
         .filter(|d| d.code.code == codes::E0901.code)

@@ -121,6 +121,10 @@ pub struct StageExit {
 pub struct Cadence {
     pub name: String,
     pub title: Option<String>,
+    /// `target`: the CRMs the cadence is meant for (`[]` for `target none`); absent without a
+    /// `target` line (any CRM)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<model::Crm>>,
     pub pipeline: Option<usize>,
     pub stage: Option<usize>,
     pub calendar: Option<usize>,
@@ -274,6 +278,7 @@ impl Document {
                 .map(|c| Cadence {
                     name: c.name.clone(),
                     title: c.title.clone(),
+                    targets: c.crms.clone(),
                     pipeline: c.pipeline,
                     stage: c.stage,
                     calendar: c.calendar,
@@ -399,6 +404,7 @@ impl Document {
                 .map(|c| model::Cadence {
                     name: c.name.clone(),
                     title: c.title.clone(),
+                    crms: c.targets.clone(),
                     pipeline: c.pipeline,
                     stage: c.stage,
                     calendar: c.calendar,

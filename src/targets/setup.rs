@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::Target;
+use super::{NotMeant, Target};
 
 /// Where a setup item belongs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -97,14 +97,18 @@ struct Report<'a> {
     format_version: u32,
     target: &'static str,
     items: &'a [SetupItem],
+    /// the cadences not built for the target (their `target` line leaves it out)
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    not_built: &'a [NotMeant],
 }
 
 /// `setup.json`: every item, in the order of [`SetupItem`]'s `Ord` (scope, then words).
-pub fn json(target: Target, items: &[SetupItem]) -> String {
+pub fn json(target: Target, items: &[SetupItem], not_built: &[NotMeant]) -> String {
     let report = Report {
         format_version: 1,
         target: target.name(),
         items,
+        not_built,
     };
     // plain structs of strings: serialising cannot fail
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -112,8 +116,32 @@ pub fn json(target: Target, items: &[SetupItem]) -> String {
     s
 }
 
-/// `SETUP.md`: one section per cadence and pipeline, an item a line.
-pub fn markdown(target: Target, items: &[SetupItem]) -> String {
+/// `SETUP.md`: one section per cadence and pipeline, an item a line; then the cadences not
+/// built for the target.
+pub fn markdown(target: Target, items: &[SetupItem], not_built: &[NotMeant]) -> String {
+    let mut s = markdown_items(target, items);
+    if !not_built.is_empty() {
+        let t = target.title();
+        s.push_str(&format!(
+            "\n## Not built for {t}\n\nTheir `target` line leaves {t} out; \
+             `cadence check` holds each to the CRMs it names.\n\n"
+        ));
+        for n in not_built {
+            let meant = match n.targets.as_slice() {
+                [] => "no CRM (`target none`)".to_string(),
+                l => l
+                    .iter()
+                    .map(|c| format!("`{}`", c.name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            s.push_str(&format!("- cadence `{}`: meant for {meant}\n", n.cadence));
+        }
+    }
+    s
+}
+
+fn markdown_items(target: Target, items: &[SetupItem]) -> String {
     let t = target.title();
     let mut s = format!(
         "# Setup in {t}\n\nWhat an admin configures once in {t}, outside the built bodies \

@@ -396,6 +396,7 @@ fn holiday_calendars(model: &Model, sink: &mut Sink) {
     let used: std::collections::BTreeSet<usize> = model
         .cadences
         .iter()
+        .filter(|c| sink.opts.builds(c))
         .filter_map(|c| {
             c.calendar.or_else(|| {
                 c.pipeline
