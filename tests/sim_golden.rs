@@ -7,7 +7,9 @@
 //! equal to the 79414c4 bytes' (the compare file did not change). Compare's per-step funnels
 //! (`steps`) were added to the compare file the same way: without them, its bytes are the
 //! previous file's. Then every step's `title` was added to all four files, after a check that
-//! without the `title` keys each is the previous file's JSON.
+//! without the `title` keys each is the previous file's JSON. The library's webinar cadence
+//! added one run (`webinar_2026q2`) to `all_cadences.json`, after a check that the other 17 runs
+//! are the previous file's values.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
 mod common;
