@@ -270,3 +270,106 @@ fn target_lines_format_and_parse_back() {
     let d = cadence::check::check(&bad).diagnostics;
     assert!(d.iter().any(|d| d.code.code == "E0101"), "{d:?}");
 }
+
+// ───────────── generated projects: which cadences a build writes ─────────────
+
+use proptest::prelude::*;
+
+/// What a generated cadence holds. The truth comes from the vendors' documented formats, not
+/// from the build: a linear email sequence runs in all three CRMs; none of them sends SMS from a
+/// cadence body, and none branches on a call's outcome (Zoho's follow-ups branch on email
+/// outcomes only; Salesloft and HubSpot sequences are linear).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Body {
+    Linear,
+    Sms,
+    CallBranch,
+}
+
+fn gen_crms() -> impl Strategy<Value = Option<Vec<Crm>>> {
+    prop::option::of(prop::sample::subsequence(Crm::ALL.to_vec(), 0..=3))
+}
+
+fn line(crms: &[Crm]) -> String {
+    match crms {
+        [] => "target none".to_string(),
+        l => format!(
+            "target {}",
+            l.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn gen_text(project: &Option<Vec<Crm>>, cadences: &[(Body, Option<Vec<Crm>>)]) -> String {
+    let mut s = project.as_deref().map(line).unwrap_or_default();
+    for (i, (body, crms)) in cadences.iter().enumerate() {
+        let own = crms.as_deref().map(line).unwrap_or_default();
+        let steps = match body {
+            Body::Linear => "step a email \"A\" immediately\n  step b email \"B\" after 2d",
+            Body::Sms => "step a email \"A\" immediately\n  step b sms \"B\" after 2d",
+            Body::CallBranch => {
+                "step a call \"A\" immediately\n    on connected -> task \"T\"\n  step b email \"B\" after 2d"
+            }
+        };
+        s.push_str(&format!(
+            "\ncadence c{i} {{\n  {own}\n  {steps}\n  exit replied on reply\n  exit bounced on bounce\n  exit unsubscribed on unsubscribe\n}}\n"
+        ));
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// For every CRM: a strict build writes exactly the cadences meant for it that it runs as
+    /// written, lists the ones not meant for it, and fails exactly when a cadence meant for it
+    /// has a loss; `check` reports a CRM's losses exactly when a cadence whose line names that
+    /// CRM has one; a lossy build writes every cadence.
+    #[test]
+    fn builds_and_checks_follow_the_target_lines(
+        project_line in gen_crms(),
+        cadences in prop::collection::vec(
+            (prop::sample::select(vec![Body::Linear, Body::Sms, Body::CallBranch]), gen_crms()),
+            1..5,
+        ),
+    ) {
+        let text = gen_text(&project_line, &cadences);
+        let project = Project::from_texts(&[("gen.cadence", &text)]);
+        let checked = cadence::check::check(&project);
+        prop_assert!(checked.diagnostics.iter().all(|d| !d.is_error()), "{text}\n{:?}", checked.diagnostics);
+        let model = &checked.model;
+        let declared = |i: usize| cadences[i].1.clone().or_else(|| project_line.clone());
+        let meant = |i: usize, crm: Crm| declared(i).is_none_or(|l| l.contains(&crm));
+        let name = |i: usize| format!("c{i}");
+        let check_losses = targets::declared_losses(&project, model);
+        for crm in Crm::ALL {
+            let strict = targets::build(&project, model, &Options::new(target(crm)));
+            let written: BTreeSet<String> = strict.outputs.iter()
+                .filter(|o| o.kind == targets::OutputKind::Cadence).map(|o| o.name.clone()).collect();
+            let want: BTreeSet<String> = (0..cadences.len())
+                .filter(|&i| meant(i, crm) && cadences[i].0 == Body::Linear).map(name).collect();
+            prop_assert_eq!(&written, &want, "{:?}\n{}", crm, text);
+            let skipped: BTreeSet<String> = strict.not_meant.iter().map(|n| n.cadence.clone()).collect();
+            let want_skipped: BTreeSet<String> = (0..cadences.len()).filter(|&i| !meant(i, crm)).map(name).collect();
+            prop_assert_eq!(skipped, want_skipped);
+            let lossy_meant = (0..cadences.len()).any(|i| meant(i, crm) && cadences[i].0 != Body::Linear);
+            prop_assert_eq!(strict.has_errors(), lossy_meant, "{:?}\n{}", crm, text);
+            let title = target(crm).title();
+            let reported = check_losses.iter().any(|d| d.message.starts_with(title));
+            let named_lossy = (0..cadences.len()).any(|i| {
+                declared(i).is_some_and(|l| l.contains(&crm)) && cadences[i].0 != Body::Linear
+            });
+            prop_assert_eq!(reported, named_lossy, "check, {:?}\n{}", crm, text);
+            let mut o = Options::new(target(crm));
+            o.allow_lossy = true;
+            let lossy = targets::build(&project, model, &o);
+            prop_assert!(!lossy.has_errors() && lossy.not_meant.is_empty());
+            prop_assert_eq!(lossy.outputs.iter().filter(|o| o.kind == targets::OutputKind::Cadence).count(), cadences.len());
+        }
+        // the layout is canonical text that reads back to the same lines
+        let formatted = cadence::fmt::format_source(cadence::source::FileId(0), &text).unwrap();
+        let again = cadence::check::check(&Project::from_texts(&[("gen.cadence", &formatted)]));
+        let crms = |m: &Model| m.cadences.iter().map(|c| c.crms.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(crms(&again.model), crms(model));
+    }
+}
