@@ -200,6 +200,7 @@ fn check_reports_the_losses_of_the_crms_a_target_line_names() {
         .stderr
         .contains("Zoho CRM cannot express this: step `first` is an sms step"));
     assert!(!r.stderr.contains("HubSpot"), "{}", r.stderr);
+    insta::assert_snapshot!("check_with_a_target_line", r.stderr);
     // `--target` asks about one CRM: a cadence meant for another is not held to it, an
     // undeclared one is
     project(d, "", "target zoho");

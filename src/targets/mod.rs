@@ -317,7 +317,17 @@ pub fn declared_losses(project: &Project, model: &Model) -> Vec<Diagnostic> {
     {
         let mut opts = Options::new(t);
         opts.only_declared = true;
-        out.extend(losses(project, model, opts));
+        let why = format!(
+            "checked for {} because a `target` line names `{}`: change the cadence, or leave {} out of its line",
+            t.title(),
+            t.name(),
+            t.title()
+        );
+        out.extend(
+            losses(project, model, opts)
+                .into_iter()
+                .map(|d| d.with_note(why.clone())),
+        );
     }
     out
 }
