@@ -221,3 +221,17 @@ pub fn effects(e: &Effects, p: Option<&Pipeline>, steps: &[Step]) -> String {
         parts.join(", ")
     }
 }
+
+/// The CRMs a cadence is meant for: `` `zoho`, `hubspot` ``, `no CRM (`target none`)`, or
+/// `every CRM (no `target` line)`.
+pub fn crms(crms: Option<&[crate::model::Crm]>) -> String {
+    match crms {
+        None => "every CRM (no `target` line)".to_string(),
+        Some([]) => "no CRM (`target none`)".to_string(),
+        Some(l) => l
+            .iter()
+            .map(|c| format!("`{}`", c.name()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}

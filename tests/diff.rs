@@ -208,6 +208,27 @@ fn cadence_exits_and_steps() {
             format!("{c}: exit unsubscribed on unsubscribe removed"),
         ]
     );
+    // where the cadence runs: its `target` line
+    assert_eq!(
+        edited(
+            "  calendar office\n",
+            "  calendar office\n  target zoho, hubspot\n",
+            true
+        ),
+        [format!(
+            "{c}: meant for every CRM (no `target` line) → `zoho`, `hubspot`"
+        )]
+    );
+    assert_eq!(
+        edited(
+            "  calendar office\n",
+            "  calendar office\n  target none\n",
+            true
+        ),
+        [format!(
+            "{c}: meant for every CRM (no `target` line) → no CRM (`target none`)"
+        )]
+    );
     assert_eq!(
         edited("call_2 call", "call_2 sms", true),
         [format!("{c}: step `call_2`: channel call → sms")]

@@ -1,12 +1,12 @@
-//! Cadences: steps (added, removed, reordered; channel, wait, template), rules, exits and the
-//! worst silence the checker finds.
+//! Cadences: where they run (`target`), steps (added, removed, reordered; channel, wait,
+//! template), rules, exits and the worst silence the checker finds.
 
 use super::text::{cond, effects, pipeline_of, timing, trigger};
 use super::{added_removed, reordered, Change, Risk};
 use crate::check::{entry_gap, touch_gaps};
 use crate::model::{BuiltinTrigger, Cadence, Model, Step, Trigger};
 use crate::targets::ids::Ids;
-use crate::words::length_text;
+use crate::words::{crms, length_text};
 
 pub(super) fn diff(old: &Model, new: &Model, ids: Option<&Ids>, out: &mut Vec<Change>) {
     for (ni, n) in new.cadences.iter().enumerate() {
@@ -64,6 +64,10 @@ fn cadence(
             )
             .at(n.span),
         );
+    }
+    if o.crms != n.crms {
+        let (was, now) = (crms(o.crms.as_deref()), crms(n.crms.as_deref()));
+        out.push(Change::new(object, format!("meant for {was} → {now}")).at(n.span));
     }
     let enroll = |c: &Cadence, p| {
         c.enroll

@@ -127,14 +127,7 @@ pub fn markdown(target: Target, items: &[SetupItem], not_built: &[NotMeant]) -> 
              `cadence check` holds each to the CRMs it names.\n\n"
         ));
         for n in not_built {
-            let meant = match n.targets.as_slice() {
-                [] => "no CRM (`target none`)".to_string(),
-                l => l
-                    .iter()
-                    .map(|c| format!("`{}`", c.name()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
+            let meant = crate::words::crms(Some(&n.targets));
             s.push_str(&format!("- cadence `{}`: meant for {meant}\n", n.cadence));
         }
     }
