@@ -3,6 +3,7 @@
 //! Passes run in dependency order: global names → calendars → pipelines → cadences → lead models
 //! → simulations and tests → whole-project analyses (events produced, calendar timing).
 
+mod cadence_flow;
 mod cadences;
 mod calendars;
 mod conditions;
