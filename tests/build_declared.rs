@@ -23,10 +23,9 @@ fn library() -> (Project, Model) {
 }
 
 fn target(crm: Crm) -> Target {
-    Target::ALL
-        .into_iter()
-        .find(|t| t.crm() == Some(crm))
-        .unwrap()
+    let t = Target::of(crm);
+    assert_eq!((t.crm(), t.name()), (Some(crm), crm.name()));
+    t
 }
 
 struct Run {

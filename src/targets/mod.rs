@@ -56,12 +56,7 @@ impl Target {
 
     /// The name used on the command line, in the ids file and as the output folder.
     pub fn name(self) -> &'static str {
-        match self {
-            Target::Json => "json",
-            Target::Zoho => "zoho",
-            Target::Salesloft => "salesloft",
-            Target::Hubspot => "hubspot",
-        }
+        self.crm().map_or("json", Crm::name)
     }
 
     /// The CRM emitter of a target (none for the neutral document).
@@ -81,6 +76,15 @@ impl Target {
             Target::Zoho => Some(Crm::Zoho),
             Target::Salesloft => Some(Crm::Salesloft),
             Target::Hubspot => Some(Crm::Hubspot),
+        }
+    }
+
+    /// The target that builds for `crm`.
+    pub fn of(crm: Crm) -> Target {
+        match crm {
+            Crm::Zoho => Target::Zoho,
+            Crm::Salesloft => Target::Salesloft,
+            Crm::Hubspot => Target::Hubspot,
         }
     }
 
